@@ -1,0 +1,223 @@
+"""Organizations and contracts, kept as Wagtail pages, and the learners attached to contracts.
+
+Tree: HomePage -> OrganizationIndexPage (exactly one) -> OrganizationPage -> ContractPage.
+A contract's organization is its parent page; there is no other link between the two.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from wagtail.admin.panels import FieldPanel
+from wagtail.models import Page
+
+from b2b.enums import IntegrationType, MembershipSource
+from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
+
+
+class NotServedPage(Page):
+    """Pages that hold data for staff and have no public view: visiting one answers 404."""
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        raise Http404
+
+
+class OrganizationIndexPage(NotServedPage):
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["b2b.OrganizationPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "organizations index"
+
+
+class OrganizationPage(NotServedPage):
+    """An organization (university, company). Its name is the page title."""
+
+    org_key = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[validate_org_key],
+        help_text="Short upper-case key used in the Open edX keys of this organization's runs.",
+    )
+    description = models.TextField(blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sso_organization_id = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The identity provider's id for this organization (Keycloak organization).",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("org_key"),
+        FieldPanel("description"),
+        FieldPanel("logo"),
+        FieldPanel("sso_organization_id"),
+    ]
+    parent_page_types = ["b2b.OrganizationIndexPage"]
+    subpage_types = ["b2b.ContractPage"]
+
+    class Meta:
+        verbose_name = "organization"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(org_key__regex=ORG_KEY_PATTERN), name="b2b_organization_org_key_valid"
+            )
+        ]
+
+    @property
+    def name(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.sso_organization_id == "":
+            self.sso_organization_id = None
+        return super().save(*args, **kwargs)
+
+
+class ContractPage(NotServedPage):
+    """A contract of an organization (the parent page). Its name is the page title."""
+
+    description = models.TextField(blank=True)
+    integration_type = models.CharField(max_length=20, choices=IntegrationType.choices)
+    contract_start = models.DateField(null=True, blank=True)
+    contract_end = models.DateField(
+        null=True, blank=True, help_text="The last day of the contract (inclusive)."
+    )
+    active = models.BooleanField(default=True)
+    max_learners = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Learner cap; leave empty for no cap."
+    )
+    enrollment_fixed_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What a learner pays to enroll; leave empty for free.",
+    )
+    programs = models.ManyToManyField(
+        "courses.Program", blank=True, related_name="b2b_contracts"
+    )
+    courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
+    # Enrollment codes bookkeeping: every change that can affect the codes bumps codes_version;
+    # reconciliation records the version it brought the codes to.
+    codes_version = models.PositiveBigIntegerField(default=0, editable=False)
+    codes_reconciled_version = models.PositiveBigIntegerField(default=0, editable=False)
+    codes_pending_since = models.DateTimeField(null=True, blank=True, editable=False)
+    codes_reconciled_on = models.DateTimeField(null=True, blank=True, editable=False)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("description"),
+        FieldPanel("integration_type"),
+        FieldPanel("contract_start"),
+        FieldPanel("contract_end"),
+        FieldPanel("active"),
+        FieldPanel("max_learners"),
+        FieldPanel("enrollment_fixed_price"),
+    ]
+    parent_page_types = ["b2b.OrganizationPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "contract"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contract_start__isnull=True)
+                | Q(contract_end__isnull=True)
+                | Q(contract_start__lte=models.F("contract_end")),
+                name="b2b_contract_start_before_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_learners__isnull=True) | Q(max_learners__gte=1),
+                name="b2b_contract_cap_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(enrollment_fixed_price__isnull=True)
+                | Q(enrollment_fixed_price__gte=Decimal("0")),
+                name="b2b_contract_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(integration_type__in=IntegrationType.values),
+                name="b2b_contract_integration_type_valid",
+            ),
+        ]
+
+    @property
+    def name(self) -> str:
+        return self.title
+
+    @property
+    def is_sso(self) -> bool:
+        return self.integration_type == IntegrationType.SSO
+
+    @property
+    def price(self) -> Decimal:
+        """What a learner pays: the fixed price, or nothing."""
+        return self.enrollment_fixed_price or Decimal("0.00")
+
+    @property
+    def codes_pending(self) -> bool:
+        return self.codes_version > self.codes_reconciled_version
+
+    def is_open_on(self, day) -> bool:
+        """Whether ``day`` falls inside the contract's dates (both ends inclusive)."""
+        if self.contract_start and day < self.contract_start:
+            return False
+        return not (self.contract_end and day > self.contract_end)
+
+    def is_open_now(self) -> bool:
+        return self.is_open_on(timezone.localdate())
+
+    def clean(self):
+        super().clean()
+        errors = contract_terms_errors(
+            start_date=self.contract_start,
+            end_date=self.contract_end,
+            max_learners=self.max_learners,
+            price=self.enrollment_fixed_price,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContractMembership(models.Model):
+    """A learner attached to a contract: when, how, and by whom."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contract_memberships"
+    )
+    contract = models.ForeignKey(
+        ContractPage, on_delete=models.PROTECT, related_name="memberships"
+    )
+    source = models.CharField(max_length=20, choices=MembershipSource.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who made it, when made by hand.",
+    )
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contract"], name="b2b_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in contract {self.contract_id}"

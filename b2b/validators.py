@@ -1,0 +1,36 @@
+"""Validators shared by the command line, Wagtail forms and the models."""
+
+import re
+
+from django.core.validators import RegexValidator
+
+# The organization key becomes part of Open edX course keys (course-v1:UAI_<ORG_KEY>+...), so it
+# is restricted to characters every Open edX key accepts, in upper case.
+ORG_KEY_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
+ORG_KEY_RE = re.compile(ORG_KEY_PATTERN)
+
+validate_org_key = RegexValidator(
+    ORG_KEY_PATTERN,
+    message=(
+        "The organization key must be 1 to 40 upper-case letters, digits, '_' or '-', "
+        "starting with a letter or digit."
+    ),
+)
+
+
+def contract_terms_errors(
+    *,
+    start_date,
+    end_date,
+    max_learners: int | None,
+    price,
+) -> dict[str, str]:
+    """Return the problems with a contract's terms, keyed by field name (empty when valid)."""
+    errors: dict[str, str] = {}
+    if start_date and end_date and end_date < start_date:
+        errors["contract_end"] = "The end date must not be before the start date."
+    if max_learners is not None and max_learners < 1:
+        errors["max_learners"] = "The learner cap must be at least 1 (or no cap at all)."
+    if price is not None and price < 0:
+        errors["enrollment_fixed_price"] = "The price must not be negative."
+    return errors

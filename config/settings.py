@@ -1,0 +1,235 @@
+"""Django settings. This is the one module that reads the environment.
+
+Every variable is documented where it is read; docs/settings.md is the operator-facing reference.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import get_bool, get_int, get_list, get_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# DEBUG: development mode (tracebacks in pages, static files served by runserver). Off by default.
+DEBUG = get_bool("DEBUG", default=False)
+
+# SECRET_KEY: signs sessions, password-reset links and CSRF tokens. Required unless DEBUG is on,
+# in which case a fixed development key is used.
+SECRET_KEY = get_str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it, or set DEBUG=true for local development"
+        )
+    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+# ALLOWED_HOSTS: comma-separated host names this site answers to.
+ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# SITE_BASE_URL: the public address of the site, used to build absolute links such as the
+# product URLs in the enrollment-codes CSV. No trailing slash is needed.
+SITE_BASE_URL = (get_str("SITE_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+
+# DATABASE_URL: where the data lives, e.g. postgres://user@127.0.0.1:5432/b2b. Unset: a SQLite
+# file, db.sqlite3, in the project directory (the embedded default).
+DATABASES = {
+    "default": dj_database_url.parse(
+        get_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=get_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for each other instead of failing at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    # Our apps first, so their templates take precedence.
+    "users",
+    "cms",
+    "courses",
+    "ecommerce",
+    "b2b",
+    # Wagtail
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    # Third parties
+    "rest_framework",
+    "drf_spectacular",
+    "social_django",
+    "mitol.common.apps.CommonApp",
+    "mitol.payment_gateway.apps.PaymentGatewayApp",
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+
+# EMAIL_BACKEND: how mail is sent. Default: printed to the console.
+EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+
+# Wagtail
+WAGTAIL_SITE_NAME = "B2B contracts"
+WAGTAILADMIN_BASE_URL = SITE_BASE_URL
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# Celery.
+# CELERY_BROKER_URL: the queue, e.g. redis://127.0.0.1:6379/0. Unset: tasks run eagerly, in the
+# process that queues them (the embedded default), and their errors propagate.
+CELERY_BROKER_URL = get_str("CELERY_BROKER_URL")
+# CELERY_RESULT_BACKEND: where task results are kept. Unset: results are not kept.
+CELERY_RESULT_BACKEND = get_str("CELERY_RESULT_BACKEND")
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Open edX.
+# OPENEDX_API_BASE_URL: the LMS, e.g. https://courses.example.edu/ (token and enrollment APIs).
+OPENEDX_API_BASE_URL = get_str("OPENEDX_API_BASE_URL")
+# OPENEDX_STUDIO_API_BASE_URL: Studio, e.g. https://studio.example.edu/ (course run copies).
+OPENEDX_STUDIO_API_BASE_URL = get_str("OPENEDX_STUDIO_API_BASE_URL")
+# OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID / _SECRET: the OAuth2 client-credentials application of
+# the Open edX service account that copies course runs. Unset: copies stay "not configured".
+OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID = get_str("OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID")
+OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET = get_str(
+    "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET"
+)
+# OPENEDX_REQUEST_TIMEOUT: seconds before a call to Open edX gives up.
+OPENEDX_REQUEST_TIMEOUT = get_int("OPENEDX_REQUEST_TIMEOUT", 20)
+
+# CyberSource Secure Acceptance, through mitol-django-payment-gateway.
+# ECOMMERCE_DEFAULT_PAYMENT_GATEWAY: the gateway name; CyberSource is the one we use.
+ECOMMERCE_DEFAULT_PAYMENT_GATEWAY = get_str("ECOMMERCE_DEFAULT_PAYMENT_GATEWAY", "CyberSource")
+# MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURE_ACCEPTANCE_URL: the hosted payment form's address.
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURE_ACCEPTANCE_URL = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURE_ACCEPTANCE_URL"
+)
+# MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID / _ACCESS_KEY / _SECURITY_KEY: the Secure
+# Acceptance profile, and the key pair that signs requests and verifies receipts.
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID"
+)
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_ACCESS_KEY = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_ACCESS_KEY"
+)
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURITY_KEY = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURITY_KEY"
+)
+# MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_ID / _MERCHANT_SECRET / _MERCHANT_SECRET_KEY_ID /
+# _REST_API_ENVIRONMENT: the REST API credentials (refunds, transaction look-ups).
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_ID = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_ID", ""
+)
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_SECRET = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_SECRET"
+)
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_SECRET_KEY_ID = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_MERCHANT_SECRET_KEY_ID"
+)
+MITOL_PAYMENT_GATEWAY_CYBERSOURCE_REST_API_ENVIRONMENT = get_str(
+    "MITOL_PAYMENT_GATEWAY_CYBERSOURCE_REST_API_ENVIRONMENT", "apitest.cybersource.com"
+)
+
+# Single sign-on through Keycloak (OpenID Connect, social-auth-app-django).
+# SOCIAL_AUTH_OIDC_OIDC_ENDPOINT: the realm's issuer, e.g. https://sso.example.edu/realms/learn
+SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = get_str("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT")
+# SOCIAL_AUTH_OIDC_KEY / SOCIAL_AUTH_OIDC_SECRET: the client id and secret of this site in the realm.
+SOCIAL_AUTH_OIDC_KEY = get_str("SOCIAL_AUTH_OIDC_KEY")
+SOCIAL_AUTH_OIDC_SECRET = get_str("SOCIAL_AUTH_OIDC_SECRET")
+# SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM: the claim that lists the learner's organizations.
+SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM = get_str("SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM", "organization")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "B2B contracts API", "VERSION": "0.1.0"}
+
+# B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.
+B2B_CODE_BATCH_SIZE = get_int("B2B_CODE_BATCH_SIZE", 5000)
+
+# LOG_LEVEL: the level of the project's own loggers.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        app: {"level": get_str("LOG_LEVEL", "INFO"), "propagate": True}
+        for app in ("b2b", "courses", "ecommerce", "users", "cms")
+    },
+}

@@ -1,0 +1,9 @@
+"""Project-level tasks."""
+
+from celery import shared_task
+
+
+@shared_task(name="config.ping")
+def ping(value: str = "pong") -> str:
+    """Echo ``value``: proves a worker is consuming the queue (used by health checks and tests)."""
+    return value

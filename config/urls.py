@@ -1,0 +1,14 @@
+"""URL map: Django admin, Wagtail admin, the API schema, and Wagtail's page serving last."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("cms/", include(wagtailadmin_urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include(wagtail_urls)),
+]

@@ -1,0 +1,231 @@
+"""Products, enrollment (discount) codes, baskets, orders and payment transactions."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+from ecommerce.enums import DiscountType, OrderState, PaymentType, RedemptionType, TransactionType
+
+
+class TimestampedModel(models.Model):
+    created_on = models.DateTimeField(auto_now_add=True)
+    updated_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Product(TimestampedModel):
+    """Something sellable: today always a CourseRun. One active product per sold object."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    purchasable_object = GenericForeignKey("content_type", "object_id")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=Q(is_active=True),
+                name="ecommerce_product_one_active_per_object",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=Decimal("0")), name="ecommerce_product_price_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.description} ${self.price}"
+
+
+class Discount(TimestampedModel):
+    """A discount code. Enrollment codes of B2B contracts are discounts tied to the contract."""
+
+    discount_code = models.CharField(max_length=100, unique=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    discount_type = models.CharField(max_length=30, choices=DiscountType.choices)
+    redemption_type = models.CharField(max_length=30, choices=RedemptionType.choices)
+    payment_type = models.CharField(max_length=30, choices=PaymentType.choices)
+    is_bulk = models.BooleanField(default=False)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive codes are kept but cannot be redeemed."
+    )
+    activation_date = models.DateTimeField(null=True, blank=True)
+    expiration_date = models.DateTimeField(null=True, blank=True)
+    b2b_contract = models.ForeignKey(
+        "b2b.ContractPage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="discounts",
+        help_text="Set on the enrollment codes of a B2B contract.",
+    )
+    products = models.ManyToManyField(
+        Product, through="DiscountProduct", related_name="discounts", blank=True
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="ecommerce_discount_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(discount_type=DiscountType.PERCENT_OFF)
+                | Q(amount__lte=Decimal("100")),
+                name="ecommerce_discount_percent_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(activation_date__isnull=True)
+                | Q(expiration_date__isnull=True)
+                | Q(activation_date__lte=models.F("expiration_date")),
+                name="ecommerce_discount_activation_before_expiration",
+            ),
+        ]
+        indexes = [models.Index(fields=["b2b_contract", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.discount_code
+
+    @staticmethod
+    def new_code() -> str:
+        return str(uuid.uuid4())
+
+
+class DiscountProduct(models.Model):
+    discount = models.ForeignKey(Discount, on_delete=models.CASCADE, related_name="product_links")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="discount_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discount", "product"], name="ecommerce_discountproduct_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discount_id} -> {self.product_id}"
+
+
+class Basket(TimestampedModel):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="basket"
+    )
+
+    def __str__(self) -> str:
+        return f"basket of {self.user_id}"
+
+
+class BasketItem(TimestampedModel):
+    basket = models.ForeignKey(Basket, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="basket_items")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["basket", "product"], name="ecommerce_basketitem_unique"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="ecommerce_basketitem_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"
+
+
+class BasketDiscount(TimestampedModel):
+    basket = models.ForeignKey(Basket, on_delete=models.CASCADE, related_name="discounts")
+    discount = models.ForeignKey(Discount, on_delete=models.CASCADE, related_name="in_baskets")
+    redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basket", "discount"], name="ecommerce_basketdiscount_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discount_id} in {self.basket_id}"
+
+
+class Order(TimestampedModel):
+    purchaser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    state = models.CharField(max_length=20, choices=OrderState.choices, default=OrderState.PENDING)
+    total_price_paid = models.DecimalField(max_digits=10, decimal_places=2)
+    reference_number = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_price_paid__gte=Decimal("0")),
+                name="ecommerce_order_total_not_negative",
+            )
+        ]
+        indexes = [models.Index(fields=["purchaser", "state"])]
+
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.state})"
+
+
+class Line(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lines")
+    quantity = models.PositiveIntegerField(default=1)
+    list_price = models.DecimalField(max_digits=10, decimal_places=2)
+    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="ecommerce_line_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} on {self.order_id}"
+
+
+class DiscountRedemption(models.Model):
+    discount = models.ForeignKey(Discount, on_delete=models.PROTECT, related_name="redemptions")
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="discount_redemptions"
+    )
+    redeemed_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="redemptions")
+    redemption_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-redemption_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discount", "redeemed_order"], name="ecommerce_redemption_once_per_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discount_id} by {self.redeemed_by_id}"
+
+
+class Transaction(TimestampedModel):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="transactions")
+    transaction_id = models.CharField(max_length=255, unique=True)
+    transaction_type = models.CharField(
+        max_length=20, choices=TransactionType.choices, default=TransactionType.PAYMENT
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    reason = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.transaction_id
