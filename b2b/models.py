@@ -107,9 +107,7 @@ class ContractPage(NotServedPage):
         blank=True,
         help_text="What a learner pays to enroll; leave empty for free.",
     )
-    programs = models.ManyToManyField(
-        "courses.Program", blank=True, related_name="b2b_contracts"
-    )
+    programs = models.ManyToManyField("courses.Program", blank=True, related_name="b2b_contracts")
     courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
     # Enrollment codes bookkeeping: every change that can affect the codes bumps codes_version;
     # reconciliation records the version it brought the codes to.
@@ -199,9 +197,7 @@ class ContractMembership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contract_memberships"
     )
-    contract = models.ForeignKey(
-        ContractPage, on_delete=models.PROTECT, related_name="memberships"
-    )
+    contract = models.ForeignKey(ContractPage, on_delete=models.PROTECT, related_name="memberships")
     source = models.CharField(max_length=20, choices=MembershipSource.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -23,7 +23,7 @@ if SECRET_KEY is None:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set: set it, or set DEBUG=true for local development"
         )
-    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"
 
 # ALLOWED_HOSTS: comma-separated host names this site answers to.
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -206,7 +206,7 @@ MITOL_PAYMENT_GATEWAY_CYBERSOURCE_REST_API_ENVIRONMENT = get_str(
 # Single sign-on through Keycloak (OpenID Connect, social-auth-app-django).
 # SOCIAL_AUTH_OIDC_OIDC_ENDPOINT: the realm's issuer, e.g. https://sso.example.edu/realms/learn
 SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = get_str("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT")
-# SOCIAL_AUTH_OIDC_KEY / SOCIAL_AUTH_OIDC_SECRET: the client id and secret of this site in the realm.
+# SOCIAL_AUTH_OIDC_KEY / SOCIAL_AUTH_OIDC_SECRET: this site's client id and secret in the realm.
 SOCIAL_AUTH_OIDC_KEY = get_str("SOCIAL_AUTH_OIDC_KEY")
 SOCIAL_AUTH_OIDC_SECRET = get_str("SOCIAL_AUTH_OIDC_SECRET")
 # SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM: the claim that lists the learner's organizations.

@@ -169,7 +169,7 @@ class ProgramRequirement(MP_Node):
             models.CheckConstraint(
                 name="courses_programrequirement_min_number_has_value",
                 condition=~Q(operator=RequirementOperator.MIN_NUMBER_OF)
-                | Q(operator_value__gte=1),
+                | Q(operator_value__isnull=False, operator_value__gte=1),
             ),
         ]
 

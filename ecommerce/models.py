@@ -133,7 +133,9 @@ class BasketItem(TimestampedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["basket", "product"], name="ecommerce_basketitem_unique"),
+            models.UniqueConstraint(
+                fields=["basket", "product"], name="ecommerce_basketitem_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="ecommerce_basketitem_quantity_positive"
             ),

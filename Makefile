@@ -1,0 +1,44 @@
+# Quick start: `make run` (serve the product on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The test suite runs against PostgreSQL and Redis, as CI does.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run serve test test-sqlite lint format bench migrate clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools<82" wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py configure_wagtail
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo_catalog
+
+run: migrate
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
+	SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite on the embedded SQLite database; PostgreSQL-only tests are skipped with the reason.
+test-sqlite: install
+	SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

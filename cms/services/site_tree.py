@@ -1,0 +1,79 @@
+"""Sets up the Wagtail tree the product relies on: a home page as site root, and the one
+Organizations index directly under it."""
+
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from b2b.models import OrganizationIndexPage
+from cms.models import HomePage
+
+HOME_TITLE = "Home"
+ORGANIZATIONS_TITLE = "Organizations"
+ORGANIZATIONS_SLUG = "organizations"
+
+
+@dataclass(frozen=True)
+class SiteTreeResult:
+    home: HomePage
+    organizations: OrganizationIndexPage
+    created_home: bool
+    created_organizations: bool
+
+
+@transaction.atomic
+def ensure_site_tree() -> SiteTreeResult:
+    """Make sure the site tree exists; safe to run any number of times."""
+    home, created_home = _ensure_home_page()
+    organizations, created_organizations = _ensure_organizations_index(home)
+    return SiteTreeResult(home, organizations, created_home, created_organizations)
+
+
+def _ensure_home_page() -> tuple[HomePage, bool]:
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is not None and isinstance(site.root_page.specific, HomePage):
+        return site.root_page.specific, False
+
+    hostname, port = "localhost", 80
+    home = HomePage.objects.first()
+    created = home is None
+    if home is None:
+        if site is not None and _is_placeholder(site.root_page):
+            # Wagtail's initial "welcome" page: replace it (its Site row goes with it).
+            hostname, port = site.hostname, site.port
+            site.root_page.delete()
+            site = None
+        root = Page.get_first_root_node()
+        taken = set(root.get_children().values_list("slug", flat=True))
+        slug = "home" if "home" not in taken else "home-page"
+        home = root.add_child(instance=HomePage(title=HOME_TITLE, slug=slug))
+    if site is None:
+        Site.objects.create(hostname=hostname, port=port, root_page=home, is_default_site=True)
+    else:
+        site.root_page = home
+        site.save(update_fields=["root_page"])
+    return home, created
+
+
+def _is_placeholder(page: Page) -> bool:
+    plain_page = ContentType.objects.get_for_model(Page)
+    return (
+        page.content_type_id == plain_page.id
+        and page.depth == 2
+        and not page.get_children().exists()
+    )
+
+
+def _ensure_organizations_index(home: HomePage) -> tuple[OrganizationIndexPage, bool]:
+    existing = OrganizationIndexPage.objects.first()
+    if existing is not None:
+        if existing.get_parent().id != home.id:
+            existing.move(home, pos="last-child")
+            existing.refresh_from_db()
+        return existing, False
+    index = home.add_child(
+        instance=OrganizationIndexPage(title=ORGANIZATIONS_TITLE, slug=ORGANIZATIONS_SLUG)
+    )
+    return index, True

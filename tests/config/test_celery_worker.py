@@ -1,0 +1,15 @@
+import pytest
+
+from config.celery import app as celery_app
+from config.tasks import ping
+
+
+@pytest.mark.redis
+def test_ping_runs_in_a_real_worker(celery_worker_process):
+    result = celery_worker_process.send_task("config.ping", args=["hello from the test"])
+    assert result.get(timeout=60) == "hello from the test"
+
+
+def test_ping_runs_eagerly_without_a_broker():
+    assert celery_app.conf.task_always_eager is True
+    assert ping.delay("eager").get(timeout=1) == "eager"

@@ -1,0 +1,130 @@
+"""Shared fixtures, and the rule that service-backed tests fail rather than skip in CI.
+
+Tests marked ``postgres`` need PostgreSQL (real parallel connections); tests marked ``redis`` need
+a Redis server. On a developer machine without them they are skipped with the reason; with
+REQUIRE_SERVICES=1 (``make test`` and CI) a missing service is a failure.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _missing_service(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: this must not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES and connection.vendor != "postgresql":
+        pytest.exit(
+            "REQUIRE_SERVICES=1 but DATABASE_URL does not point at PostgreSQL", returncode=3
+        )
+
+
+@pytest.fixture(autouse=True)
+def _service_requirements(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _missing_service("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if request.node.get_closest_marker("redis") and not _redis_reachable(TEST_REDIS_URL):
+        _missing_service(f"needs Redis at {TEST_REDIS_URL}")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def site_tree(db):
+    from cms.services.site_tree import ensure_site_tree
+
+    return ensure_site_tree()
+
+
+def _database_url_for_subprocess() -> str:
+    """A DATABASE_URL pointing a child process at the database the tests are using."""
+    settings_dict = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("a worker process can only share the test database on PostgreSQL")
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(redis_url):
+    """Start a real ``celery worker`` process consuming from Redis; yields a client app.
+
+    The client app sends tasks by name to the same broker, like a web process would.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import redis
+    from celery import Celery
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "worker-test-key"),
+    }
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = _database_url_for_subprocess()
+    project_root = Path(__file__).resolve().parent.parent
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=project_root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = Celery("test-client", broker=redis_url, backend=redis_url, set_as_current=False)
+    try:
+        yield client
+    finally:
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        client.close()
+        if worker.returncode not in (0, -15):
+            print(output)  # shown by pytest when the test fails
