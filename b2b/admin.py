@@ -48,8 +48,6 @@ class ContractAdmin(ReadOnlyAdmin):
         "active",
         "max_learners",
         "enrollment_fixed_price",
-        "codes_pending_since",
-        "codes_reconciled_on",
     ]
 
 

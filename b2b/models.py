@@ -109,13 +109,6 @@ class ContractPage(NotServedPage):
     )
     programs = models.ManyToManyField("courses.Program", blank=True, related_name="b2b_contracts")
     courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
-    # Enrollment codes bookkeeping: every change that can affect the codes bumps codes_version;
-    # reconciliation records the version it brought the codes to.
-    codes_version = models.PositiveBigIntegerField(default=0, editable=False)
-    codes_reconciled_version = models.PositiveBigIntegerField(default=0, editable=False)
-    codes_pending_since = models.DateTimeField(null=True, blank=True, editable=False)
-    codes_reconciled_on = models.DateTimeField(null=True, blank=True, editable=False)
-
     content_panels = [
         *Page.content_panels,
         FieldPanel("description"),
@@ -166,10 +159,6 @@ class ContractPage(NotServedPage):
         """What a learner pays: the fixed price, or nothing."""
         return self.enrollment_fixed_price or Decimal("0.00")
 
-    @property
-    def codes_pending(self) -> bool:
-        return self.codes_version > self.codes_reconciled_version
-
     def is_open_on(self, day) -> bool:
         """Whether ``day`` falls inside the contract's dates (both ends inclusive)."""
         if self.contract_start and day < self.contract_start:
@@ -217,3 +206,32 @@ class ContractMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in contract {self.contract_id}"
+
+
+class ContractCodeStatus(models.Model):
+    """Whether a contract's enrollment codes are in line with its terms.
+
+    Kept out of the page so that publishing an older Wagtail revision cannot roll it back. Every
+    change that can affect the codes bumps ``requested_version``; a reconciliation records the
+    version it brought the codes to.
+    """
+
+    contract = models.OneToOneField(
+        ContractPage, primary_key=True, on_delete=models.CASCADE, related_name="code_status"
+    )
+    requested_version = models.PositiveBigIntegerField(default=0)
+    reconciled_version = models.PositiveBigIntegerField(default=0)
+    pending_since = models.DateTimeField(null=True, blank=True)
+    reconciled_on = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "contract code status"
+        verbose_name_plural = "contract code statuses"
+
+    def __str__(self) -> str:
+        return f"codes of contract {self.contract_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.requested_version > self.reconciled_version

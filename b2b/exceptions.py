@@ -1,0 +1,33 @@
+"""Domain errors of the B2B services. Each message is one line an operator can act on."""
+
+
+class B2BError(Exception):
+    """Base class: the request cannot be carried out; nothing was changed."""
+
+
+class OrganizationNotFound(B2BError):
+    pass
+
+
+class OrganizationConflict(B2BError):
+    pass
+
+
+class ContractNotFound(B2BError):
+    pass
+
+
+class InvalidContractTerms(B2BError):
+    pass
+
+
+class CoursewareNotFound(B2BError):
+    pass
+
+
+class CoursewareConflict(B2BError):
+    """The courseware cannot be attached as asked (run of another contract, key collision...)."""
+
+
+class MembershipRefused(B2BError):
+    """A learner cannot be attached to a contract (inactive, outside its dates, or full)."""

@@ -1,0 +1,197 @@
+"""manage.py b2b_contract: create and modify contracts, and manage their courseware."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from b2b.enums import IntegrationType
+from b2b.exceptions import B2BError
+from b2b.management import arguments
+from b2b.management.rendering import TerminalProgress
+from b2b.services.codes import CodePlan, reconcile_contract_codes
+from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
+from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
+from b2b.services.dry_run import preview
+
+
+class Command(BaseCommand):
+    help = "Manage B2B contracts: create, modify, courseware, sync-codes."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        create = sub.add_parser("create", help="Create a contract (and its organization).")
+        create.add_argument("organization", help="Organization name (or org key)")
+        create.add_argument("name", help="Contract name")
+        create.add_argument("integration_type", choices=IntegrationType.values)
+        create.add_argument("--start", type=arguments.iso_date, help="First day (YYYY-MM-DD)")
+        create.add_argument("--end", type=arguments.iso_date, help="Last day, inclusive")
+        create.add_argument("--max-learners", type=arguments.learner_cap)
+        create.add_argument("--price", type=arguments.price, help="Fixed enrollment price")
+        create.add_argument("--description", default="")
+        create.add_argument("--create", action="store_true", help="Create a missing organization")
+        create.add_argument("--org-key", help="Key of a new organization (default: from its name)")
+
+        modify = sub.add_parser("modify", help="Change a contract's terms.")
+        modify.add_argument("contract_id", type=arguments.object_id)
+        start = modify.add_mutually_exclusive_group()
+        start.add_argument("--start", type=arguments.iso_date)
+        start.add_argument("--no-start-date", action="store_true")
+        end = modify.add_mutually_exclusive_group()
+        end.add_argument("--end", type=arguments.iso_date)
+        end.add_argument("--no-end-date", action="store_true")
+        cap = modify.add_mutually_exclusive_group()
+        cap.add_argument("--max-learners", type=arguments.learner_cap)
+        cap.add_argument("--no-learner-cap", action="store_true")
+        price = modify.add_mutually_exclusive_group()
+        price.add_argument("--price", type=arguments.price)
+        price.add_argument("--no-price", action="store_true")
+        active = modify.add_mutually_exclusive_group()
+        active.add_argument("--active", action="store_true", help="Activate the contract")
+        active.add_argument(
+            "--inactive", "--delete", action="store_true", help="Deactivate the contract"
+        )
+        modify.add_argument("--description")
+        modify.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
+
+        courseware = sub.add_parser("courseware", help="Add or remove a course, run or program.")
+        courseware.add_argument("contract_id", type=arguments.object_id)
+        courseware.add_argument("courseware_id", help="course-v1:..., or program-v1:...")
+        courseware.add_argument("--no-create-runs", action="store_true")
+        courseware.add_argument("--remove", action="store_true")
+        courseware.add_argument(
+            "--dry-run", action="store_true", help="Show changes, write nothing"
+        )
+
+        sync = sub.add_parser(
+            "sync-codes", help="Reconcile a contract's codes now, in this process."
+        )
+        sync.add_argument("contract_id", type=arguments.object_id)
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"_{action.replace('-', '_')}")(**options)
+        except B2BError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _create(self, **o):
+        created = create_contract(
+            organization=o["organization"],
+            name=o["name"],
+            integration_type=o["integration_type"],
+            contract_start=o["start"],
+            contract_end=o["end"],
+            max_learners=o["max_learners"],
+            enrollment_fixed_price=o["price"],
+            description=o["description"],
+            create_missing_organization=o["create"],
+            org_key=o["org_key"],
+        )
+        org, contract = created.organization, created.contract
+        if created.organization_created:
+            self.stdout.write(
+                f"Created organization {org.title} "
+                f"(id {org.pk}, key {org.org_key}, slug {org.slug})"
+            )
+        self.stdout.write(
+            f"Created contract {contract.title} (id {contract.pk}, slug {contract.slug}) "
+            f"for organization {org.title} (id {org.pk})"
+        )
+
+    def _modify(self, **o):
+        change = ContractChange(
+            contract_start=None if o["no_start_date"] else (o["start"] or UNSET),
+            contract_end=None if o["no_end_date"] else (o["end"] or UNSET),
+            max_learners=None if o["no_learner_cap"] else (o["max_learners"] or UNSET),
+            enrollment_fixed_price=(
+                None if o["no_price"] else (UNSET if o["price"] is None else o["price"])
+            ),
+            active=True if o["active"] else (False if o["inactive"] else UNSET),
+            description=UNSET if o["description"] is None else o["description"],
+        )
+        if not change.as_dict():
+            raise CommandError("Nothing to change: give at least one option (see --help)")
+
+        def run():
+            return modify_contract(contract_id=o["contract_id"], change=change)
+
+        if o["dry_run"]:
+            result, plan = preview(run, contract_id=o["contract_id"])
+        else:
+            result, plan = run(), None
+        prefix = "Would change" if o["dry_run"] else "Changed"
+        if not result.changes:
+            self.stdout.write(f"Contract {result.contract.pk}: nothing to change.")
+        for name, (old, new) in result.changes.items():
+            self.stdout.write(f"{prefix} {name}: {_show(old)} -> {_show(new)}")
+        self._report_codes(plan, queued=result.reconciliation_queued)
+
+    def _courseware(self, **o):
+        def run():
+            if o["remove"]:
+                return remove_courseware(
+                    contract_id=o["contract_id"], courseware_id=o["courseware_id"]
+                )
+            return add_courseware(
+                contract_id=o["contract_id"],
+                courseware_id=o["courseware_id"],
+                create_runs=not o["no_create_runs"],
+            )
+
+        if o["dry_run"]:
+            result, plan = preview(run, contract_id=o["contract_id"])
+        else:
+            result, plan = run(), None
+        self._report_courseware(result, dry_run=o["dry_run"])
+        changed = result.created_runs or result.assigned_runs or result.detached_runs
+        self._report_codes(plan, queued=bool(changed or result.attached))
+
+    def _sync_codes(self, **o):
+        with TerminalProgress() as progress:
+            result = reconcile_contract_codes(
+                contract_id=o["contract_id"], force=True, progress=progress
+            )
+        for line in result.plan.summary_lines():
+            self.stdout.write(line)
+
+    def _report_courseware(self, result: CoursewareResult, *, dry_run: bool):
+        would = "Would " if dry_run else ""
+        for readable_id in result.attached:
+            self.stdout.write(f"{would}{'attach' if dry_run else 'Attached'} {readable_id}")
+        for run in result.created_runs:
+            verb = "Would create" if dry_run else "Created"
+            self.stdout.write(
+                f"{verb} run {run.courseware_id} ({run.course.readable_id}); "
+                f"Open edX copy: {run.get_edx_copy_state_display().lower()}"
+            )
+        for run in result.assigned_runs:
+            self.stdout.write(
+                f"{'Would assign' if dry_run else 'Assigned'} run {run.courseware_id}"
+            )
+        for run in result.detached_runs:
+            self.stdout.write(
+                f"{'Would detach' if dry_run else 'Detached'} run {run.courseware_id}"
+            )
+        if result.products_created:
+            self.stdout.write(
+                f"{would}{'create' if dry_run else 'Created'} {result.products_created} products"
+            )
+        if result.products_deactivated:
+            self.stdout.write(
+                f"{would}{'deactivate' if dry_run else 'Deactivated'} "
+                f"{result.products_deactivated} products"
+            )
+        for readable_id, reason in result.skipped:
+            self.stdout.write(f"Skipped {readable_id}: {reason}")
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
+
+    def _report_codes(self, plan: CodePlan | None, *, queued: bool):
+        if plan is not None:
+            for line in plan.summary_lines():
+                self.stdout.write(line)
+            self.stdout.write("Dry run: nothing was written.")
+        elif queued:
+            self.stdout.write("Enrollment codes will be brought up to date in the background.")
+
+
+def _show(value) -> str:
+    return "none" if value is None else str(value)

@@ -1,0 +1,162 @@
+"""manage.py b2b_list: list organizations, contracts and a contract's courseware; export codes."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from b2b.exceptions import B2BError
+from b2b.management import arguments
+from b2b.management.rendering import FORMATS, render
+from b2b.selectors import contracts_listing, courseware_listing, organizations_listing
+from b2b.services.code_export import write_codes_csv
+from b2b.services.contracts import get_contract
+from b2b.services.organizations import find_organization
+
+ORG_COLUMNS = [
+    ("id", "ID"),
+    ("name", "Name"),
+    ("org_key", "Key"),
+    ("slug", "Slug"),
+    ("sso_organization_id", "SSO org ID"),
+    ("contracts", "Contracts"),
+]
+CONTRACT_COLUMNS = [
+    ("id", "ID"),
+    ("name", "Name"),
+    ("slug", "Slug"),
+    ("organization", "Organization"),
+    ("integration_type", "Type"),
+    ("start", "Start"),
+    ("end", "End"),
+    ("active", "Active"),
+    ("max_learners", "Cap"),
+    ("price", "Price"),
+    ("learners", "Learners"),
+    ("codes_total", "Codes"),
+    ("codes_usable", "Usable"),
+    ("codes_redeemed", "Redeemed"),
+    ("codes_status", "Code status"),
+]
+RUN_COLUMNS = [
+    ("courseware_id", "Run"),
+    ("course", "Course"),
+    ("start", "Start"),
+    ("end", "End"),
+    ("product_id", "Product"),
+    ("price", "Price"),
+    ("usable_codes", "Usable codes"),
+    ("edx_copy", "Open edX copy"),
+    ("edx_error", "Last error"),
+]
+ATTACHED_COLUMNS = [
+    ("type", "Type"),
+    ("readable_id", "ID"),
+    ("title", "Title"),
+    ("runs", "Contract run"),
+]
+
+
+class Command(BaseCommand):
+    help = "List B2B organizations, contracts and courseware; export a contract's codes."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
+        for name, help_text in (
+            ("organizations", "List organizations."),
+            ("contracts", "List contracts, or export a contract's codes with --codes."),
+            ("courseware", "List a contract's runs and attached courseware."),
+        ):
+            p = sub.add_parser(name, help=help_text)
+            p.add_argument(
+                "--org", "--organization", dest="org", help="Organization name, key or id"
+            )
+            p.add_argument("--format", choices=FORMATS, default="table")
+            if name == "contracts":
+                p.add_argument(
+                    "--codes",
+                    type=arguments.object_id,
+                    metavar="CONTRACT_ID",
+                    help="Write the contract's enrollment codes to codes-<id>.csv",
+                )
+                p.add_argument("--codes-out", metavar="FILE", help="Where to write the codes CSV")
+            if name == "courseware":
+                p.add_argument("--contract", type=arguments.object_id, required=True)
+
+    def handle(self, *args, what, **options):
+        try:
+            org = find_organization(options["org"]) if options.get("org") else None
+            getattr(self, f"_{what}")(org=org, **options)
+        except B2BError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _organizations(self, *, org, **o):
+        render(
+            self.stdout,
+            organizations_listing(org),
+            ORG_COLUMNS,
+            fmt=o["format"],
+            title="Organizations",
+        )
+
+    def _contracts(self, *, org, **o):
+        if o["codes"] is not None:
+            self._export_codes(o["codes"], o["codes_out"])
+            return
+        if o["codes_out"]:
+            raise CommandError("--codes-out needs --codes <contract id>")
+        render(
+            self.stdout,
+            contracts_listing(org),
+            CONTRACT_COLUMNS,
+            fmt=o["format"],
+            title="Contracts",
+        )
+
+    def _export_codes(self, contract_id: int, codes_out: str | None):
+        contract = get_contract(contract_id)
+        path = Path(codes_out or f"codes-{contract_id}.csv")
+        if not path.parent.is_dir():
+            raise CommandError(f"Cannot write {path}: folder {path.parent} does not exist")
+        status = getattr(contract, "code_status", None)
+        if status is not None and status.is_pending:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Warning: codes of contract {contract_id} are pending since "
+                    f"{status.pending_since:%Y-%m-%d %H:%M}; the file may be incomplete. "
+                    f"Run `b2b_contract sync-codes {contract_id}` or wait for the worker."
+                )
+            )
+        rows = write_codes_csv(contract, path)
+        self.stdout.write(f"Wrote {rows} codes of contract {contract_id} to {path}")
+
+    def _courseware(self, *, org, **o):
+        contract = get_contract(o["contract"])
+        if org is not None and contract.get_parent().pk != org.pk:
+            raise CommandError(f"Contract {contract.pk} does not belong to {org.title}")
+        listing = courseware_listing(contract)
+        if o["format"] == "json":
+            import json
+
+            from b2b.management.rendering import _plain
+
+            payload = {
+                section: [{k: _plain(v) for k, v in row.items()} for row in rows]
+                for section, rows in listing.items()
+            }
+            self.stdout.write(json.dumps(payload, indent=2))
+            return
+        render(
+            self.stdout,
+            listing["runs"],
+            RUN_COLUMNS,
+            fmt=o["format"],
+            title=f"Runs of contract {contract.pk} ({contract.title})",
+        )
+        if o["format"] == "table":
+            render(
+                self.stdout,
+                listing["attached"],
+                ATTACHED_COLUMNS,
+                fmt="table",
+                title="Attached courseware",
+            )

@@ -1,0 +1,122 @@
+"""Output helpers shared by the B2B management commands: tables for people, JSON and CSV for
+scripts, and a progress bar on terminals."""
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def render(
+    stream: TextIO,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    fmt: str,
+    title: str | None = None,
+) -> None:
+    """Write ``rows`` (dicts) with ``columns`` ((key, heading) pairs) in the chosen format."""
+    if fmt == "json":
+        stream.write(
+            json.dumps([{k: _plain(row.get(k)) for k, _ in columns} for row in rows], indent=2)
+        )
+        stream.write("\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow(["" if row.get(k) is None else _plain(row.get(k)) for k, _ in columns])
+        return
+    console = make_console(stream)
+    if not rows:
+        console.print(f"No {title.lower() if title else 'rows'} found.")
+        return
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for _, heading in columns:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*[_cell(row.get(k)) for k, _ in columns])
+    console.print(table)
+
+
+def render_sections_json(stream: TextIO, sections: dict[str, list[dict[str, Any]]]) -> None:
+    """Several listings as one JSON object, keyed by section name."""
+    payload = {
+        name: [{key: _plain(value) for key, value in row.items()} for row in rows]
+        for name, rows in sections.items()
+    }
+    stream.write(json.dumps(payload, indent=2))
+    stream.write("\n")
+
+
+def make_console(stream: TextIO) -> Console:
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, width=None if is_tty else 200, highlight=False, soft_wrap=False)
+
+
+class TerminalProgress:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self._enabled = sys.stderr.isatty()
+        self._progress: Progress | None = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        if self._enabled:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=sys.stderr),
+                transient=False,
+            )
+            self._progress.start()
+        return self.update
+
+    def update(self, step: str, done: int, total: int) -> None:
+        if self._progress is None:
+            return
+        if step not in self._tasks:
+            self._tasks[step] = self._progress.add_task(step, total=total)
+        self._progress.update(self._tasks[step], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def lines(stream: TextIO, items: Iterable[str]) -> None:
+    for item in items:
+        stream.write(f"{item}\n")

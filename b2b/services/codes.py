@@ -1,0 +1,219 @@
+"""Enrollment-code reconciliation: bring a contract's codes in line with its terms.
+
+Codes per product of the contract (codes are fixed-price at the contract price, payment type
+sales, bulk):
+
+    integration  price   cap N   codes per product
+    non-sso      any     N       N one-time codes
+    non-sso      any     none    1 unlimited code
+    sso          > 0     N       N one-time codes
+    sso          > 0     none    1 unlimited code
+    sso          0/none  N       no new codes; existing ones stay, re-priced to $0
+    sso          0/none  none    unredeemed codes deleted (the only deletion)
+
+Redeemed codes are never deleted or deactivated. The work is set-based (a constant number of
+queries per batch of codes), serialised per contract by a row lock on its ContractCodeStatus, and
+idempotent. Requests are versioned so that a pile of requests for one contract coalesces.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Now
+from django.utils import timezone
+
+from b2b.models import ContractCodeStatus, ContractPage
+from b2b.services import code_writes
+from b2b.services.code_writes import ProductCodeStats
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+class CodeMode(Enum):
+    ONE_TIME = "one-time codes up to the cap"
+    UNLIMITED = "one unlimited code per product"
+    KEEP = "no new codes (SSO, free, capped)"
+    DELETE = "unredeemed codes deleted (SSO, free, uncapped)"
+
+
+def code_mode(contract: ContractPage) -> CodeMode:
+    if contract.is_sso and contract.price <= 0:
+        return CodeMode.KEEP if contract.max_learners else CodeMode.DELETE
+    return CodeMode.ONE_TIME if contract.max_learners else CodeMode.UNLIMITED
+
+
+@dataclass
+class CodePlan:
+    """What a reconciliation will do (or did)."""
+
+    contract_id: int
+    mode: CodeMode
+    price: Decimal
+    products: int = 0
+    products_to_reprice: int = 0
+    codes_to_reprice: int = 0
+    codes_to_retype: int = 0
+    create: dict[int, int] = field(default_factory=dict)  # product id -> new codes
+    reactivate: dict[int, int] = field(default_factory=dict)
+    deactivate: dict[int, int] = field(default_factory=dict)
+    codes_to_delete: int = 0
+
+    @property
+    def codes_to_create(self) -> int:
+        return sum(self.create.values())
+
+    @property
+    def codes_to_reactivate(self) -> int:
+        return sum(self.reactivate.values())
+
+    @property
+    def codes_to_deactivate(self) -> int:
+        return sum(self.deactivate.values())
+
+    @property
+    def is_noop(self) -> bool:
+        return not (
+            self.products_to_reprice
+            or self.codes_to_reprice
+            or self.codes_to_retype
+            or self.create
+            or self.reactivate
+            or self.deactivate
+            or self.codes_to_delete
+        )
+
+    def summary_lines(self) -> list[str]:
+        if self.is_noop:
+            return ["Codes: already up to date"]
+        return [
+            f"Codes ({self.mode.value}, {self.products} products, price ${self.price}):",
+            f"  create {self.codes_to_create}, reactivate {self.codes_to_reactivate}, "
+            f"deactivate {self.codes_to_deactivate}, delete {self.codes_to_delete}",
+            f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} products, "
+            f"change redemption type of {self.codes_to_retype}",
+        ]
+
+
+@dataclass
+class ReconcileResult:
+    plan: CodePlan | None
+    skipped: bool  # nothing was requested since the last reconciliation
+
+
+def request_code_reconciliation(contract_id: int) -> None:
+    """Record that the contract's codes need reconciling and queue it after commit."""
+    ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
+    ContractCodeStatus.objects.filter(pk=contract_id).update(
+        requested_version=F("requested_version") + 1,
+        pending_since=Coalesce(F("pending_since"), Now()),
+    )
+    from b2b.tasks import reconcile_contract_codes_task
+
+    transaction.on_commit(lambda: reconcile_contract_codes_task.delay(contract_id))
+
+
+def plan_reconciliation(contract: ContractPage) -> CodePlan:
+    """Work out what reconciliation would change, reading aggregates only (no per-code rows)."""
+    mode = code_mode(contract)
+    price = contract.price
+    plan = CodePlan(contract_id=contract.pk, mode=mode, price=price)
+    product_ids = code_writes.contract_product_ids(contract)
+    plan.products = len(product_ids)
+    plan.products_to_reprice = code_writes.count_products_to_reprice(product_ids, price)
+    plan.codes_to_reprice = code_writes.count_codes_to_reprice(contract, price)
+    if mode is CodeMode.KEEP:
+        return plan
+    if mode is CodeMode.DELETE:
+        plan.codes_to_delete = code_writes.count_unredeemed(contract)
+        return plan
+
+    stats = code_writes.product_code_stats(contract, product_ids)
+    if mode is CodeMode.ONE_TIME:
+        plan.codes_to_retype = code_writes.count_to_retype(contract, one_time=True)
+        for product_id in product_ids:
+            _plan_capped(plan, product_id, stats.get(product_id), contract.max_learners)
+    else:
+        plan.codes_to_retype = code_writes.count_to_retype(contract, one_time=False)
+        for product_id in product_ids:
+            _plan_unlimited(plan, product_id, stats.get(product_id))
+    return plan
+
+
+def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None, cap: int):
+    stats = stats or ProductCodeStats()
+    target = max(cap - stats.redeemed, 0)
+    if stats.active_unredeemed > target:
+        plan.deactivate[product_id] = stats.active_unredeemed - target
+    elif stats.active_unredeemed < target:
+        missing = target - stats.active_unredeemed
+        reactivate = min(missing, stats.inactive_unredeemed)
+        if reactivate:
+            plan.reactivate[product_id] = reactivate
+        if missing - reactivate:
+            plan.create[product_id] = missing - reactivate
+
+
+def _plan_unlimited(plan: CodePlan, product_id: int, stats: ProductCodeStats | None):
+    stats = stats or ProductCodeStats()
+    if stats.active_unredeemed:
+        return
+    if stats.inactive_unredeemed:
+        plan.reactivate[product_id] = 1
+    else:
+        plan.create[product_id] = 1
+
+
+def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None = None) -> None:
+    """Carry out ``plan``; the caller holds the contract's code lock."""
+    product_ids = code_writes.contract_product_ids(contract)
+    if plan.products_to_reprice:
+        code_writes.reprice_products(product_ids, plan.price)
+    if plan.codes_to_reprice:
+        code_writes.reprice_codes(contract, plan.price)
+    if plan.mode is CodeMode.DELETE:
+        if plan.codes_to_delete:
+            code_writes.delete_unredeemed(contract)
+        return
+    if plan.codes_to_retype:
+        code_writes.retype_codes(contract, one_time=plan.mode is CodeMode.ONE_TIME)
+    if plan.deactivate:
+        code_writes.set_active_by_rank(contract, plan.deactivate, activate=False)
+    if plan.reactivate:
+        code_writes.set_active_by_rank(contract, plan.reactivate, activate=True)
+    if plan.create:
+        redemption = "one-time" if plan.mode is CodeMode.ONE_TIME else "unlimited"
+        code_writes.create_codes(
+            contract, plan.create, price=plan.price, redemption_type=redemption, progress=progress
+        )
+
+
+def reconcile_contract_codes(
+    *, contract_id: int, force: bool = False, progress: Progress | None = None
+) -> ReconcileResult:
+    """Reconcile the contract's codes if anything was requested since the last run.
+
+    ``force`` reconciles even when nothing was requested (an operator's explicit request).
+    """
+    with transaction.atomic():
+        status, _ = ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
+        status = ContractCodeStatus.objects.select_for_update().get(pk=contract_id)
+        if not force and status.reconciled_version >= status.requested_version:
+            return ReconcileResult(plan=None, skipped=True)
+        contract = ContractPage.objects.get(pk=contract_id)
+        plan = plan_reconciliation(contract)
+        if not plan.is_noop:
+            apply_plan(contract, plan, progress)
+        status.reconciled_version = status.requested_version
+        status.pending_since = None
+        status.reconciled_on = timezone.now()
+        status.last_error = ""
+        status.save()
+    log.info("Reconciled codes of contract %s: %s", contract_id, " ".join(plan.summary_lines()))
+    return ReconcileResult(plan=plan, skipped=False)

@@ -1,0 +1,181 @@
+"""Creating and modifying contracts (Wagtail pages under their organization)."""
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from b2b.enums import IntegrationType
+from b2b.exceptions import ContractNotFound, InvalidContractTerms, OrganizationNotFound
+from b2b.models import ContractPage, OrganizationPage
+from b2b.services.codes import request_code_reconciliation
+from b2b.services.organizations import create_organization, find_organization, unique_child_slug
+from b2b.validators import contract_terms_errors
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True)
+class ContractChange:
+    """What ``modify_contract`` should change; fields left UNSET stay as they are.
+
+    ``None`` removes a value (the date, the cap, the price).
+    """
+
+    contract_start: date | None = UNSET
+    contract_end: date | None = UNSET
+    max_learners: int | None = UNSET
+    enrollment_fixed_price: Decimal | None = UNSET
+    active: bool = UNSET
+    description: str = UNSET
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not UNSET
+        }
+
+
+@dataclass
+class CreatedContract:
+    contract: ContractPage
+    organization: OrganizationPage
+    organization_created: bool
+
+
+@dataclass
+class ModifiedContract:
+    contract: ContractPage
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    reconciliation_queued: bool = False
+
+
+def get_contract(contract_id: int, *, for_update: bool = False) -> ContractPage:
+    queryset = ContractPage.objects.all()
+    if for_update:
+        queryset = queryset.select_for_update()
+    try:
+        return queryset.get(pk=contract_id)
+    except ContractPage.DoesNotExist:
+        raise ContractNotFound(f"No contract has id {contract_id}") from None
+
+
+def check_terms(*, start, end, max_learners, price) -> None:
+    errors = contract_terms_errors(
+        start_date=start, end_date=end, max_learners=max_learners, price=price
+    )
+    if errors:
+        raise InvalidContractTerms(" ".join(errors.values()))
+
+
+@transaction.atomic
+def create_contract(
+    *,
+    organization: str,
+    name: str,
+    integration_type: str,
+    contract_start: date | None = None,
+    contract_end: date | None = None,
+    max_learners: int | None = None,
+    enrollment_fixed_price: Decimal | None = None,
+    description: str = "",
+    create_missing_organization: bool = False,
+    org_key: str | None = None,
+) -> CreatedContract:
+    """Create a contract under ``organization`` (its name or key), creating the org if asked."""
+    if integration_type not in IntegrationType.values:
+        raise InvalidContractTerms(
+            f"Unknown integration type {integration_type!r}: use sso or non-sso"
+        )
+    name = name.strip()
+    if not name:
+        raise InvalidContractTerms("The contract name must not be empty")
+    check_terms(
+        start=contract_start,
+        end=contract_end,
+        max_learners=max_learners,
+        price=enrollment_fixed_price,
+    )
+    try:
+        org = find_organization(organization)
+        org_created = False
+    except OrganizationNotFound:
+        if not create_missing_organization:
+            raise OrganizationNotFound(
+                f"No organization is named or keyed {organization!r}; add --create to create it"
+            ) from None
+        org = create_organization(name=organization, org_key=org_key)
+        org_created = True
+    else:
+        if org_key and org.org_key != org_key.upper():
+            raise InvalidContractTerms(
+                f"Organization {org.title!r} already exists with key {org.org_key}, "
+                f"not {org_key.upper()}"
+            )
+
+    contract = org.add_child(
+        instance=ContractPage(
+            title=name,
+            slug=unique_child_slug(org, name),
+            description=description,
+            integration_type=integration_type,
+            contract_start=contract_start,
+            contract_end=contract_end,
+            max_learners=max_learners,
+            enrollment_fixed_price=enrollment_fixed_price,
+            active=True,
+        )
+    )
+    request_code_reconciliation(contract.pk)
+    return CreatedContract(contract=contract, organization=org, organization_created=org_created)
+
+
+@transaction.atomic
+def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedContract:
+    """Apply ``change`` to the contract and publish it as a new revision.
+
+    Any change other than a lone deactivation queues the code reconciliation after commit.
+    """
+    contract = get_contract(contract_id, for_update=True)
+    requested = change.as_dict()
+    diff = {
+        name: (getattr(contract, name), value)
+        for name, value in requested.items()
+        if getattr(contract, name) != value
+    }
+    result = ModifiedContract(contract=contract, changes=diff)
+    if not diff:
+        return result
+    for name, (_, new) in diff.items():
+        setattr(contract, name, new)
+    check_terms(
+        start=contract.contract_start,
+        end=contract.contract_end,
+        max_learners=contract.max_learners,
+        price=contract.enrollment_fixed_price,
+    )
+    publish_contract(contract)
+    deactivation_only = set(diff) == {"active"} and contract.active is False
+    if not deactivation_only:
+        request_code_reconciliation(contract.pk)
+        result.reconciliation_queued = True
+    return result
+
+
+def publish_contract(contract: ContractPage) -> None:
+    """Save the contract as a new published revision, so Wagtail's editor sees the change."""
+    revision = contract.save_revision(clean=False)
+    revision.publish()
+    contract.refresh_from_db()

@@ -1,0 +1,289 @@
+"""Attaching courseware (courses, runs, programs) to contracts, and detaching it.
+
+Adding a course creates one contract run copied from the course's source run; a program does the
+same for every course of its requirements tree. One call is all or nothing.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from courses.services.edx_copy import schedule_run_copy
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from b2b.exceptions import CoursewareConflict, CoursewareNotFound
+from b2b.models import ContractPage
+from b2b.services.codes import request_code_reconciliation
+from b2b.services.contracts import get_contract
+from courses.enums import RequirementNodeType
+from courses.models import Course, CourseRun, Program, ProgramRequirement
+from ecommerce.models import Product
+
+log = logging.getLogger(__name__)
+
+SOURCE_RUN_TAG = "SOURCE"
+
+
+@dataclass
+class CoursewareResult:
+    created_runs: list[CourseRun] = field(default_factory=list)
+    assigned_runs: list[CourseRun] = field(default_factory=list)
+    detached_runs: list[CourseRun] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (readable id, reason)
+    attached: list[str] = field(default_factory=list)  # courses/programs recorded on the contract
+    warnings: list[str] = field(default_factory=list)
+    products_created: int = 0
+    products_deactivated: int = 0
+
+
+def resolve_courseware(readable_id: str) -> Course | CourseRun | Program:
+    """Find a course, course run or program by its readable id."""
+    readable_id = readable_id.strip()
+    if readable_id.startswith("program-v1:"):
+        found = Program.objects.filter(readable_id=readable_id).first()
+    elif readable_id.startswith("course-v1:") and readable_id.count("+") == 2:
+        found = CourseRun.objects.select_related("course").filter(courseware_id=readable_id).first()
+    elif readable_id.startswith("course-v1:") and readable_id.count("+") == 1:
+        found = Course.objects.filter(readable_id=readable_id).first()
+    else:
+        raise CoursewareNotFound(
+            f"{readable_id!r} is not a courseware id: expected course-v1:ORG+NUMBER, "
+            "course-v1:ORG+NUMBER+RUN or program-v1:ORG+NAME"
+        )
+    if found is None:
+        raise CoursewareNotFound(f"No courseware has id {readable_id!r}")
+    return found
+
+
+def program_courses(program: Program) -> list[Course]:
+    """Every course in the program's requirements tree, nested programs included, in tree order."""
+    ordered: list[Course] = []
+    seen_courses: set[int] = set()
+    seen_programs: set[int] = set()
+
+    def walk(current: Program) -> None:
+        if current.pk in seen_programs:
+            return
+        seen_programs.add(current.pk)
+        nodes = (
+            ProgramRequirement.objects.filter(program=current)
+            .exclude(node_type=RequirementNodeType.OPERATOR)
+            .select_related("course", "required_program")
+            .order_by("path")
+        )
+        for node in nodes:
+            if node.node_type == RequirementNodeType.COURSE and node.course_id not in seen_courses:
+                seen_courses.add(node.course_id)
+                ordered.append(node.course)
+            elif node.node_type == RequirementNodeType.PROGRAM:
+                walk(node.required_program)
+
+    walk(program)
+    return ordered
+
+
+def contract_run_key(contract: ContractPage, course: Course, org_key: str) -> str:
+    year = timezone.now().year
+    return f"course-v1:UAI_{org_key}+{course.number}+{year}_C{contract.pk}"
+
+
+def _run_schedule(contract: ContractPage) -> dict:
+    """Run dates mirroring the contract: the end date is inclusive; open-ended runs start now."""
+    tz = timezone.get_current_timezone()
+    start = (
+        datetime.combine(contract.contract_start, time.min, tzinfo=tz)
+        if contract.contract_start
+        else timezone.now()
+    )
+    end = (
+        datetime.combine(contract.contract_end, time.max, tzinfo=tz)
+        if contract.contract_end
+        else None
+    )
+    return {"start_date": start, "end_date": end, "enrollment_start": start, "enrollment_end": end}
+
+
+def _source_runs(courses: list[Course]) -> dict[int, tuple[CourseRun, bool]]:
+    """Per course id: its source run, and whether it is a true SOURCE run (one query)."""
+    found: dict[int, tuple[CourseRun, bool]] = {}
+    candidates = CourseRun.objects.filter(course__in=courses, b2b_contract__isnull=True).order_by(
+        "id"
+    )
+    for run in candidates:
+        is_source = run.run_tag == SOURCE_RUN_TAG
+        current = found.get(run.course_id)
+        if current is None or (is_source and not current[1]):
+            found[run.course_id] = (run, is_source)
+    return found
+
+
+def _run_content_type() -> ContentType:
+    return ContentType.objects.get_for_model(CourseRun)
+
+
+def _create_products(contract: ContractPage, runs: list[CourseRun]) -> int:
+    """Give each run that has no active product one at the contract's price."""
+    if not runs:
+        return 0
+    content_type = _run_content_type()
+    with_product = set(
+        Product.objects.filter(
+            content_type=content_type, object_id__in=[run.pk for run in runs], is_active=True
+        ).values_list("object_id", flat=True)
+    )
+    new = [
+        Product(
+            content_type=content_type,
+            object_id=run.pk,
+            price=contract.price,
+            description=f"{run.title} ({run.courseware_id})",
+            is_active=True,
+        )
+        for run in runs
+        if run.pk not in with_product
+    ]
+    Product.objects.bulk_create(new)
+    return len(new)
+
+
+def _create_runs(contract: ContractPage, courses: list[Course], result: CoursewareResult) -> None:
+    """Create one contract run per course that does not have one yet. All or nothing."""
+    org_key = contract.get_parent().specific.org_key
+    existing = set(
+        CourseRun.objects.filter(b2b_contract=contract, course__in=courses).values_list(
+            "course_id", flat=True
+        )
+    )
+    wanted = []
+    for course in courses:
+        if course.pk in existing:
+            result.skipped.append((course.readable_id, "the contract already has a run for it"))
+        else:
+            wanted.append(course)
+    if not wanted:
+        return
+
+    sources = _source_runs(wanted)
+    keys = {course.pk: contract_run_key(contract, course, org_key) for course in wanted}
+    for course in wanted:
+        if course.pk not in sources:
+            raise CoursewareConflict(
+                f"Course {course.readable_id} has no runs to copy: import its SOURCE run first "
+                "(manage.py import_courserun) or use --no-create-runs"
+            )
+    collisions = set(
+        CourseRun.objects.filter(courseware_id__in=keys.values()).values_list(
+            "courseware_id", flat=True
+        )
+    )
+    for course in wanted:
+        if keys[course.pk] in collisions:
+            raise CoursewareConflict(
+                f"Course {course.readable_id}: a run with key {keys[course.pk]} already exists"
+            )
+
+    schedule = _run_schedule(contract)
+    runs = CourseRun.objects.bulk_create(
+        [
+            CourseRun(
+                course=course,
+                title=course.title,
+                courseware_id=keys[course.pk],
+                run_tag=keys[course.pk].rsplit("+", 1)[1],
+                live=True,
+                is_self_paced=True,
+                b2b_contract=contract,
+                **schedule,
+            )
+            for course in wanted
+        ]
+    )
+    for course, run in zip(wanted, runs, strict=True):
+        source, is_source = sources[course.pk]
+        if not is_source:
+            warning = (
+                f"Course {course.readable_id} has no SOURCE run; "
+                f"copied {source.courseware_id} instead"
+            )
+            log.warning(warning)
+            result.warnings.append(warning)
+        schedule_run_copy(run, source=source)
+    result.created_runs.extend(runs)
+    result.products_created += _create_products(contract, runs)
+
+
+def _assign_run(contract: ContractPage, run: CourseRun, result: CoursewareResult) -> None:
+    run = CourseRun.objects.select_for_update().get(pk=run.pk)
+    if run.b2b_contract_id == contract.pk:
+        result.skipped.append((run.courseware_id, "already assigned to this contract"))
+        return
+    if run.b2b_contract_id is not None:
+        raise CoursewareConflict(
+            f"Run {run.courseware_id} is already assigned to contract {run.b2b_contract_id}"
+        )
+    run.b2b_contract = contract
+    run.save(update_fields=["b2b_contract", "updated_on"])
+    result.assigned_runs.append(run)
+    result.products_created += _create_products(contract, [run])
+
+
+@transaction.atomic
+def add_courseware(
+    *, contract_id: int, courseware_id: str, create_runs: bool = True
+) -> CoursewareResult:
+    """Attach a course, run or program to the contract (see the module docstring)."""
+    contract = get_contract(contract_id, for_update=True)
+    item = resolve_courseware(courseware_id)
+    result = CoursewareResult()
+    if isinstance(item, CourseRun):
+        _assign_run(contract, item, result)
+    else:
+        if isinstance(item, Program):
+            contract.programs.add(item)
+            courses = program_courses(item)
+        else:
+            contract.courses.add(item)
+            courses = [item]
+        result.attached.append(item.readable_id)
+        if create_runs:
+            _create_runs(contract, courses, result)
+    if result.created_runs or result.assigned_runs or result.attached:
+        request_code_reconciliation(contract.pk)
+    return result
+
+
+@transaction.atomic
+def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResult:
+    """Detach a run, or the contract's runs of a course or program; their products are
+    deactivated so nobody can buy them. The runs themselves are kept."""
+    contract = get_contract(contract_id, for_update=True)
+    item = resolve_courseware(courseware_id)
+    result = CoursewareResult()
+    runs = CourseRun.objects.filter(b2b_contract=contract)
+    if isinstance(item, CourseRun):
+        if item.b2b_contract_id != contract.pk:
+            raise CoursewareConflict(f"Run {item.courseware_id} is not a run of this contract")
+        runs = runs.filter(pk=item.pk)
+    elif isinstance(item, Program):
+        if not contract.programs.filter(pk=item.pk).exists():
+            raise CoursewareConflict(f"Program {item.readable_id} is not attached to this contract")
+        contract.programs.remove(item)
+        runs = runs.filter(course__in=program_courses(item))
+    else:
+        attached = contract.courses.filter(pk=item.pk).exists()
+        if not attached and not runs.filter(course=item).exists():
+            raise CoursewareConflict(f"Course {item.readable_id} is not attached to this contract")
+        contract.courses.remove(item)
+        runs = runs.filter(course=item)
+
+    detached = list(runs.select_for_update())
+    run_ids = [run.pk for run in detached]
+    result.products_deactivated = Product.objects.filter(
+        content_type=_run_content_type(), object_id__in=run_ids, is_active=True
+    ).update(is_active=False)
+    CourseRun.objects.filter(pk__in=run_ids).update(b2b_contract=None, updated_on=timezone.now())
+    result.detached_runs = detached
+    request_code_reconciliation(contract.pk)
+    return result

@@ -1,0 +1,31 @@
+"""Dry runs: carry out a change inside a transaction, measure it, then roll it all back."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import transaction
+
+from b2b.models import ContractPage
+from b2b.services.codes import CodePlan, plan_reconciliation
+
+T = TypeVar("T")
+
+
+class _RolledBack(Exception):
+    def __init__(self, result, plan):
+        self.result = result
+        self.plan = plan
+
+
+def preview(action: Callable[[], T], *, contract_id: int) -> tuple[T, CodePlan]:
+    """Run ``action``, plan the code reconciliation it would cause, and undo everything.
+
+    Work scheduled with ``transaction.on_commit`` (queued tasks) is discarded with the rollback.
+    """
+    try:
+        with transaction.atomic():
+            result = action()
+            plan = plan_reconciliation(ContractPage.objects.get(pk=contract_id))
+            raise _RolledBack(result, plan)
+    except _RolledBack as rolled_back:
+        return rolled_back.result, rolled_back.plan

@@ -1,0 +1,74 @@
+"""Organizations: look-up by name, key or id, and creation with a derived key and slug."""
+
+import re
+
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.models import Page
+
+from b2b.exceptions import OrganizationConflict, OrganizationNotFound
+from b2b.models import OrganizationPage
+from b2b.validators import ORG_KEY_RE
+from cms.services.site_tree import ensure_site_tree
+
+
+def find_organization(identifier: str) -> OrganizationPage:
+    """Find an organization by exact name, then org key, then numeric id."""
+    org = (
+        OrganizationPage.objects.filter(title=identifier).first()
+        or OrganizationPage.objects.filter(org_key=identifier.upper()).first()
+    )
+    if org is None and identifier.isdigit():
+        org = OrganizationPage.objects.filter(pk=int(identifier)).first()
+    if org is None:
+        raise OrganizationNotFound(f"No organization is named or keyed {identifier!r}")
+    return org
+
+
+def derive_org_key(name: str) -> str:
+    """Upper-case letters and digits of ``name``, made unique with a numeric suffix."""
+    base = re.sub(r"[^A-Z0-9]", "", name.upper())[:36] or "ORG"
+    taken = set(
+        OrganizationPage.objects.filter(org_key__startswith=base).values_list("org_key", flat=True)
+    )
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}{suffix}" in taken:
+        suffix += 1
+    return f"{base}{suffix}"
+
+
+def unique_child_slug(parent: Page, title: str) -> str:
+    """A slug for a new child of ``parent``: the slugified title, numbered if already taken."""
+    base = slugify(title)[:240] or "page"
+    taken = set(parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+@transaction.atomic
+def create_organization(*, name: str, org_key: str | None = None) -> OrganizationPage:
+    name = name.strip()
+    if not name:
+        raise OrganizationConflict("The organization name must not be empty")
+    if OrganizationPage.objects.filter(title=name).exists():
+        raise OrganizationConflict(f"An organization named {name!r} already exists")
+    if org_key is None:
+        org_key = derive_org_key(name)
+    else:
+        org_key = org_key.strip().upper()
+        if not ORG_KEY_RE.match(org_key):
+            raise OrganizationConflict(
+                f"Invalid org key {org_key!r}: use 1 to 40 upper-case letters, digits, '_' or '-'"
+            )
+        if OrganizationPage.objects.filter(org_key=org_key).exists():
+            raise OrganizationConflict(f"The org key {org_key!r} is already in use")
+    index = ensure_site_tree().organizations
+    return index.add_child(
+        instance=OrganizationPage(title=name, slug=unique_child_slug(index, name), org_key=org_key)
+    )

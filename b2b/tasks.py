@@ -1,0 +1,22 @@
+"""Queued B2B work."""
+
+from celery import shared_task
+
+from b2b.services.codes import reconcile_contract_codes
+
+
+@shared_task(name="b2b.reconcile_contract_codes", acks_late=True)
+def reconcile_contract_codes_task(contract_id: int) -> dict:
+    """Bring the contract's codes in line; a request already handled by an earlier run is a
+    no-op, so requests that pile up for one contract coalesce."""
+    result = reconcile_contract_codes(contract_id=contract_id)
+    if result.skipped or result.plan is None:
+        return {"contract_id": contract_id, "skipped": True}
+    return {
+        "contract_id": contract_id,
+        "skipped": False,
+        "created": result.plan.codes_to_create,
+        "deactivated": result.plan.codes_to_deactivate,
+        "reactivated": result.plan.codes_to_reactivate,
+        "deleted": result.plan.codes_to_delete,
+    }
