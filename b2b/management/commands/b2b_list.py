@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from b2b.exceptions import B2BError
 from b2b.management import arguments
-from b2b.management.rendering import FORMATS, render
+from b2b.management.rendering import FORMATS, render, render_sections_json
 from b2b.selectors import contracts_listing, courseware_listing, organizations_listing
 from b2b.services.code_export import write_codes_csv
 from b2b.services.contracts import get_contract
@@ -135,15 +135,7 @@ class Command(BaseCommand):
             raise CommandError(f"Contract {contract.pk} does not belong to {org.title}")
         listing = courseware_listing(contract)
         if o["format"] == "json":
-            import json
-
-            from b2b.management.rendering import _plain
-
-            payload = {
-                section: [{k: _plain(v) for k, v in row.items()} for row in rows]
-                for section, rows in listing.items()
-            }
-            self.stdout.write(json.dumps(payload, indent=2))
+            render_sections_json(self.stdout, listing)
             return
         render(
             self.stdout,
