@@ -84,7 +84,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, what, **options):
         try:
-            org = find_organization(options["org"]) if options.get("org") else None
+            identifier = options.pop("org", None)
+            org = find_organization(identifier) if identifier else None
             getattr(self, f"_{what}")(org=org, **options)
         except B2BError as exc:
             raise CommandError(str(exc)) from exc

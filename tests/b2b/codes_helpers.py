@@ -1,0 +1,70 @@
+"""Helpers for enrollment-code tests: a contract with runs and products, and code counts."""
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
+
+from b2b.services.codes import reconcile_contract_codes
+from b2b.services.contracts import ContractChange, modify_contract
+from courses.models import CourseRun
+from ecommerce.models import Discount, DiscountRedemption, Product
+from tests import factories as f
+
+
+def contract_with_products(*, products=2, **terms):
+    contract = f.ContractPageFactory(**terms)
+    made = []
+    for _ in range(products):
+        run = f.CourseRunFactory(b2b_contract=contract, run_tag="2026_C1")
+        made.append(
+            Product.objects.create(
+                content_type=ContentType.objects.get_for_model(CourseRun),
+                object_id=run.pk,
+                price=contract.price,
+            )
+        )
+    return contract, made
+
+
+def reconcile(contract):
+    return reconcile_contract_codes(contract_id=contract.pk, force=True).plan
+
+
+def change(contract, **values):
+    modify_contract(contract_id=contract.pk, change=ContractChange(**values))
+    contract.refresh_from_db()
+    return reconcile(contract)
+
+
+def codes(product, **filters):
+    return Discount.objects.filter(product_links__product=product, **filters)
+
+
+def redeemed_filter():
+    return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("pk")))
+
+
+def usable(product):
+    return codes(product, is_active=True).filter(~redeemed_filter())
+
+
+def redeem(code, user=None):
+    order = f.OrderFactory(purchaser=user or f.UserFactory(), state="fulfilled")
+    return DiscountRedemption.objects.create(
+        discount=code, redeemed_by=order.purchaser, redeemed_order=order
+    )
+
+
+def summary(product):
+    """(usable one-time, usable unlimited, inactive unredeemed, redeemed) codes of a product."""
+    unredeemed = codes(product).filter(~redeemed_filter())
+    return (
+        unredeemed.filter(is_active=True, redemption_type="one-time").count(),
+        unredeemed.filter(is_active=True, redemption_type="unlimited").count(),
+        unredeemed.filter(is_active=False).count(),
+        codes(product).filter(redeemed_filter()).count(),
+    )
+
+
+ZERO = Decimal("0.00")
