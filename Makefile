@@ -42,3 +42,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Enrollment-code benchmark on PostgreSQL (drops and recreates BENCH_DATABASE_URL's database).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)

@@ -1,0 +1,272 @@
+"""Enrollment-code benchmark (run with `make bench`; needs PostgreSQL).
+
+Work: a contract with a cap of 10,000 learners and 20 courses, so 200,000 codes. Prints, for
+each step, the wall time and the number of queries:
+
+- the first reconciliation, a second one with nothing changed, the cap lowered to 5,000, the cap
+  removed, and a price change;
+- the CSV export of all codes, with the peak memory of the whole `b2b_list` process and the peak
+  of Python allocations inside the export;
+- two references on the same data: the codes created one row at a time (one INSERT per code and
+  per link) and a raw PostgreSQL COPY of the same rows.
+
+The benchmark drops and recreates its own database (BENCH_DATABASE_URL).
+"""
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
+
+
+def _prepare_environment(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def measured(label: str, results: list):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+    results.append((label, elapsed, len(queries)))
+    print(f"  {label:<44} {elapsed:8.3f} s {len(queries):6d} queries", flush=True)
+
+
+def _contract(name: str, *, cap: int, courses: int):
+    from django.contrib.contenttypes.models import ContentType
+
+    from b2b.models import ContractPage
+    from b2b.services.organizations import create_organization, unique_child_slug
+    from courses.models import Course, CourseRun
+    from ecommerce.models import Product
+
+    org = create_organization(name=f"Bench {name}")
+    contract = org.add_child(
+        instance=ContractPage(
+            title=name,
+            slug=unique_child_slug(org, name),
+            integration_type="non-sso",
+            max_learners=cap,
+        )
+    )
+    run_type = ContentType.objects.get_for_model(CourseRun)
+    product_ids = []
+    for number in range(courses):
+        course = Course.objects.create(
+            title=f"{name} course {number}", readable_id=f"course-v1:BENCH+{name}{number:02d}"
+        )
+        run = CourseRun.objects.create(
+            course=course,
+            title=course.title,
+            run_tag=f"C{contract.pk}",
+            courseware_id=f"{course.readable_id}+C{contract.pk}",
+            b2b_contract=contract,
+            live=True,
+            is_self_paced=True,
+        )
+        product_ids.append(
+            Product.objects.create(content_type=run_type, object_id=run.pk, price=0).pk
+        )
+    return contract, product_ids
+
+
+def _row_by_row(contract, product_ids, cap: int) -> None:
+    from ecommerce.models import Discount, DiscountProduct
+
+    for product_id in product_ids:
+        for _ in range(cap):
+            code = Discount.objects.create(
+                discount_code=str(uuid.uuid4()),
+                amount=0,
+                discount_type="fixed-price",
+                redemption_type="one-time",
+                payment_type="sales",
+                is_bulk=True,
+                b2b_contract=contract,
+            )
+            DiscountProduct.objects.create(discount=code, product_id=product_id)
+
+
+def _copy_floor(contract, product_ids, cap: int) -> None:
+    from django.db import connection
+
+    from ecommerce.models import Discount, DiscountProduct
+
+    total = cap * len(product_ids)
+    discount_table = Discount._meta.db_table
+    link_table = DiscountProduct._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+            "nextval(pg_get_serial_sequence(%s, 'id')) + %s)",
+            [discount_table, discount_table, total],
+        )
+        last = cursor.fetchone()[0]
+        first = last - total + 1
+        raw = cursor.cursor  # the psycopg cursor, for COPY
+        columns = (
+            "id, discount_code, amount, discount_type, redemption_type, payment_type, is_bulk, "
+            "is_active, b2b_contract_id, created_on, updated_on"
+        )
+        with raw.copy(f"COPY {discount_table} ({columns}) FROM STDIN") as copy:
+            for offset in range(total):
+                copy.write_row(
+                    (
+                        first + offset,
+                        str(uuid.uuid4()),
+                        0,
+                        "fixed-price",
+                        "one-time",
+                        "sales",
+                        True,
+                        True,
+                        contract.pk,
+                        "now",
+                        "now",
+                    )
+                )
+        with raw.copy(f"COPY {link_table} (discount_id, product_id) FROM STDIN") as copy:
+            for offset in range(total):
+                copy.write_row((first + offset, product_ids[offset // cap]))
+
+
+def _command_in_subprocess(*args: str) -> tuple[float, float]:
+    """Run a real management command; returns (seconds, peak RSS in MB) of that process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cap", type=int, default=10_000)
+    parser.add_argument("--courses", type=int, default=20)
+    parser.add_argument("--skip-row-by-row", action="store_true", help="skip the slow reference")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args()
+
+    _prepare_environment(args.database_url)
+    _recreate_database(args.database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("configure_wagtail", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    from b2b.services.code_export import write_codes_csv
+    from b2b.services.codes import reconcile_contract_codes
+    from b2b.services.contracts import ContractChange, modify_contract
+
+    total = args.cap * args.courses
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"Work: cap {args.cap} x {args.courses} courses = {total} codes\n")
+    results: list = []
+
+    contract, _ = _contract("Reconciled", cap=args.cap, courses=args.courses)
+
+    def reconcile():
+        reconcile_contract_codes(contract_id=contract.pk, force=True)
+
+    def modify(**values):
+        # As an operator runs it: the change is published, and its (eager) task reconciles.
+        modify_contract(contract_id=contract.pk, change=ContractChange(**values))
+
+    print("Reconciliation")
+    with measured("first reconciliation (creates all codes)", results):
+        reconcile()
+    with measured("second reconciliation (nothing changed)", results):
+        reconcile()
+    with measured(f"cap lowered to {args.cap // 2}", results):
+        modify(max_learners=args.cap // 2)
+    with measured("cap removed", results):
+        modify(max_learners=None)
+    with measured("price changed to $25", results):
+        modify(enrollment_fixed_price=Decimal("25.00"))
+    modify(max_learners=args.cap, enrollment_fixed_price=None)  # back to 200,000 usable codes
+
+    print("\nExport")
+    out = Path("/tmp") / f"bench-codes-{contract.pk}.csv"
+    _, baseline = _command_in_subprocess("b2b_list", "organizations")
+    seconds, rss = _command_in_subprocess(
+        "b2b_list", "contracts", "--codes", str(contract.pk), "--codes-out", str(out)
+    )
+    rows = sum(1 for _ in out.open()) - 1
+    print(f"  {'CSV export, b2b_list process':<44} {seconds:8.3f} s  peak RSS {rss:.0f} MB")
+    print(f"  {'  (rows written)':<44} {rows:8d}")
+    print(f"  {'  (same command listing orgs: start-up RSS)':<44} {baseline:8.0f} MB")
+    tracemalloc.start()
+    started = time.perf_counter()
+    write_codes_csv(contract, out)
+    in_process = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"  {'CSV export, in process':<44} {in_process:8.3f} s")
+    print(f"  {'  (peak Python allocations)':<44} {peak / 2**20:8.1f} MB")
+
+    print("\nReferences (same rows, fresh contracts)")
+    copy_contract, copy_products = _contract("Copy", cap=args.cap, courses=args.courses)
+    from django.db import transaction
+
+    with measured("COPY of the same rows (floor)", results), transaction.atomic():
+        _copy_floor(copy_contract, copy_products, args.cap)
+    if not args.skip_row_by_row:
+        naive_contract, naive_products = _contract("Naive", cap=args.cap, courses=args.courses)
+        with measured("row by row (peer)", results), transaction.atomic():
+            _row_by_row(naive_contract, naive_products, args.cap)
+
+    timings = {label: seconds for label, seconds, _ in results}
+    first = timings["first reconciliation (creates all codes)"]
+    floor = timings["COPY of the same rows (floor)"]
+    print("\nTargets")
+    print(f"  first reconciliation vs COPY:   {first / floor:5.2f}x (target <= 2x)")
+    if not args.skip_row_by_row:
+        naive = timings["row by row (peer)"]
+        print(f"  row by row vs first reconciliation: {naive / first:5.1f}x faster (target >= 20x)")
+    noop = timings["second reconciliation (nothing changed)"]
+    print(f"  no-op reconciliation:           {noop:.3f} s (target < 1 s)")
+    print(
+        f"  CSV export:                     {seconds:.3f} s, {rss:.0f} MB (targets < 3 s, < 150 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
