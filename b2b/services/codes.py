@@ -18,6 +18,7 @@ idempotent. Requests are versioned so that a pile of requests for one contract c
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +28,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.services import code_writes
 from b2b.services.code_writes import ProductCodeStats
@@ -34,6 +36,10 @@ from b2b.services.code_writes import ProductCodeStats
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+# Where reconciliations running in this context report progress when the caller passes nothing:
+# a command run from a terminal sets it, so work its eager task does shows up there too.
+progress_reporter: ContextVar[Progress | None] = ContextVar("progress_reporter", default=None)
 
 
 class CodeMode(Enum):
@@ -201,8 +207,11 @@ def reconcile_contract_codes(
 
     ``force`` reconciles even when nothing was requested (an operator's explicit request).
     """
+    progress = progress or progress_reporter.get()
     with transaction.atomic():
-        status, _ = ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
+        if not ContractPage.objects.filter(pk=contract_id).exists():
+            raise ContractNotFound(f"No contract has id {contract_id}")
+        ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
         status = ContractCodeStatus.objects.select_for_update().get(pk=contract_id)
         if not force and status.reconciled_version >= status.requested_version:
             return ReconcileResult(plan=None, skipped=True)

@@ -245,3 +245,40 @@ def test_query_count_does_not_grow_with_the_cap(site_tree):
     assert counts[0] == counts[2]  # first reconciliation, cap 3 vs cap 300
     assert counts[1] == counts[3]  # cap lowered, removed, re-priced
     assert Discount.objects.filter(b2b_contract__max_learners=None).count() >= 300
+
+
+def test_progress_is_reported_to_the_context_reporter(site_tree, settings):
+    from b2b.services.codes import progress_reporter
+
+    settings.B2B_CODE_BATCH_SIZE = 4
+    contract, _ = contract_with_products(products=2, max_learners=5)
+    seen = []
+    token = progress_reporter.set(lambda step, done, total: seen.append((step, done, total)))
+    try:
+        reconcile(contract)
+    finally:
+        progress_reporter.reset(token)
+    assert seen == [
+        ("Creating codes", 4, 10),
+        ("Creating codes", 8, 10),
+        ("Creating codes", 10, 10),
+    ]
+    assert Discount.objects.filter(b2b_contract=contract).count() == 10
+
+
+def test_sync_codes_command(run_command):
+    contract, _ = contract_with_products(products=2, max_learners=3)
+    out, _ = run_command("b2b_contract", "sync-codes", str(contract.pk))
+    assert "create 6, reactivate 0, deactivate 0, delete 0" in out
+    out, _ = run_command("b2b_contract", "sync-codes", str(contract.pk))
+    assert out == "Codes: already up to date\n"
+    status = ContractCodeStatus.objects.get(pk=contract.pk)
+    assert status.pending_since is None and status.reconciled_on is not None
+
+
+def test_sync_codes_unknown_contract(run_command):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No contract has id 31337"):
+        run_command("b2b_contract", "sync-codes", "31337")
+    assert not ContractCodeStatus.objects.exists()

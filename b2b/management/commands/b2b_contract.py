@@ -6,7 +6,7 @@ from b2b.enums import IntegrationType
 from b2b.exceptions import B2BError
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
-from b2b.services.codes import CodePlan, reconcile_contract_codes
+from b2b.services.codes import CodePlan, progress_reporter, reconcile_contract_codes
 from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
@@ -67,10 +67,16 @@ class Command(BaseCommand):
         sync.add_argument("contract_id", type=arguments.object_id)
 
     def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"_{action.replace('-', '_')}")(**options)
-        except B2BError as exc:
-            raise CommandError(str(exc)) from exc
+        # Reconciliations run in this process (eager tasks, sync-codes) draw a progress bar when
+        # stderr is a terminal.
+        with TerminalProgress() as progress:
+            token = progress_reporter.set(progress)
+            try:
+                getattr(self, f"_{action.replace('-', '_')}")(**options)
+            except B2BError as exc:
+                raise CommandError(str(exc)) from exc
+            finally:
+                progress_reporter.reset(token)
 
     def _create(self, **o):
         created = create_contract(
@@ -145,10 +151,7 @@ class Command(BaseCommand):
         self._report_codes(plan, queued=bool(changed or result.attached))
 
     def _sync_codes(self, **o):
-        with TerminalProgress() as progress:
-            result = reconcile_contract_codes(
-                contract_id=o["contract_id"], force=True, progress=progress
-            )
+        result = reconcile_contract_codes(contract_id=o["contract_id"], force=True)
         for line in result.plan.summary_lines():
             self.stdout.write(line)
 
