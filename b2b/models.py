@@ -16,6 +16,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 
 from b2b.enums import IntegrationType, MembershipSource
+from b2b.panels import ContractSummaryPanel
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
 
@@ -118,6 +119,7 @@ class ContractPage(NotServedPage):
         FieldPanel("active"),
         FieldPanel("max_learners"),
         FieldPanel("enrollment_fixed_price"),
+        ContractSummaryPanel(heading="Runs, learners and codes"),
     ]
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []

@@ -1,6 +1,7 @@
 """The enrollment-codes CSV: one row per usable or redeemed code of a contract, streamed."""
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -56,20 +57,41 @@ def _code_rows(contract: ContractPage):
     )
 
 
-def write_codes_csv(contract: ContractPage, path: Path) -> int:
-    """Write the contract's codes CSV to ``path``; returns the number of code rows."""
+def iter_code_rows(contract: ContractPage) -> Iterator[list[str]]:
+    """The CSV's rows, header first, streamed from the database in chunks."""
     base_url = product_url(0)[: -len("0")]
     labels = _run_labels(contract)
-    count = 0
+    yield CSV_HEADER
+    for code, redemption_type, product_id, times, redeemer in _code_rows(contract).iterator(
+        chunk_size=CHUNK_SIZE
+    ):
+        unlimited = redemption_type == RedemptionType.UNLIMITED
+        redeemed = str(times) if unlimited else (redeemer or "No")
+        yield [code, labels[product_id], redeemed, f"{base_url}{product_id}"]
+
+
+def write_codes_csv(contract: ContractPage, path: Path) -> int:
+    """Write the contract's codes CSV to ``path``; returns the number of code rows."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        rows = _code_rows(contract).iterator(chunk_size=CHUNK_SIZE)
-        for code, redemption_type, product_id, times, redeemer in rows:
-            if redemption_type == RedemptionType.UNLIMITED:
-                redeemed = str(times)
-            else:
-                redeemed = redeemer or "No"
-            writer.writerow([code, labels[product_id], redeemed, f"{base_url}{product_id}"])
+        rows = iter_code_rows(contract)
+        writer.writerow(next(rows))
+        count = 0
+        for row in rows:
+            writer.writerow(row)
             count += 1
     return count
+
+
+class _Echo:
+    """A file-like object whose write returns what it was given (for streaming CSV)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_codes_csv(contract: ContractPage) -> Iterator[str]:
+    """The CSV as text lines, for a streaming HTTP response."""
+    writer = csv.writer(_Echo())
+    for row in iter_code_rows(contract):
+        yield writer.writerow(row)
