@@ -1,0 +1,98 @@
+"""The contracts inline on the Django admin's user page."""
+
+import pytest
+from django.urls import reverse
+
+from b2b.models import ContractMembership
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+PREFIX = "contract_memberships"
+
+
+@pytest.fixture
+def admin_client(client, site_tree):
+    staff = f.UserFactory(is_staff=True, is_superuser=True, email="staff@example.com")
+    client.force_login(staff)
+    client.staff = staff
+    return client
+
+
+def _post(client, learner, rows, initial=0):
+    data = {
+        "email": learner.email,
+        "name": learner.name,
+        "first_name": "",
+        "last_name": "",
+        "global_id": "",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        f"{PREFIX}-TOTAL_FORMS": str(len(rows)),
+        f"{PREFIX}-INITIAL_FORMS": str(initial),
+        f"{PREFIX}-MIN_NUM_FORMS": "0",
+        f"{PREFIX}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{PREFIX}-{index}-{key}"] = value
+    return client.post(reverse("admin:users_user_change", args=[learner.pk]), data)
+
+
+def test_staff_adds_a_learner_to_a_contract(admin_client):
+    learner = f.UserFactory()
+    contract = f.ContractPageFactory(max_learners=5)
+    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = ContractMembership.objects.get(user=learner)
+    assert membership.contract == contract
+    assert membership.source == "staff"
+    assert membership.created_by == admin_client.staff
+
+    page = admin_client.get(reverse("admin:users_user_change", args=[learner.pk])).content.decode()
+    assert "Staff" in page and "staff@example.com" in page
+
+
+def test_full_contract_shows_the_error(admin_client):
+    contract = f.ContractPageFactory(max_learners=1, title="Tiny")
+    f.ContractMembershipFactory(contract=contract)
+    learner = f.UserFactory()
+    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    assert response.status_code == 200
+    assert "Contract &#x27;Tiny&#x27; is full (1 learners)" in response.content.decode()
+    assert not ContractMembership.objects.filter(user=learner).exists()
+
+
+def test_inactive_contract_refused(admin_client):
+    contract = f.ContractPageFactory(active=False, title="Old")
+    learner = f.UserFactory()
+    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    assert "Contract &#x27;Old&#x27; is not active" in response.content.decode()
+
+
+def test_staff_removes_a_membership(admin_client):
+    membership = f.ContractMembershipFactory()
+    learner = membership.user
+    response = _post(
+        admin_client,
+        learner,
+        [
+            {
+                "id": membership.pk,
+                "user": learner.pk,
+                "contract": membership.contract_id,
+                "DELETE": "on",
+            }
+        ],
+        initial=1,
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not ContractMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_organizations_and_contracts_are_read_only_in_admin(admin_client):
+    contract = f.ContractPageFactory()
+    assert admin_client.get(reverse("admin:b2b_contractpage_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:b2b_contractpage_add")).status_code == 403
+    detail = admin_client.get(reverse("admin:b2b_contractpage_change", args=[contract.pk]))
+    assert detail.status_code == 200 and b'name="_save"' not in detail.content
