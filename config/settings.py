@@ -115,7 +115,10 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "social_core.backends.open_id_connect.OpenIdConnectAuth",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,6 +173,13 @@ OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET = get_str(
 )
 # OPENEDX_REQUEST_TIMEOUT: seconds before a call to Open edX gives up.
 OPENEDX_REQUEST_TIMEOUT = get_int("OPENEDX_REQUEST_TIMEOUT", 20)
+# OPENEDX_MAX_RETRIES: how many times a run copy or an enrollment push is retried after a
+# transient failure (Open edX unreachable, timeout, 429, 5xx) before it is recorded as failed.
+OPENEDX_MAX_RETRIES = get_int("OPENEDX_MAX_RETRIES", 5)
+# OPENEDX_RETRY_BACKOFF_SECONDS: the wait before the first retry; it doubles at each retry...
+OPENEDX_RETRY_BACKOFF_SECONDS = get_int("OPENEDX_RETRY_BACKOFF_SECONDS", 30)
+# OPENEDX_RETRY_BACKOFF_MAX_SECONDS: ...up to this many seconds.
+OPENEDX_RETRY_BACKOFF_MAX_SECONDS = get_int("OPENEDX_RETRY_BACKOFF_MAX_SECONDS", 900)
 
 # CyberSource Secure Acceptance, through mitol-django-payment-gateway.
 # ECOMMERCE_DEFAULT_PAYMENT_GATEWAY: the gateway name; CyberSource is the one we use.
@@ -212,6 +222,22 @@ SOCIAL_AUTH_OIDC_KEY = get_str("SOCIAL_AUTH_OIDC_KEY")
 SOCIAL_AUTH_OIDC_SECRET = get_str("SOCIAL_AUTH_OIDC_SECRET")
 # SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM: the claim that lists the learner's organizations.
 SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM = get_str("SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM", "organization")
+# SOCIAL_AUTH_OIDC_SCOPE: scopes asked for besides openid, profile and email (Keycloak only sends
+# the organization claim when its "organization" scope is requested).
+SOCIAL_AUTH_OIDC_SCOPE = get_list("SOCIAL_AUTH_OIDC_SCOPE", ["organization"])
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/dashboard/"
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/"
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "users.pipeline.find_or_create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "users.pipeline.update_user_from_claims",
+    "users.pipeline.attach_sso_contracts",
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -73,10 +73,41 @@ def _database_url_for_subprocess() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(redis_url):
+def openedx_server(settings):
+    """A fake Open edX (LMS and Studio, real HTTP servers on 127.0.0.1) the settings point at.
+
+    See tests/openedx_server.py. The Studio URL is given without its trailing slash, as an
+    operator might write it.
+    """
+    from courses.openedx import clear_token_cache
+    from tests.openedx_server import FakeOpenEdx
+
+    server = FakeOpenEdx().start()
+    settings.OPENEDX_API_BASE_URL = server.lms_url
+    settings.OPENEDX_STUDIO_API_BASE_URL = server.studio_url.rstrip("/")
+    settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID = server.client_id
+    settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET = server.client_secret
+    settings.OPENEDX_REQUEST_TIMEOUT = 5
+    clear_token_cache()
+    try:
+        yield server
+    finally:
+        server.stop()
+        clear_token_cache()
+
+
+@pytest.fixture
+def celery_worker_env() -> dict[str, str]:
+    """Extra environment for the ``celery_worker_process`` worker; override it to add some."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, celery_worker_env):
     """Start a real ``celery worker`` process consuming from Redis; yields a client app.
 
-    The client app sends tasks by name to the same broker, like a web process would.
+    The client app sends tasks by name to the same broker, like a web process would. The
+    worker's environment is this process's plus ``celery_worker_env``.
     """
     import subprocess
     import sys
@@ -91,6 +122,7 @@ def celery_worker_process(redis_url):
         "CELERY_BROKER_URL": redis_url,
         "CELERY_RESULT_BACKEND": redis_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "worker-test-key"),
+        **celery_worker_env,
     }
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = _database_url_for_subprocess()
@@ -128,3 +160,20 @@ def celery_worker_process(redis_url):
         client.close()
         if worker.returncode not in (0, -15):
             print(output)  # shown by pytest when the test fails
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_url():
+    """A real OpenID Connect provider on loopback for the whole session."""
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread() as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def oidc_settings(settings, oidc_provider_url):
+    settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = oidc_provider_url
+    settings.SOCIAL_AUTH_OIDC_KEY = "b2b-site"
+    settings.SOCIAL_AUTH_OIDC_SECRET = "b2b-site-secret"
+    return settings

@@ -1,0 +1,353 @@
+"""The one module that talks to Open edX.
+
+Everything goes through edx-api-client (``edx_api``) with an OAuth2 client-credentials JWT of the
+service account (``OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID/SECRET``). This module wraps the
+library's quirks so that callers only see plain calls and the domain exceptions of
+``courses.exceptions``:
+
+- The library never fetches tokens; ``EdxApi`` must be given one. We obtain it from the LMS
+  (``oauth2/access_token``, ``token_type=jwt``), cache it per process until shortly before it
+  expires, and when Open edX answers 401 we fetch a new one and try the call once more.
+- The library's Studio client needs a base URL that ends with a slash; ours are normalised.
+- Only the Studio client sends the ``JWT`` authorization prefix; the LMS clients would send
+  ``Bearer``, which the LMS reads as an opaque token and refuses for a JWT. We build every
+  client from one requester that sends ``JWT <token>``.
+- ``clone_course_run`` returns the raw ``requests`` response; library errors are
+  ``CourseRunAPIError`` (Studio) or ``requests.HTTPError`` (LMS); network problems surface as
+  raw ``requests`` exceptions. All of them become ``OpenEdxTransientError`` (connection errors,
+  timeouts, 429, 5xx) or ``OpenEdxRequestError`` (other 4xx, unusable answers).
+- ``update_course_run`` refuses a start without an end (an open-ended run) and joins its URL with
+  a double slash, so the update is sent here, with the library's requester and URL constant.
+- ``create_student_enrollment`` only identifies learners by Open edX username, which this site
+  does not store; the LMS also accepts the learner's email from a staff caller, so the
+  enrollment is posted here, to the library's enrollment URL.
+- The LMS clients join absolute paths (``/api/...``): the LMS must live at the root of its host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+from urllib.parse import urljoin
+
+import requests
+from django.conf import settings
+from edx_api.client import EdxApi
+from edx_api.course_detail import CourseDetails
+from edx_api.course_detail.models import CourseDetail
+from edx_api.course_runs import CourseRuns
+from edx_api.course_runs.exceptions import CourseRunAPIError
+from edx_api.course_runs.models import CourseRun as StudioCourseRun
+from edx_api.enrollments import CourseEnrollments
+from edx_api.enrollments.models import Enrollment
+
+from courses.exceptions import (
+    OpenEdxNotConfigured,
+    OpenEdxNotFound,
+    OpenEdxRequestError,
+    OpenEdxTransientError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TOKEN_PATH = "oauth2/access_token"
+# A cached token is renewed this many seconds before Open edX says it expires (at most half of
+# its lifetime), so that a call never starts with a token about to lapse.
+TOKEN_RENEWAL_MARGIN = 60
+# How much of an error body is kept in messages (and so on the run or enrollment).
+BODY_EXCERPT = 500
+
+_SETTING_NAMES = (
+    "OPENEDX_API_BASE_URL",
+    "OPENEDX_STUDIO_API_BASE_URL",
+    "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID",
+    "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET",
+)
+
+
+@dataclass(frozen=True)
+class OpenEdxConfig:
+    lms_base_url: str
+    studio_base_url: str
+    client_id: str
+    client_secret: str
+    timeout: float
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else f"{url}/"
+
+
+def missing_settings() -> list[str]:
+    """The names of the Open edX settings that are not set."""
+    return [name for name in _SETTING_NAMES if not getattr(settings, name, None)]
+
+
+def is_configured() -> bool:
+    return not missing_settings()
+
+
+def get_config() -> OpenEdxConfig:
+    missing = missing_settings()
+    if missing:
+        raise OpenEdxNotConfigured(f"Open edX is not configured: set {', '.join(missing)}")
+    return OpenEdxConfig(
+        lms_base_url=_with_slash(settings.OPENEDX_API_BASE_URL),
+        studio_base_url=_with_slash(settings.OPENEDX_STUDIO_API_BASE_URL),
+        client_id=settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID,
+        client_secret=settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET,
+        timeout=settings.OPENEDX_REQUEST_TIMEOUT,
+    )
+
+
+# --- Tokens ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    renew_at: float  # on the _monotonic() clock
+
+
+_tokens: dict[tuple[str, str], _Token] = {}
+_tokens_lock = threading.Lock()
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+def clear_token_cache() -> None:
+    """Forget cached tokens (the next call fetches a new one)."""
+    with _tokens_lock:
+        _tokens.clear()
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= BODY_EXCERPT else f"{text[:BODY_EXCERPT]}..."
+
+
+def _fetch_token(config: OpenEdxConfig) -> _Token:
+    url = urljoin(config.lms_base_url, TOKEN_PATH)
+    try:
+        response = requests.post(
+            url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": config.client_id,
+                "client_secret": config.client_secret,
+                "token_type": "jwt",
+            },
+            timeout=config.timeout,
+        )
+    except requests.RequestException as exc:
+        raise _network_error("Getting an Open edX access token", exc, config) from exc
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise OpenEdxTransientError(
+            f"Getting an Open edX access token: Open edX answered {status}: "
+            f"{_excerpt(response.text)}"
+        )
+    if status >= 400:
+        raise OpenEdxRequestError(
+            f"Getting an Open edX access token: Open edX refused the service account's "
+            f"credentials ({status}): {_excerpt(response.text)}",
+            status_code=status,
+        )
+    try:
+        body = response.json()
+        value = body["access_token"]
+        expires_in = int(body.get("expires_in") or 0)
+        if not isinstance(value, str) or not value:
+            raise TypeError("access_token is not a string")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise OpenEdxRequestError(
+            f"Getting an Open edX access token: the answer has no usable access_token: "
+            f"{_excerpt(response.text)}",
+            status_code=status,
+        ) from exc
+    margin = min(TOKEN_RENEWAL_MARGIN, expires_in / 2)
+    return _Token(value=value, renew_at=_monotonic() + expires_in - margin)
+
+
+def _access_token(config: OpenEdxConfig, *, stale: str | None = None) -> str:
+    """A valid token: the cached one, unless it is ``stale`` or about to expire.
+
+    The lock makes concurrent callers of one process share one token request.
+    """
+    key = (config.lms_base_url, config.client_id)
+    with _tokens_lock:
+        token = _tokens.get(key)
+        if token is None or token.value == stale or token.renew_at <= _monotonic():
+            token = _fetch_token(config)
+            _tokens[key] = token
+        return token.value
+
+
+# --- Calls -------------------------------------------------------------------------------------
+
+
+def _network_error(action: str, exc: Exception, config: OpenEdxConfig) -> OpenEdxTransientError:
+    if isinstance(exc, requests.Timeout):
+        return OpenEdxTransientError(
+            f"{action}: Open edX did not answer within {config.timeout} seconds"
+        )
+    return OpenEdxTransientError(f"{action}: cannot reach Open edX ({type(exc).__name__}: {exc})")
+
+
+def _http_response(exc: Exception) -> requests.Response | None:
+    """The HTTP answer behind a library error, if there was one."""
+    cause = exc.__cause__ if isinstance(exc, CourseRunAPIError) else exc
+    if isinstance(cause, requests.HTTPError) and cause.response is not None:
+        return cause.response
+    return None
+
+
+def _translate(action: str, exc: Exception, config: OpenEdxConfig) -> Exception:
+    response = _http_response(exc)
+    if response is not None:
+        status = response.status_code
+        message = f"{action}: Open edX answered {status}: {_excerpt(response.text)}"
+        if status == 429 or status >= 500:
+            return OpenEdxTransientError(message)
+        if status == 404:
+            return OpenEdxNotFound(message, status_code=status)
+        return OpenEdxRequestError(message, status_code=status)
+    if isinstance(exc, ValueError):  # includes requests' JSONDecodeError
+        return OpenEdxRequestError(f"{action}: Open edX answered something that is not JSON")
+    if isinstance(exc, requests.RequestException):
+        return _network_error(action, exc, config)
+    return exc
+
+
+def _call(action: str, operation: Callable[[requests.Session, OpenEdxConfig], T]) -> T:
+    """Run ``operation`` with an authenticated requester; on 401, renew the token once."""
+    config = get_config()
+    token = _access_token(config)
+    for attempt in (1, 2):
+        requester = EdxApi(
+            {"access_token": token}, base_url=config.lms_base_url, timeout=config.timeout
+        ).get_requester(token_type="JWT")
+        try:
+            return operation(requester, config)
+        except (requests.RequestException, CourseRunAPIError, ValueError) as exc:
+            response = _http_response(exc)
+            if response is not None and response.status_code == 401 and attempt == 1:
+                log.info("%s: Open edX refused the access token (401); renewing it", action)
+                token = _access_token(config, stale=token)
+                continue
+            raise _translate(action, exc, config) from exc
+        finally:
+            requester.close()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json_or_error(response: requests.Response) -> dict:
+    response.raise_for_status()
+    return response.json()
+
+
+# --- Studio: course runs -----------------------------------------------------------------------
+
+
+def get_studio_course_run(courseware_id: str) -> StudioCourseRun | None:
+    """The run as Studio has it, or None when Studio does not have it."""
+    try:
+        return _call(
+            f"Reading {courseware_id} in Studio",
+            lambda requester, config: CourseRuns(requester, config.studio_base_url).get_course_run(
+                courseware_id
+            ),
+        )
+    except OpenEdxNotFound:
+        return None
+
+
+def clone_studio_course_run(*, source_id: str, target_id: str) -> None:
+    """Copy ``source_id`` into a new run ``target_id`` in Studio (it must not exist yet)."""
+    _call(
+        f"Copying {source_id} to {target_id} in Studio",
+        lambda requester, config: CourseRuns(requester, config.studio_base_url).clone_course_run(
+            source_id, target_id
+        ),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def update_studio_course_run(
+    *,
+    courseware_id: str,
+    title: str,
+    self_paced: bool,
+    start: datetime | None,
+    end: datetime | None,
+    enrollment_start: datetime | None,
+    enrollment_end: datetime | None,
+) -> StudioCourseRun:
+    """Set the run's title, pacing and schedule in Studio.
+
+    When the run has a start, the whole schedule is sent, ``None`` values included: an
+    open-ended run gets an explicit null end rather than keeping the end of the run it was
+    copied from.
+    """
+    payload: dict = {
+        "title": title,
+        "pacing_type": "self_paced" if self_paced else "instructor_paced",
+    }
+    if start is not None:
+        payload["schedule"] = {
+            "start": _iso(start),
+            "end": _iso(end),
+            "enrollment_start": _iso(enrollment_start),
+            "enrollment_end": _iso(enrollment_end),
+        }
+
+    def put(requester: requests.Session, config: OpenEdxConfig) -> StudioCourseRun:
+        url = urljoin(config.studio_base_url, f"{CourseRuns.course_run_url}{courseware_id}/")
+        return StudioCourseRun(_json_or_error(requester.put(url, json=payload)))
+
+    return _call(f"Updating {courseware_id} in Studio", put)
+
+
+# --- LMS: enrollments and course details -------------------------------------------------------
+
+
+def create_enrollment(*, email: str, courseware_id: str, mode: str) -> Enrollment:
+    """Enroll the Open edX user with this email in the run, in ``mode``; reactivates and
+    changes the mode of an existing enrollment. Idempotent."""
+    payload = {
+        "email": email,
+        "mode": mode,
+        "is_active": True,
+        "course_details": {"course_id": courseware_id},
+        # The site already decided the learner may enroll (contract, code, payment); the
+        # run's own enrollment window in Open edX must not undo that.
+        "force_enrollment": True,
+    }
+
+    def post(requester: requests.Session, config: OpenEdxConfig) -> Enrollment:
+        url = urljoin(config.lms_base_url, CourseEnrollments.enrollment_url)
+        return Enrollment(_json_or_error(requester.post(url, json=payload)))
+
+    return _call(f"Enrolling {email} in {courseware_id}", post)
+
+
+def get_course_detail(courseware_id: str) -> CourseDetail:
+    """The LMS's description of a run (name, dates, pacing). Raises OpenEdxNotFound."""
+    return _call(
+        f"Reading {courseware_id} from the LMS",
+        lambda requester, config: CourseDetails(requester, config.lms_base_url).get_detail(
+            courseware_id
+        ),
+    )
