@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from b2b.models import ContractMembership, ContractPage, OrganizationPage
+from b2b.models import ContractMembership, ContractPage, MembershipRefusal, OrganizationPage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,3 +57,13 @@ class ContractMembershipAdmin(ReadOnlyAdmin):
     list_filter = ["source"]
     search_fields = ["user__email", "contract__title"]
     list_select_related = ["user", "contract", "created_by"]
+
+
+@admin.register(MembershipRefusal)
+class MembershipRefusalAdmin(ReadOnlyAdmin):
+    """Learners a contract turned away at sign-in (for example because it was full)."""
+
+    list_display = ["created_on", "user", "contract", "source", "reason"]
+    list_filter = ["source"]
+    search_fields = ["user__email", "contract__title", "reason"]
+    list_select_related = ["user", "contract"]

@@ -237,3 +237,19 @@ class ContractCodeStatus(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.requested_version > self.reconciled_version
+
+
+class MembershipRefusal(models.Model):
+    """A learner who could not be attached automatically (e.g. a full SSO contract): for staff."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contract = models.ForeignKey(ContractPage, on_delete=models.CASCADE, related_name="refusals")
+    source = models.CharField(max_length=20, choices=MembershipSource.choices)
+    reason = models.CharField(max_length=255)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_on"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} refused by contract {self.contract_id}"

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("auth/", include("social_django.urls", namespace="social")),
     path("", include(wagtail_urls)),
 ]

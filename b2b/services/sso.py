@@ -1,0 +1,88 @@
+"""Single sign-on: attach learners to their organizations' free SSO contracts at every sign-in.
+
+The identity provider (Keycloak) lists the learner's organizations in a claim, in one of two
+forms: a list of organization aliases, or a map from alias to an object carrying the
+organization's id. An organization matches by OrganizationPage.sso_organization_id (the id, or
+the alias) or by its org key equal to the alias.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from b2b.enums import IntegrationType, MembershipSource
+from b2b.exceptions import MembershipRefused
+from b2b.models import ContractPage, MembershipRefusal, OrganizationPage
+from b2b.services.memberships import attach_learner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SsoResult:
+    organizations: list[OrganizationPage] = field(default_factory=list)
+    attached: list[ContractPage] = field(default_factory=list)
+    refused: list[tuple[ContractPage, str]] = field(default_factory=list)
+
+
+def claim_identifiers(claim) -> tuple[set[str], set[str]]:
+    """(aliases, ids) named by an organization claim in either Keycloak form."""
+    aliases: set[str] = set()
+    ids: set[str] = set()
+    if isinstance(claim, str):
+        claim = [claim]
+    if isinstance(claim, list | tuple):
+        aliases.update(str(item) for item in claim if item)
+    elif isinstance(claim, dict):
+        for alias, details in claim.items():
+            aliases.add(str(alias))
+            if isinstance(details, dict) and details.get("id"):
+                ids.add(str(details["id"]))
+    return aliases, ids
+
+
+def organizations_for_claim(claim) -> list[OrganizationPage]:
+    aliases, ids = claim_identifiers(claim)
+    if not aliases and not ids:
+        return []
+    matches = Q(sso_organization_id__in=ids | aliases) | Q(
+        org_key__in={alias.upper() for alias in aliases}
+    )
+    return list(OrganizationPage.objects.filter(matches).order_by("pk"))
+
+
+def auto_join_contracts(organization: OrganizationPage):
+    """The organization's SSO contracts that learners join by signing in: free, active, in dates."""
+    today = timezone.localdate()
+    return (
+        ContractPage.objects.child_of(organization)
+        .filter(integration_type=IntegrationType.SSO, active=True)
+        .filter(Q(enrollment_fixed_price__isnull=True) | Q(enrollment_fixed_price=Decimal("0")))
+        .filter(Q(contract_start__isnull=True) | Q(contract_start__lte=today))
+        .filter(Q(contract_end__isnull=True) | Q(contract_end__gte=today))
+        .order_by("pk")
+    )
+
+
+def attach_from_claim(*, user, claim) -> SsoResult:
+    """Attach ``user`` to the free SSO contracts of the organizations in ``claim``.
+
+    Memberships are never removed here: a learner whose claim no longer lists an organization
+    keeps their contracts until staff remove them.
+    """
+    result = SsoResult(organizations=organizations_for_claim(claim))
+    for organization in result.organizations:
+        for contract in auto_join_contracts(organization):
+            try:
+                attach_learner(user=user, contract_id=contract.pk, source=MembershipSource.SSO)
+                result.attached.append(contract)
+            except MembershipRefused as exc:
+                MembershipRefusal.objects.create(
+                    user=user, contract=contract, source=MembershipSource.SSO, reason=str(exc)
+                )
+                log.warning("SSO sign-in of %s: %s", user.email, exc)
+                result.refused.append((contract, str(exc)))
+    return result
