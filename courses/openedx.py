@@ -94,10 +94,13 @@ def is_configured() -> bool:
     return not missing_settings()
 
 
+def not_configured_message() -> str:
+    return f"Open edX is not configured: set {', '.join(missing_settings())}"
+
+
 def get_config() -> OpenEdxConfig:
-    missing = missing_settings()
-    if missing:
-        raise OpenEdxNotConfigured(f"Open edX is not configured: set {', '.join(missing)}")
+    if missing_settings():
+        raise OpenEdxNotConfigured(not_configured_message())
     return OpenEdxConfig(
         lms_base_url=_with_slash(settings.OPENEDX_API_BASE_URL),
         studio_base_url=_with_slash(settings.OPENEDX_STUDIO_API_BASE_URL),

@@ -1,0 +1,134 @@
+"""Course run enrollments, and their push to Open edX.
+
+``enroll_learner`` records the enrollment here and queues the push after commit; the push
+(``push_enrollment_to_edx``, run by a Celery task) enrolls the learner in the Open edX run and
+records the outcome on the enrollment (``edx_sync_state``, ``edx_sync_error``).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import openedx
+from courses.enums import EdxSyncState, EnrollmentMode
+from courses.exceptions import (
+    CoursesError,
+    OpenEdxError,
+    OpenEdxNotConfigured,
+    OpenEdxTransientError,
+)
+from courses.models import CourseRun, CourseRunEnrollment
+from users.models import User
+
+log = logging.getLogger(__name__)
+
+# The mode an enrollment never goes down from.
+_MODE_RANK = {EnrollmentMode.AUDIT: 0, EnrollmentMode.VERIFIED: 1}
+
+
+class EnrollmentNotFound(CoursesError):
+    pass
+
+
+def mode_for_price(price: Decimal | None) -> EnrollmentMode:
+    """Audit for a free enrollment, verified for a paid one."""
+    return EnrollmentMode.VERIFIED if price is not None and price > 0 else EnrollmentMode.AUDIT
+
+
+def _queue_push(enrollment_id: int) -> None:
+    from courses.tasks import push_enrollment_to_edx_task  # the task module imports this one
+
+    transaction.on_commit(lambda: push_enrollment_to_edx_task.delay(enrollment_id), robust=True)
+
+
+def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> CourseRunEnrollment:
+    """Enroll ``user`` in ``run`` here, and in Open edX after commit.
+
+    One enrollment per learner and run: an existing one is reactivated and its mode raised
+    (audit to verified; never lowered). Nothing is sent again for an enrollment that is
+    already active, in that mode and synced.
+    """
+    mode = EnrollmentMode(mode)
+    configured = openedx.is_configured()
+    sync_state = EdxSyncState.PENDING if configured else EdxSyncState.NOT_CONFIGURED
+    sync_error = "" if configured else openedx.not_configured_message()
+    with transaction.atomic():
+        enrollment, created = CourseRunEnrollment.objects.select_for_update().get_or_create(
+            user=user,
+            run=run,
+            defaults={
+                "mode": mode,
+                "active": True,
+                "edx_sync_state": sync_state,
+                "edx_sync_error": sync_error,
+            },
+        )
+        if not created:
+            new_mode = max(mode, EnrollmentMode(enrollment.mode), key=_MODE_RANK.__getitem__)
+            unchanged = (
+                enrollment.active
+                and new_mode == enrollment.mode
+                and enrollment.edx_sync_state == EdxSyncState.SYNCED
+            )
+            if unchanged:
+                return enrollment
+            enrollment.active = True
+            enrollment.mode = new_mode
+            enrollment.edx_sync_state = sync_state
+            enrollment.edx_sync_error = sync_error
+            enrollment.save(
+                update_fields=["active", "mode", "edx_sync_state", "edx_sync_error", "updated_on"]
+            )
+        if configured:
+            _queue_push(enrollment.pk)
+    return enrollment
+
+
+def _record(enrollment_id: int, *, state: EdxSyncState, error: str) -> None:
+    CourseRunEnrollment.objects.filter(pk=enrollment_id).update(
+        edx_sync_state=state, edx_sync_error=error, updated_on=timezone.now()
+    )
+
+
+def push_enrollment_to_edx(
+    enrollment_id: int, *, final_attempt: bool = True
+) -> CourseRunEnrollment:
+    """Enroll the learner in the Open edX run, in the enrollment's mode; safe to run again.
+
+    The outcome is recorded on the enrollment: synced; failed with the error; or, for a
+    transient error when another attempt will follow (``final_attempt=False``), still pending
+    with the error. Open edX errors are re-raised after being recorded. Without the Open edX
+    settings the enrollment is marked "not configured". An inactive enrollment is left alone.
+    """
+    enrollment = (
+        CourseRunEnrollment.objects.select_related("user", "run").filter(pk=enrollment_id).first()
+    )
+    if enrollment is None:
+        raise EnrollmentNotFound(f"Enrollment {enrollment_id} does not exist")
+    if not enrollment.active:
+        return enrollment
+    where = f"{enrollment.user.email} in {enrollment.run.courseware_id}"
+    try:
+        openedx.create_enrollment(
+            email=enrollment.user.email,
+            courseware_id=enrollment.run.courseware_id,
+            mode=enrollment.mode,
+        )
+    except OpenEdxNotConfigured as exc:
+        _record(enrollment_id, state=EdxSyncState.NOT_CONFIGURED, error=str(exc))
+    except OpenEdxError as exc:
+        retrying = isinstance(exc, OpenEdxTransientError) and not final_attempt
+        state = EdxSyncState.PENDING if retrying else EdxSyncState.FAILED
+        error = f"{exc} (will retry)" if retrying else str(exc)
+        _record(enrollment_id, state=state, error=error)
+        log.warning("Open edX enrollment of %s: %s", where, error)
+        raise
+    else:
+        _record(enrollment_id, state=EdxSyncState.SYNCED, error="")
+        log.info("Enrolled %s in Open edX (%s)", where, enrollment.mode)
+    enrollment.refresh_from_db()
+    return enrollment
