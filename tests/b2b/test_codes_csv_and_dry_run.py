@@ -62,6 +62,18 @@ def test_unlimited_codes_show_redemption_counts(run_command, tmp_path):
     assert _rows(target)[1][2] == "2"
 
 
+def test_courses_codes_spelling_of_the_spec(run_command, tmp_path):
+    contract, _ = contract_with_products(products=1, max_learners=2)
+    reconcile(contract)
+    target = tmp_path / "codes.csv"
+    out, _ = run_command(
+        "b2b_list", "courses", "--codes", str(contract.pk), "--codes-out", str(target)
+    )
+    assert out == f"Wrote 2 codes of contract {contract.pk} to {target}\n"
+    with pytest.raises(CommandError, match="the following arguments are required: --codes"):
+        run_command("b2b_list", "courses")
+
+
 def test_codes_export_errors(run_command, tmp_path):
     with pytest.raises(CommandError, match="No contract has id 424242"):
         run_command("b2b_list", "contracts", "--codes", "424242")

@@ -65,17 +65,19 @@ class Command(BaseCommand):
             ("organizations", "List organizations."),
             ("contracts", "List contracts, or export a contract's codes with --codes."),
             ("courseware", "List a contract's runs and attached courseware."),
+            ("courses", "Export a contract's codes (same as `contracts --codes`)."),
         ):
             p = sub.add_parser(name, help=help_text)
             p.add_argument(
                 "--org", "--organization", dest="org", help="Organization name, key or id"
             )
             p.add_argument("--format", choices=FORMATS, default="table")
-            if name == "contracts":
+            if name in ("contracts", "courses"):
                 p.add_argument(
                     "--codes",
                     type=arguments.object_id,
                     metavar="CONTRACT_ID",
+                    required=name == "courses",
                     help="Write the contract's enrollment codes to codes-<id>.csv",
                 )
                 p.add_argument("--codes-out", metavar="FILE", help="Where to write the codes CSV")
@@ -112,6 +114,9 @@ class Command(BaseCommand):
             fmt=o["format"],
             title="Contracts",
         )
+
+    def _courses(self, **o):
+        self._export_codes(o["codes"], o["codes_out"])
 
     def _export_codes(self, contract_id: int, codes_out: str | None):
         contract = get_contract(contract_id)
