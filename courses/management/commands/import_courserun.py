@@ -1,0 +1,73 @@
+"""manage.py import_courserun: create or update a course run from Open edX."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.management.base import BaseCommand, CommandError
+
+from courses.exceptions import CoursesError, OpenEdxNotFound
+from courses.services.importing import import_course_run
+
+
+def _price(value: str) -> Decimal:
+    try:
+        price = Decimal(value)
+    except InvalidOperation as exc:
+        raise CommandError(f"--price must be an amount such as 49.00, not {value!r}") from exc
+    if not price.is_finite() or price < 0:
+        raise CommandError(f"--price must be an amount of 0 or more, not {value!r}")
+    return price.quantize(Decimal("0.01"))
+
+
+class Command(BaseCommand):
+    help = (
+        "Read a course run from Open edX (course detail API) and create or update its course "
+        "(course-v1:ORG+NUMBER) and run here; optionally give the run a product."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--courserun",
+            required=True,
+            metavar="COURSE_RUN_KEY",
+            help="The Open edX run key, e.g. course-v1:UAI_SOURCE+ML101+SOURCE",
+        )
+        parser.add_argument("--live", action="store_true", help="Make the course and the run live.")
+        parser.add_argument(
+            "--price",
+            type=str,
+            metavar="P",
+            help="Give the run an active product at this price (re-prices an existing one).",
+        )
+
+    def handle(self, *args, courserun, live, price, **options):
+        amount = _price(price) if price is not None else None
+        try:
+            result = import_course_run(courseware_id=courserun, live=live, price=amount)
+        except OpenEdxNotFound as exc:
+            raise CommandError(f"Open edX has no course run {courserun}") from exc
+        except CoursesError as exc:
+            raise CommandError(str(exc)) from exc
+
+        run = result.run
+        self.stdout.write(
+            f"{'Created' if result.course_created else 'Updated'} course "
+            f"{result.course.readable_id} ({result.course.title})"
+        )
+        dates = ", ".join(
+            f"{label} {value.isoformat() if value else '-'}"
+            for label, value in (
+                ("start", run.start_date),
+                ("end", run.end_date),
+                ("enrollment start", run.enrollment_start),
+                ("enrollment end", run.enrollment_end),
+            )
+        )
+        self.stdout.write(
+            f"{'Created' if result.run_created else 'Updated'} run {run.courseware_id} "
+            f"({run.title}): {'self-paced' if run.is_self_paced else 'instructor-paced'}, "
+            f"{'live' if run.live else 'not live'}; {dates}"
+        )
+        if result.product is not None:
+            self.stdout.write(
+                f"Product #{result.product.pk} at ${result.product.price}: {result.product_action}"
+            )
