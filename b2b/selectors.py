@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from wagtail.models import Page
 
 from b2b.models import ContractCodeStatus, ContractPage, OrganizationPage
+from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
 
@@ -130,7 +131,12 @@ def courseware_listing(contract: ContractPage) -> dict[str, list[dict]]:
                 "price": product.price if product else None,
                 "usable_codes": usable.get(product.pk, 0) if product else 0,
                 "edx_copy": run.get_edx_copy_state_display(),
-                "edx_error": run.edx_copy_error or None,
+                # Only a failed copy's error is news; "not configured" says what it is.
+                "edx_error": (
+                    run.edx_copy_error or None
+                    if run.edx_copy_state == EdxCopyState.FAILED
+                    else None
+                ),
             }
         )
     courses_with_runs = {run.course_id for run in runs}

@@ -153,6 +153,10 @@ CELERY_BROKER_URL = get_str("CELERY_BROKER_URL")
 # CELERY_RESULT_BACKEND: where task results are kept. Unset: results are not kept.
 CELERY_RESULT_BACKEND = get_str("CELERY_RESULT_BACKEND")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks never reach a broker, but Celery still builds a producer; the in-memory
+    # transport keeps it from looking for a server that does not exist.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -256,7 +260,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        app: {"level": get_str("LOG_LEVEL", "INFO"), "propagate": True}
+        app: {"level": get_str("LOG_LEVEL", "WARNING"), "propagate": True}
         for app in ("b2b", "courses", "ecommerce", "users", "cms")
     },
 }

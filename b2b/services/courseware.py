@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from courses.services.edx_copy import schedule_run_copy
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +18,7 @@ from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import get_contract
 from courses.enums import RequirementNodeType
 from courses.models import Course, CourseRun, Program, ProgramRequirement
+from courses.services.edx_copy import schedule_run_copy
 from ecommerce.models import Product
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: Coursewa
                 f"Course {course.readable_id} has no SOURCE run; "
                 f"copied {source.courseware_id} instead"
             )
-            log.warning(warning)
+            log.info(warning)
             result.warnings.append(warning)
         schedule_run_copy(run, source=source)
     result.created_runs.extend(runs)
