@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, TitleFieldPanel
 from wagtail.models import Page
 
 from b2b.enums import IntegrationType, MembershipSource
@@ -61,7 +61,7 @@ class OrganizationPage(NotServedPage):
     )
 
     content_panels = [
-        *Page.content_panels,
+        TitleFieldPanel("title", heading="Name", help_text="The organization's name."),
         FieldPanel("org_key"),
         FieldPanel("description"),
         FieldPanel("logo"),
@@ -111,7 +111,7 @@ class ContractPage(NotServedPage):
     programs = models.ManyToManyField("courses.Program", blank=True, related_name="b2b_contracts")
     courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
     content_panels = [
-        *Page.content_panels,
+        TitleFieldPanel("title", heading="Name", help_text="The contract's name."),
         FieldPanel("description"),
         FieldPanel("integration_type"),
         FieldPanel("contract_start"),

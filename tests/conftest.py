@@ -1,8 +1,9 @@
 """Shared fixtures, and the rule that service-backed tests fail rather than skip in CI.
 
 Tests marked ``postgres`` need PostgreSQL (real parallel connections); tests marked ``redis`` need
-a Redis server. On a developer machine without them they are skipped with the reason; with
-REQUIRE_SERVICES=1 (``make test`` and CI) a missing service is a failure.
+a Redis server; tests marked ``browser`` need Debian's Chromium. On a developer machine without
+them they are skipped with the reason; with REQUIRE_SERVICES=1 (``make test`` and CI) a missing
+service is a failure.
 """
 
 import os
@@ -14,6 +15,11 @@ from django.db import connection
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in the test thread; the live server's database access
+# from that thread is safe (one thread, no concurrent coroutines), so let Django allow it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _redis_reachable(url: str) -> bool:
@@ -45,6 +51,28 @@ def _service_requirements(request):
         _missing_service("needs PostgreSQL: set DATABASE_URL=postgres://...")
     if request.node.get_closest_marker("redis") and not _redis_reachable(TEST_REDIS_URL):
         _missing_service(f"needs Redis at {TEST_REDIS_URL}")
+    if request.node.get_closest_marker("browser") and not os.access(CHROMIUM, os.X_OK):
+        _missing_service(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium (never a downloaded browser), headless, with no background
+    network traffic."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
 
 
 @pytest.fixture

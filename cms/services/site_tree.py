@@ -3,9 +3,11 @@ Organizations index directly under it."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from b2b.models import OrganizationIndexPage
 from cms.models import HomePage
@@ -45,7 +47,7 @@ def _ensure_home_page() -> tuple[HomePage, bool]:
             hostname, port = site.hostname, site.port
             site.root_page.delete()
             site = None
-        root = Page.get_first_root_node()
+        root = Page.get_first_root_node() or _create_tree_root()
         taken = set(root.get_children().values_list("slug", flat=True))
         slug = "home" if "home" not in taken else "home-page"
         home = root.add_child(instance=HomePage(title=HOME_TITLE, slug=slug))
@@ -55,6 +57,15 @@ def _ensure_home_page() -> tuple[HomePage, bool]:
         site.root_page = home
         site.save(update_fields=["root_page"])
     return home, created
+
+
+def _create_tree_root() -> Page:
+    """Recreate Wagtail's tree root (and default locale) on a database that lost them, e.g.
+    after `manage.py flush`."""
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    return Page.add_root(instance=Page(title="Root", slug="root", draft_title="Root"))
 
 
 def _is_placeholder(page: Page) -> bool:

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from wagtail.models import Page, Site
@@ -64,3 +66,16 @@ def test_contract_organization_is_its_parent(site_tree):
     org = f.OrganizationPageFactory()
     contract = f.ContractPageFactory(parent=org)
     assert contract.get_parent().specific == org
+
+
+def test_configure_wagtail_rebuilds_a_flushed_tree():
+    from wagtail.models import Locale
+
+    Site.objects.all().delete()
+    Page.objects.all().delete()
+    Locale.objects.all().delete()
+    call_command("configure_wagtail", stdout=io.StringIO())
+    home = HomePage.objects.get()
+    assert home.get_parent().depth == 1
+    assert Site.objects.get(is_default_site=True).root_page_id == home.id
+    assert OrganizationIndexPage.objects.get().get_parent().id == home.id
