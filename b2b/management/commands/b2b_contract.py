@@ -1,5 +1,6 @@
 """manage.py b2b_contract: create and modify contracts, and manage their courseware."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from b2b.enums import IntegrationType
@@ -156,32 +157,26 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _report_courseware(self, result: CoursewareResult, *, dry_run: bool):
-        would = "Would " if dry_run else ""
+        def say(done: str, would: str, what: str) -> None:
+            self.stdout.write(f"{would if dry_run else done} {what}")
+
         for readable_id in result.attached:
-            self.stdout.write(f"{would}{'attach' if dry_run else 'Attached'} {readable_id}")
+            say("Attached", "Would attach", readable_id)
         for run in result.created_runs:
-            verb = "Would create" if dry_run else "Created"
-            self.stdout.write(
-                f"{verb} run {run.courseware_id} ({run.course.readable_id}); "
-                f"Open edX copy: {run.get_edx_copy_state_display().lower()}"
+            say(
+                "Created",
+                "Would create",
+                f"run {run.courseware_id} ({run.course.readable_id}); "
+                f"Open edX copy: {run.get_edx_copy_state_display().lower()}",
             )
         for run in result.assigned_runs:
-            self.stdout.write(
-                f"{'Would assign' if dry_run else 'Assigned'} run {run.courseware_id}"
-            )
+            say("Assigned", "Would assign", f"run {run.courseware_id}")
         for run in result.detached_runs:
-            self.stdout.write(
-                f"{'Would detach' if dry_run else 'Detached'} run {run.courseware_id}"
-            )
+            say("Detached", "Would detach", f"run {run.courseware_id}")
         if result.products_created:
-            self.stdout.write(
-                f"{would}{'create' if dry_run else 'Created'} {result.products_created} products"
-            )
+            say("Created", "Would create", f"{result.products_created} products")
         if result.products_deactivated:
-            self.stdout.write(
-                f"{would}{'deactivate' if dry_run else 'Deactivated'} "
-                f"{result.products_deactivated} products"
-            )
+            say("Deactivated", "Would deactivate", f"{result.products_deactivated} products")
         for readable_id, reason in result.skipped:
             self.stdout.write(f"Skipped {readable_id}: {reason}")
         for warning in result.warnings:
@@ -192,8 +187,13 @@ class Command(BaseCommand):
             for line in plan.summary_lines():
                 self.stdout.write(line)
             self.stdout.write("Dry run: nothing was written.")
+        elif queued and settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write("Enrollment codes were brought up to date.")
         elif queued:
-            self.stdout.write("Enrollment codes will be brought up to date in the background.")
+            self.stdout.write(
+                "Enrollment codes will be brought up to date in the background "
+                "(`b2b_list contracts` shows when)."
+            )
 
 
 def _show(value) -> str:
