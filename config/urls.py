@@ -1,4 +1,5 @@
-"""URL map: Django admin, Wagtail admin, the API schema, and Wagtail's page serving last."""
+"""URL map: Django admin, Wagtail admin, the API schema, learner accounts, cart and dashboard,
+and Wagtail's page serving last."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,5 +12,7 @@ urlpatterns = [
     path("cms/", include(wagtailadmin_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("auth/", include("social_django.urls", namespace="social")),
+    path("", include("users.urls")),
+    path("", include("ecommerce.urls")),
     path("", include(wagtail_urls)),
 ]

@@ -168,6 +168,19 @@ class Order(TimestampedModel):
     state = models.CharField(max_length=20, choices=OrderState.choices, default=OrderState.PENDING)
     total_price_paid = models.DecimalField(max_digits=10, decimal_places=2)
     reference_number = models.CharField(max_length=255, blank=True)
+    discount = models.ForeignKey(
+        Discount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        help_text="The code applied at checkout. A pending order holds a one-time code.",
+    )
+    state_reason = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Why the order was declined, canceled or could not be completed.",
+    )
 
     class Meta:
         ordering = ["-created_on"]

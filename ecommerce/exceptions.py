@@ -1,0 +1,128 @@
+"""Domain errors of the cart, codes, checkout and payments.
+
+Each error carries one sentence a learner can read and act on (``str(error)``); views show it as
+it is. Nothing was changed when one of these is raised.
+"""
+
+
+class EcommerceError(Exception):
+    """Base class. ``default_message`` is used when no message is given."""
+
+    default_message = "This request could not be completed."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+# Products
+
+
+class ProductUnavailable(EcommerceError):
+    default_message = "This product does not exist or is no longer available."
+
+
+# Enrollment (discount) codes: every refusal has its own message.
+
+
+class CodeRefused(EcommerceError):
+    default_message = "This code cannot be used."
+
+
+class CodeNotFound(CodeRefused):
+    default_message = "This code does not exist. Check it and try again."
+
+
+class CodeInactive(CodeRefused):
+    default_message = "This code has been deactivated."
+
+
+class CodeNotYetValid(CodeRefused):
+    default_message = "This code is not valid yet."
+
+
+class CodeExpired(CodeRefused):
+    default_message = "This code has expired."
+
+
+class CodeNotForCart(CodeRefused):
+    default_message = "This code is not valid for the course in your cart."
+
+
+class CodeForAnotherContract(CodeRefused):
+    default_message = "This code belongs to another organization's contract."
+
+
+class ContractInactive(CodeRefused):
+    default_message = "The contract this code belongs to is no longer active."
+
+
+class ContractOutsideDates(CodeRefused):
+    default_message = "The contract this code belongs to is not open at this date."
+
+
+class CodeAlreadyRedeemed(CodeRefused):
+    default_message = "This code has already been used."
+
+
+class CodeInUse(CodeRefused):
+    default_message = (
+        "This code is being used in another checkout right now. Try again later, or use "
+        "another code."
+    )
+
+
+class ContractFull(CodeRefused):
+    default_message = "The contract this code belongs to has reached its number of learners."
+
+
+# Checkout
+
+
+class CheckoutRefused(EcommerceError):
+    default_message = "Checkout could not be completed."
+
+
+class EmptyBasket(CheckoutRefused):
+    default_message = "Your cart is empty."
+
+
+class CodeRequired(CheckoutRefused):
+    default_message = "This course is offered through an organization: apply your enrollment code."
+
+
+class ContractRefused(CheckoutRefused):
+    """The contract refused the learner at fulfilment (full, inactive or outside its dates)."""
+
+    default_message = "The organization's contract cannot take you in. Nothing was changed."
+
+
+# Payments
+
+
+class PaymentError(EcommerceError):
+    default_message = "The payment could not be processed."
+
+
+class PaymentNotConfigured(PaymentError):
+    default_message = "Payments are not available right now. Please try again later."
+
+
+class InvalidPaymentResponse(PaymentError):
+    """The payment processor's response is not signed with our key (or is malformed)."""
+
+    default_message = "The payment response could not be verified."
+
+
+class OrderNotFound(PaymentError):
+    default_message = "No order matches this payment response."
+
+
+# Enrolling from the dashboard
+
+
+class EnrollmentRefused(EcommerceError):
+    default_message = "You cannot enroll in this course run."

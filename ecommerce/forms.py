@@ -1,0 +1,23 @@
+"""Forms of the cart. Only the code is read from the learner; prices never are."""
+
+from django import forms
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Enrollment code",
+        max_length=100,
+        help_text="The code you received from your organization, e.g. 1b4e28ba-2fa1-11d2-883f-…",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()
+
+    def add_error(self, field, error):
+        """Errors move the focus to the field (its error is read out with it)."""
+        super().add_error(field, error)
+        if field in self.fields:
+            self.fields[field].widget.attrs["autofocus"] = True

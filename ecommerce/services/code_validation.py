@@ -1,0 +1,152 @@
+"""Whether an enrollment (discount) code may be used for a cart: the one place these rules live.
+
+The cart calls ``validate_code`` when a code is applied and when it is shown; checkout and the
+payment receipt call it again with ``lock=True`` inside their transaction, so the row lock on the
+code serialises everyone trying to use it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from b2b.models import ContractMembership, ContractPage
+from courses.models import CourseRun
+from ecommerce import selectors
+from ecommerce.constants import PENDING_ORDER_HOLD
+from ecommerce.enums import RedemptionType
+from ecommerce.exceptions import (
+    CodeAlreadyRedeemed,
+    CodeExpired,
+    CodeForAnotherContract,
+    CodeInactive,
+    CodeInUse,
+    CodeNotForCart,
+    CodeNotFound,
+    CodeNotYetValid,
+    ContractFull,
+    ContractInactive,
+    ContractOutsideDates,
+)
+from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Order, Product
+from users.models import User
+
+
+@dataclass(frozen=True)
+class ValidCode:
+    discount: Discount
+    contract: ContractPage | None
+    # The products of the cart the code applies to.
+    product_ids: frozenset[int]
+
+
+def normalize_code(code: str) -> str:
+    return (code or "").strip()
+
+
+def find_code(code: str, *, lock: bool = False) -> Discount:
+    """The code, by its text; with ``lock`` its row stays locked until the transaction ends."""
+    queryset = Discount.objects.all()
+    if lock:
+        queryset = queryset.select_for_update()
+    discount = queryset.filter(discount_code=normalize_code(code)).first()
+    if discount is None:
+        raise CodeNotFound
+    return discount
+
+
+def _check_dates(discount: Discount, now: datetime) -> None:
+    if discount.activation_date and now < discount.activation_date:
+        when = date_format(timezone.localtime(discount.activation_date), "DATETIME_FORMAT")
+        raise CodeNotYetValid(f"This code is not valid until {when}.")
+    if discount.expiration_date and now > discount.expiration_date:
+        raise CodeExpired
+
+
+def _check_products(
+    discount: Discount, products: Sequence[Product], runs: dict[int, CourseRun]
+) -> frozenset[int]:
+    linked = frozenset(
+        DiscountProduct.objects.filter(
+            discount=discount, product_id__in=[p.pk for p in products]
+        ).values_list("product_id", flat=True)
+    )
+    if not linked:
+        raise CodeNotForCart
+    for product in products:
+        run = runs.get(product.pk)
+        contract_id = run.b2b_contract_id if run is not None else None
+        if contract_id is None:
+            continue
+        if product.pk not in linked:
+            raise CodeNotForCart
+        if discount.b2b_contract_id != contract_id:
+            raise CodeForAnotherContract
+    return linked
+
+
+def _check_contract(discount: Discount, user: User) -> ContractPage | None:
+    if discount.b2b_contract_id is None:
+        return None
+    contract = ContractPage.objects.get(pk=discount.b2b_contract_id)
+    if not contract.active:
+        raise ContractInactive
+    if not contract.is_open_now():
+        raise ContractOutsideDates
+    if contract.max_learners is not None:
+        member = ContractMembership.objects.filter(user=user, contract=contract).exists()
+        if not member and contract.memberships.count() >= contract.max_learners:
+            raise ContractFull
+    return contract
+
+
+def _check_redemptions(
+    discount: Discount, user: User, now: datetime, holding_order: Order | None
+) -> None:
+    if discount.redemption_type == RedemptionType.ONE_TIME:
+        if DiscountRedemption.objects.filter(discount=discount).exists():
+            raise CodeAlreadyRedeemed
+        holds = selectors.pending_holds(
+            discount.pk, since=now - PENDING_ORDER_HOLD, exclude_user=user
+        )
+        if holding_order is not None:
+            holds = holds.exclude(pk=holding_order.pk)
+        if holds.exists():
+            raise CodeInUse
+    elif (
+        discount.redemption_type == RedemptionType.ONE_TIME_PER_USER
+        and DiscountRedemption.objects.filter(discount=discount, redeemed_by=user).exists()
+    ):
+        raise CodeAlreadyRedeemed("You have already used this code.")
+
+
+def validate_code(
+    *,
+    user: User,
+    code: str,
+    products: Sequence[Product],
+    lock: bool = False,
+    holding_order: Order | None = None,
+) -> ValidCode:
+    """Check that ``user`` may use ``code`` for a cart holding ``products``.
+
+    Accepted only if the code exists and is active; today is inside its activation and
+    expiration dates; it is linked to a product of the cart (and, for a B2B product, belongs to
+    that product's contract); its contract is active and inside its dates; it is not already
+    redeemed (one-time: by anyone, or held by someone else's pending payment; one-time per user:
+    by this learner); and the contract's learner cap is not reached, unless the learner is
+    already a member. Each refusal raises its own ``CodeRefused`` subclass.
+
+    ``holding_order`` is an order of this learner allowed to hold the code (the one being paid).
+    """
+    now = timezone.now()
+    discount = find_code(code, lock=lock)
+    if not discount.is_active:
+        raise CodeInactive
+    _check_dates(discount, now)
+    linked = _check_products(discount, products, selectors.runs_by_product(products))
+    contract = _check_contract(discount, user)
+    _check_redemptions(discount, user, now, holding_order)
+    return ValidCode(discount=discount, contract=contract, product_ids=linked)
