@@ -62,6 +62,7 @@ def _ensure_home_page() -> tuple[HomePage, bool]:
 def _create_tree_root() -> Page:
     """Recreate Wagtail's tree root (and default locale) on a database that lost them, e.g.
     after `manage.py flush`."""
+    ContentType.objects.clear_cache()  # a flush recreates content types under new ids
     Locale.objects.get_or_create(
         language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
     )
