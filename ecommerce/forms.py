@@ -13,6 +13,10 @@ class CodeForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip()
 
