@@ -24,9 +24,17 @@ migrate: install
 run: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
+	SECRET_KEY=test-only-secret-key
+
+# The browser tests run in a pytest session of their own, on a test database of their own.
 test: install
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
-	SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+ifeq ($(PYTEST_ARGS),)
+	$(TEST_ENV) $(BIN)/pytest -m "not browser"
+	$(TEST_ENV) $(BIN)/pytest -m browser
+else
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+endif
 
 # The suite on the embedded SQLite database; PostgreSQL-only tests are skipped with the reason.
 test-sqlite: install
