@@ -59,6 +59,10 @@ def _service_requirements(request):
 def browser_type_launch_args(browser_type_launch_args):
     """Drive Debian's Chromium (never a downloaded browser), headless, with no background
     network traffic."""
+    # The browser is launched (session scope) before the autouse check above runs: check here
+    # too, so a missing Chromium skips, or fails under REQUIRE_SERVICES=1, with this message.
+    if not os.access(CHROMIUM, os.X_OK):
+        _missing_service(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
