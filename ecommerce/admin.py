@@ -91,6 +91,6 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["id", "purchaser", "state", "total_price_paid", "created_on"]
     list_filter = ["state"]
     search_fields = ["purchaser__email", "reference_number"]
-    raw_id_fields = ["purchaser"]
+    raw_id_fields = ["purchaser", "discount"]
     list_select_related = ["purchaser"]
     inlines = [LineInline, TransactionInline]

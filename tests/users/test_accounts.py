@@ -130,3 +130,12 @@ def test_password_reset_for_an_unknown_email_sends_nothing(client):
 def test_settings_point_to_the_learner_sign_in(settings):
     assert settings.LOGIN_URL == "/login/" == reverse("login")
     assert settings.LOGIN_REDIRECT_URL == "/dashboard/" == reverse("ecommerce:dashboard")
+
+
+def test_sign_in_page_offers_the_organization_sign_in_when_configured(client, settings):
+    settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = None
+    assert "Sign in with your organization" not in client.get("/login/").content.decode()
+    settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = "https://sso.example.edu/realms/learn"
+    page = client.get("/login/?next=/dashboard/").content.decode()
+    assert '<form method="post" action="/auth/login/oidc/">' in page
+    assert '<input type="hidden" name="next" value="/dashboard/">' in page
