@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run serve test test-sqlite lint format bench migrate clean
+.PHONY: install run serve test test-sqlite screenshots lint format bench migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ ifeq ($(PYTEST_ARGS),)
 else
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 endif
+
+# Refresh the pictures in docs/img from the browser tests.
+screenshots: install
+	$(TEST_ENV) UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m browser
 
 # The suite on the embedded SQLite database; PostgreSQL-only tests are skipped with the reason.
 test-sqlite: install

@@ -20,6 +20,7 @@ from courses.models import CourseRunEnrollment
 from ecommerce.enums import OrderState
 from ecommerce.models import DiscountRedemption, Order
 from tests.e2e.cybersource_standin import CyberSourceStandIn
+from tests.e2e.screenshots import screenshot_path
 from tests.ecommerce import helpers as h
 
 pytestmark = [
@@ -27,13 +28,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 PHONE = {"width": 390, "height": 844}
 
 
 def _shot(page: Page, name: str) -> None:
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / name), full_page=True)
+    page.screenshot(path=screenshot_path(name), full_page=True)
 
 
 def _first_csv_row(contract, tmp_path: Path) -> dict[str, str]:

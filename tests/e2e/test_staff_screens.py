@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from b2b.models import ContractPage, OrganizationPage
 from tests import factories as f
+from tests.e2e.screenshots import screenshot_path
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,7 +67,7 @@ def test_wagtail_create_organization_and_capped_contract(page: Page, live_server
     expect(page.get_by_role("link", name="Download the codes (CSV)")).to_be_visible()
     summary = page.locator(".b2b-summary")
     summary.scroll_into_view_if_needed()
-    summary.screenshot(path="docs/img/wagtail-contract-summary.png")
+    summary.screenshot(path=screenshot_path("wagtail-contract-summary.png"))
 
 
 def test_admin_adding_a_learner_to_a_full_contract_shows_the_error(page: Page, live_server, staff):
@@ -79,5 +80,5 @@ def test_admin_adding_a_learner_to_a_full_contract_shows_the_error(page: Page, l
     page.locator("select[name='contract_memberships-0-contract']").select_option(str(contract.pk))
     page.locator("input[name=_save]").click()
     expect(page.get_by_text("Contract 'Full House' is full (1 learners)")).to_be_visible()
-    page.screenshot(path="docs/img/admin-full-contract.png", full_page=True)
+    page.screenshot(path=screenshot_path("admin-full-contract.png"), full_page=True)
     assert not learner.contract_memberships.exists()
