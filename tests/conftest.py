@@ -80,6 +80,20 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
+def no_openedx(settings):
+    """Open edX settings left unset, whatever the environment says: copies and enrollment
+    pushes stay "not configured" and nothing leaves the machine."""
+    for name in (
+        "OPENEDX_API_BASE_URL",
+        "OPENEDX_STUDIO_API_BASE_URL",
+        "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID",
+        "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET",
+    ):
+        setattr(settings, name, None)
+    return settings
+
+
+@pytest.fixture
 def redis_url() -> str:
     return TEST_REDIS_URL
 

@@ -4,15 +4,8 @@ from tests.ecommerce import helpers
 
 
 @pytest.fixture(autouse=True)
-def _no_openedx(settings):
+def _no_openedx(no_openedx):
     """Enrollments stay local: the Open edX push is another module's business."""
-    for name in (
-        "OPENEDX_API_BASE_URL",
-        "OPENEDX_STUDIO_API_BASE_URL",
-        "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID",
-        "OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET",
-    ):
-        setattr(settings, name, None)
 
 
 @pytest.fixture
