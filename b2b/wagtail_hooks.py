@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import path
 from wagtail import hooks
+from wagtail.models import Page
 
-from b2b.models import ContractPage, OrganizationPage
+from b2b.models import ContractPage
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.deletion import deletion_blockers, release_unused_codes
 from b2b.views import contract_codes_csv
@@ -28,20 +29,35 @@ def reconcile_codes_after_publish(request, page):
         request_code_reconciliation(page.pk)
 
 
-@hooks.register("before_delete_page")
-def refuse_deleting_contracts_in_use(request, page):
-    page = page.specific
-    if not isinstance(page, ContractPage | OrganizationPage):
+def _refusal(request, pages):
+    """A redirect explaining why ``pages`` cannot be deleted, or None when they can."""
+    refused = [(page, reasons) for page in pages if (reasons := deletion_blockers(page))]
+    if not refused:
         return None
-    reasons = deletion_blockers(page)
-    if reasons:
-        kind = "contract" if isinstance(page, ContractPage) else "organization"
+    for page, reasons in refused:
         messages.error(
             request,
-            f"The {kind} {page.title!r} cannot be deleted: {'; '.join(reasons)}. "
-            "Deactivate it instead.",
+            f"{page.title!r} cannot be deleted: {'; '.join(reasons)}. "
+            "Deactivate the contract instead.",
         )
-        return redirect("wagtailadmin_pages:edit", page.pk)
-    if request.method == "POST":
+    return redirect("wagtailadmin_pages:edit", refused[0][0].pk)
+
+
+@hooks.register("before_delete_page")
+def refuse_deleting_contracts_in_use(request, page):
+    response = _refusal(request, [page])
+    if response is None and request.method == "POST":
         release_unused_codes(page)  # inside the delete view's transaction
-    return None
+    return response
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_deleting_contracts_in_use(request, action_type, objects, action_class_instance):
+    if action_type != "delete":
+        return None
+    pages = [obj for obj in objects if isinstance(obj, Page)]
+    response = _refusal(request, pages)
+    if response is None:
+        for page in pages:
+            release_unused_codes(page)
+    return response

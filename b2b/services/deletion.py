@@ -1,26 +1,23 @@
-"""Whether an organization or contract may be deleted, and the clean-up before it is."""
+"""Whether a page may be deleted without losing contract data, and the clean-up before it is.
+
+Deleting a page deletes its subtree, so the check covers every contract at or below the page:
+an organization, the Organizations index or the home page are guarded like a contract.
+"""
 
 from django.db.models import Exists, OuterRef
 
-from b2b.models import ContractMembership, ContractPage, OrganizationPage
+from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption
 
 
-def _redeemed_codes(contracts):
-    return Discount.objects.filter(b2b_contract__in=contracts).filter(
-        Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("pk")))
-    )
+def _contracts_in(page):
+    return ContractPage.objects.descendant_of(page, inclusive=True)
 
 
 def deletion_blockers(page) -> list[str]:
-    """Reasons the page cannot be deleted (empty when it can)."""
-    if isinstance(page, ContractPage):
-        contracts = ContractPage.objects.filter(pk=page.pk)
-    elif isinstance(page, OrganizationPage):
-        contracts = ContractPage.objects.child_of(page)
-    else:
-        return []
+    """Reasons the page (with its subtree) cannot be deleted; empty when it can."""
+    contracts = _contracts_in(page)
     reasons = []
     learners = ContractMembership.objects.filter(contract__in=contracts).count()
     if learners:
@@ -28,21 +25,20 @@ def deletion_blockers(page) -> list[str]:
     runs = CourseRun.objects.filter(b2b_contract__in=contracts).count()
     if runs:
         reasons.append(f"{runs} course run(s) belong to it (detach them with --remove first)")
-    redeemed = _redeemed_codes(contracts).count()
+    redeemed = (
+        Discount.objects.filter(b2b_contract__in=contracts)
+        .filter(Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("pk"))))
+        .count()
+    )
     if redeemed:
         reasons.append(f"{redeemed} enrollment code(s) have been used")
     return reasons
 
 
 def release_unused_codes(page) -> int:
-    """Delete the unused codes of the page's contracts, which would otherwise block deletion."""
-    if isinstance(page, ContractPage):
-        contracts = ContractPage.objects.filter(pk=page.pk)
-    elif isinstance(page, OrganizationPage):
-        contracts = ContractPage.objects.child_of(page)
-    else:
-        return 0
-    unused = Discount.objects.filter(b2b_contract__in=contracts).values("pk")
+    """Delete the unused codes of the contracts at or below the page, which would otherwise
+    block its deletion."""
+    unused = Discount.objects.filter(b2b_contract__in=_contracts_in(page)).values("pk")
     DiscountProduct.objects.filter(discount_id__in=unused).delete()
     deleted, _ = Discount.objects.filter(pk__in=unused).delete()
     return deleted

@@ -141,6 +141,31 @@ def test_delete_refused_when_in_use(staff_client):
     assert OrganizationPage.objects.filter(pk=org.pk).exists()
 
 
+def test_deleting_an_ancestor_of_a_contract_in_use_is_refused(staff_client, site_tree):
+    contract, _ = contract_with_products(max_learners=2)
+    ContractMembership.objects.create(user=f.UserFactory(), contract=contract, source="staff")
+    index = site_tree.organizations
+    response = staff_client.post(reverse("wagtailadmin_pages:delete", args=[index.pk]), follow=True)
+    assert "cannot be deleted: 1 learner(s) are attached" in response.content.decode()
+    assert ContractPage.objects.filter(pk=contract.pk).exists()
+
+
+def test_bulk_delete_is_guarded_too(staff_client):
+    contract, (product, _) = contract_with_products(max_learners=2)
+    reconcile(contract)
+    redeem(codes(product).first())
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "delete"])
+    response = staff_client.post(f"{url}?id={contract.pk}", follow=True)
+    assert "cannot be deleted: 2 course run(s) belong to it" in response.content.decode()
+    assert ContractPage.objects.filter(pk=contract.pk).exists()
+
+    unused = f.ContractPageFactory(max_learners=2)
+    code = f.DiscountFactory(b2b_contract=unused)
+    staff_client.post(f"{url}?id={unused.pk}")
+    assert not ContractPage.objects.filter(pk=unused.pk).exists()
+    assert not Discount.objects.filter(pk=code.pk).exists()
+
+
 def test_delete_allowed_with_only_unused_codes(staff_client):
     contract = f.ContractPageFactory(max_learners=2)
     run = f.CourseRunFactory()
