@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from treebeard.mp_tree import MP_Node
 
+from config.models import TimestampedModel
 from courses.enums import (
     EdxCopyState,
     EdxSyncState,
@@ -16,14 +17,6 @@ from courses.enums import (
 COURSE_ID_REGEX = r"^course-v1:[A-Za-z0-9_.~-]+\+[A-Za-z0-9_.~-]+$"
 COURSE_RUN_ID_REGEX = r"^course-v1:[A-Za-z0-9_.~-]+\+[A-Za-z0-9_.~-]+\+[A-Za-z0-9_.~-]+$"
 PROGRAM_ID_REGEX = r"^program-v1:[A-Za-z0-9_.~-]+\+[A-Za-z0-9_.~-]+$"
-
-
-class TimestampedModel(models.Model):
-    created_on = models.DateTimeField(auto_now_add=True)
-    updated_on = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Course(TimestampedModel):

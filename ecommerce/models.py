@@ -9,15 +9,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
+from config.models import TimestampedModel
 from ecommerce.enums import DiscountType, OrderState, PaymentType, RedemptionType, TransactionType
-
-
-class TimestampedModel(models.Model):
-    created_on = models.DateTimeField(auto_now_add=True)
-    updated_on = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Product(TimestampedModel):
