@@ -2,17 +2,14 @@
 contracts, runs or codes."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from wagtail.models import Page
 
 from b2b.models import ContractCodeStatus, ContractPage, OrganizationPage
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
-from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
-
-
-def _redeemed() -> Exists:
-    return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("discount_id")))
+from ecommerce.models import Discount, DiscountProduct, Product
+from ecommerce.selectors import code_redeemed
 
 
 def organizations_listing(org: OrganizationPage | None = None) -> list[dict]:
@@ -38,7 +35,7 @@ def organizations_listing(org: OrganizationPage | None = None) -> list[dict]:
 
 def code_counts(contract_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per contract: all codes, usable ones (active, unredeemed) and redeemed ones."""
-    redeemed = Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("pk")))
+    redeemed = code_redeemed()
     rows = (
         Discount.objects.filter(b2b_contract_id__in=contract_ids)
         .annotate(is_redeemed=redeemed)
@@ -111,7 +108,7 @@ def courseware_listing(contract: ContractPage) -> dict[str, list[dict]]:
             discount__b2b_contract=contract,
             discount__is_active=True,
         )
-        .filter(~_redeemed())
+        .filter(~code_redeemed("discount_id"))
         .values("product_id")
         .annotate(n=Count("pk"))
         .values_list("product_id", "n")

@@ -12,8 +12,14 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState
-from ecommerce.models import Basket, BasketItem, Line, Order, Product
+from ecommerce.models import Basket, BasketItem, DiscountRedemption, Line, Order, Product
 from users.models import User
+
+
+def code_redeemed(discount_ref: str = "pk") -> Exists:
+    """Whether the discount code referred to by ``discount_ref`` has been redeemed at least
+    once; for ``filter`` and ``annotate`` on querysets of codes or of their product links."""
+    return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef(discount_ref)))
 
 
 def runs_by_product(products: Iterable[Product]) -> dict[int, CourseRun]:

@@ -16,10 +16,8 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     Value,
     When,
@@ -31,7 +29,8 @@ from django.utils import timezone
 from b2b.models import ContractPage
 from courses.models import CourseRun
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
-from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
+from ecommerce.models import Discount, DiscountProduct, Product
+from ecommerce.selectors import code_redeemed
 
 
 @dataclass
@@ -39,10 +38,6 @@ class ProductCodeStats:
     redeemed: int = 0
     active_unredeemed: int = 0
     inactive_unredeemed: int = 0
-
-
-def _redeemed(discount_ref: str = "pk") -> Exists:
-    return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef(discount_ref)))
 
 
 def contract_codes(contract: ContractPage):
@@ -95,7 +90,7 @@ def _retype_queryset(contract: ContractPage, *, one_time: bool):
     return (
         contract_codes(contract)
         .exclude(redemption_type=RedemptionType.UNLIMITED)
-        .filter(~_redeemed())
+        .filter(~code_redeemed())
     )
 
 
@@ -111,11 +106,11 @@ def retype_codes(contract: ContractPage, *, one_time: bool) -> int:
 
 
 def count_unredeemed(contract: ContractPage) -> int:
-    return contract_codes(contract).filter(~_redeemed()).count()
+    return contract_codes(contract).filter(~code_redeemed()).count()
 
 
 def delete_unredeemed(contract: ContractPage) -> int:
-    doomed = contract_codes(contract).filter(~_redeemed()).values("pk")
+    doomed = contract_codes(contract).filter(~code_redeemed()).values("pk")
     DiscountProduct.objects.filter(discount_id__in=doomed).delete()
     deleted, _ = Discount.objects.filter(pk__in=doomed).delete()
     return deleted
@@ -127,7 +122,7 @@ def product_code_stats(
     """Per product: redeemed codes, and active and inactive unredeemed codes (one query)."""
     rows = (
         DiscountProduct.objects.filter(product_id__in=product_ids, discount__b2b_contract=contract)
-        .annotate(is_redeemed=_redeemed("discount_id"))
+        .annotate(is_redeemed=code_redeemed("discount_id"))
         .values("product_id")
         .annotate(
             redeemed=Count("pk", filter=Q(is_redeemed=True)),
@@ -163,7 +158,7 @@ def set_active_by_rank(contract: ContractPage, counts: dict[int, int], *, activa
             discount__b2b_contract=contract,
             discount__is_active=not activate,
         )
-        .filter(~_redeemed("discount_id"))
+        .filter(~code_redeemed("discount_id"))
         .annotate(
             position=Window(RowNumber(), partition_by=["product_id"], order_by=order),
             limit=limit,

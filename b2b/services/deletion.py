@@ -4,11 +4,10 @@ Deleting a page deletes its subtree, so the check covers every contract at or be
 an organization, the Organizations index or the home page are guarded like a contract.
 """
 
-from django.db.models import Exists, OuterRef
-
 from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun
-from ecommerce.models import Discount, DiscountProduct, DiscountRedemption
+from ecommerce.models import Discount, DiscountProduct
+from ecommerce.selectors import code_redeemed
 
 
 def _contracts_in(page):
@@ -25,11 +24,7 @@ def deletion_blockers(page) -> list[str]:
     runs = CourseRun.objects.filter(b2b_contract__in=contracts).count()
     if runs:
         reasons.append(f"{runs} course run(s) belong to it (detach them with --remove first)")
-    redeemed = (
-        Discount.objects.filter(b2b_contract__in=contracts)
-        .filter(Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("pk"))))
-        .count()
-    )
+    redeemed = Discount.objects.filter(b2b_contract__in=contracts).filter(code_redeemed()).count()
     if redeemed:
         reasons.append(f"{redeemed} enrollment code(s) have been used")
     return reasons
