@@ -47,6 +47,7 @@ from edx_api.enrollments import CourseEnrollments
 from edx_api.enrollments.models import Enrollment
 
 from courses.exceptions import (
+    OpenEdxError,
     OpenEdxNotConfigured,
     OpenEdxNotFound,
     OpenEdxRequestError,
@@ -92,6 +93,13 @@ def missing_settings() -> list[str]:
 
 def is_configured() -> bool:
     return not missing_settings()
+
+
+def failure_outcome(exc: OpenEdxError, *, final_attempt: bool) -> tuple[bool, str]:
+    """For a failed call: whether another attempt will follow (transient errors only, while
+    attempts remain), and the error to record on the row."""
+    retrying = isinstance(exc, OpenEdxTransientError) and not final_attempt
+    return retrying, f"{exc} (will retry)" if retrying else str(exc)
 
 
 def not_configured_message() -> str:

@@ -22,7 +22,6 @@ from courses.exceptions import (
     OpenEdxError,
     OpenEdxNotConfigured,
     OpenEdxRequestError,
-    OpenEdxTransientError,
 )
 from courses.models import CourseRun
 
@@ -123,9 +122,8 @@ def copy_run_to_studio(run_id: int, *, final_attempt: bool = True) -> CourseRun:
     except OpenEdxNotConfigured as exc:
         _record(run_id, state=EdxCopyState.NOT_CONFIGURED, error=str(exc))
     except OpenEdxError as exc:
-        retrying = isinstance(exc, OpenEdxTransientError) and not final_attempt
+        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
         state = EdxCopyState.PENDING if retrying else EdxCopyState.FAILED
-        error = f"{exc} (will retry)" if retrying else str(exc)
         _record(run_id, state=state, error=error)
         log.warning("Open edX copy of %s: %s", run.courseware_id, error)
         raise

@@ -19,7 +19,6 @@ from courses.exceptions import (
     CoursesError,
     OpenEdxError,
     OpenEdxNotConfigured,
-    OpenEdxTransientError,
 )
 from courses.models import CourseRun, CourseRunEnrollment
 from users.models import User
@@ -121,9 +120,8 @@ def push_enrollment_to_edx(
     except OpenEdxNotConfigured as exc:
         _record(enrollment_id, state=EdxSyncState.NOT_CONFIGURED, error=str(exc))
     except OpenEdxError as exc:
-        retrying = isinstance(exc, OpenEdxTransientError) and not final_attempt
+        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
         state = EdxSyncState.PENDING if retrying else EdxSyncState.FAILED
-        error = f"{exc} (will retry)" if retrying else str(exc)
         _record(enrollment_id, state=state, error=error)
         log.warning("Open edX enrollment of %s: %s", where, error)
         raise
