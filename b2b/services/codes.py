@@ -62,7 +62,7 @@ class CodePlan:
     contract_id: int
     mode: CodeMode
     price: Decimal
-    products: int = 0
+    product_ids: list[int] = field(default_factory=list)  # the contract's active products
     products_to_reprice: int = 0
     codes_to_reprice: int = 0
     codes_to_retype: int = 0
@@ -99,7 +99,7 @@ class CodePlan:
         if self.is_noop:
             return ["Codes: already up to date"]
         return [
-            f"Codes ({self.mode.value}, {self.products} products, price ${self.price}):",
+            f"Codes ({self.mode.value}, {len(self.product_ids)} products, price ${self.price}):",
             f"  create {self.codes_to_create}, reactivate {self.codes_to_reactivate}, "
             f"deactivate {self.codes_to_deactivate}, delete {self.codes_to_delete}",
             f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} products, "
@@ -131,7 +131,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     price = contract.price
     plan = CodePlan(contract_id=contract.pk, mode=mode, price=price)
     product_ids = code_writes.contract_product_ids(contract)
-    plan.products = len(product_ids)
+    plan.product_ids = product_ids
     plan.products_to_reprice = code_writes.count_products_to_reprice(product_ids, price)
     plan.codes_to_reprice = code_writes.count_codes_to_reprice(contract, price)
     if mode is CodeMode.KEEP:
@@ -178,9 +178,8 @@ def _plan_unlimited(plan: CodePlan, product_id: int, stats: ProductCodeStats | N
 
 def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None = None) -> None:
     """Carry out ``plan``; the caller holds the contract's code lock."""
-    product_ids = code_writes.contract_product_ids(contract)
     if plan.products_to_reprice:
-        code_writes.reprice_products(product_ids, plan.price)
+        code_writes.reprice_products(plan.product_ids, plan.price)
     if plan.codes_to_reprice:
         code_writes.reprice_codes(contract, plan.price)
     if plan.mode is CodeMode.DELETE:
