@@ -4,6 +4,8 @@ import argparse
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.core.management.base import CommandError, CommandParser
+
 
 def iso_date(value: str) -> date:
     try:
@@ -44,3 +46,23 @@ def object_id(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"not an id: {value!r}")
     return number
+
+
+class OneLineCommandParser(CommandParser):
+    """Reports bad arguments on one line ("<command>: error: <what> (see --help)") instead of
+    printing the whole usage first; called from code, it raises CommandError as Django's does."""
+
+    def error(self, message):
+        if self.called_from_command_line:
+            self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        raise CommandError(f"Error: {message}")
+
+
+class OneLineErrorsMixin:
+    """For commands with sub-commands: every parser reports bad arguments on one line. Pass
+    ``parser_class=OneLineCommandParser`` to ``add_subparsers``."""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = OneLineCommandParser  # Django builds a plain CommandParser
+        return parser

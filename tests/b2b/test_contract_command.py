@@ -222,3 +222,38 @@ def test_modify_errors(run_command, contract):
     contract.refresh_from_db()
     assert contract.contract_end == date(2026, 6, 30)
     assert _requests(contract.pk) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["b2b_contract", "modify", "1", "--price", "-1"],
+            "manage.py b2b_contract modify: error: argument --price: must be zero or more: '-1'",
+        ),
+        (
+            ["b2b_contract", "modify", "1", "--active", "--inactive"],
+            "argument --inactive/--delete: not allowed with argument --active",
+        ),
+        (["b2b_list", "contracts", "--codes", "x"], "argument --codes: not an id: 'x'"),
+        (["b2b_contract", "frobnicate"], "argument ACTION: invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_from_a_terminal_get_one_line(tmp_path, argv, message):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", *argv],
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path}/x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert lines[0].endswith("(see --help)")

@@ -13,11 +13,16 @@ from b2b.services.courseware import CoursewareResult, add_courseware, remove_cou
 from b2b.services.dry_run import preview
 
 
-class Command(BaseCommand):
+class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "Manage B2B contracts: create, modify, courseware, sync-codes."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub = parser.add_subparsers(
+            dest="action",
+            required=True,
+            metavar="ACTION",
+            parser_class=arguments.OneLineCommandParser,
+        )
 
         create = sub.add_parser("create", help="Create a contract (and its organization).")
         create.add_argument("organization", help="Organization name (or org key)")

@@ -56,11 +56,16 @@ ATTACHED_COLUMNS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "List B2B organizations, contracts and courseware; export a contract's codes."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
+        sub = parser.add_subparsers(
+            dest="what",
+            required=True,
+            metavar="WHAT",
+            parser_class=arguments.OneLineCommandParser,
+        )
         for name, help_text in (
             ("organizations", "List organizations."),
             ("contracts", "List contracts, or export a contract's codes with --codes."),
