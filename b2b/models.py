@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.http import Http404
-from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, TitleFieldPanel
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
@@ -258,7 +257,8 @@ class ContractPage(NotServedPage):
 
     @property
     def organization_path(self) -> str:
-        """The tree path of the organization page: the parent's, one step shorter."""
+        """The tree path of the contract's organization (its parent page): the contract's own
+        path, one step shorter."""
         return self.path[: -self.steplen]
 
     def is_open_on(self, day: date) -> bool:
@@ -267,9 +267,6 @@ class ContractPage(NotServedPage):
         if self.contract_start and day < self.contract_start:
             return False
         return not (self.contract_end and day > self.contract_end)
-
-    def is_open_now(self) -> bool:
-        return self.is_open_on(timezone.localdate())
 
     def clean(self):
         super().clean()
