@@ -62,10 +62,10 @@ def admission_refusal(
     - a capped contract has room for one more learner (FULL); its members already count, so the
       cap never refuses them.
     """
-    if (contract is None) == (contract_id is None):
-        raise ValueError("give exactly one of contract and contract_id")
-    if contract is None:
+    if contract is None and contract_id is not None:
         contract = _read_contract(contract_id, lock=lock)
+    elif contract is None or contract_id is not None:
+        raise ValueError("give exactly one of contract and contract_id")
 
     known = member
 
