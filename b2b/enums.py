@@ -13,3 +13,17 @@ class MembershipSource(models.TextChoices):
     CODE = "code", "Enrollment code"
     PURCHASE = "purchase", "Purchase"
     STAFF = "staff", "Staff"
+
+
+class AdmissionRefusal(models.TextChoices):
+    """Why a learner cannot join, or as a member use, a contract now (``admission_refusal``).
+
+    The label finishes the sentence "Contract 'NAME' ..." for staff and operators; the cart and
+    the dashboard map each reason to a sentence of their own for the learner.
+    """
+
+    NOT_MEMBER = "not-member", "does not include this learner"
+    PRICED = "priced", "has a price"
+    INACTIVE = "inactive", "is not active"
+    OUTSIDE_DATES = "outside-dates", "is outside its dates"
+    FULL = "full", "is full"

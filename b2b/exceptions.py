@@ -1,5 +1,7 @@
 """Domain errors of the B2B services. Each message is one line an operator can act on."""
 
+from b2b.enums import AdmissionRefusal
+
 
 class B2BError(Exception):
     """Base class: the request cannot be carried out; nothing was changed."""
@@ -30,4 +32,11 @@ class CoursewareConflict(B2BError):
 
 
 class MembershipRefused(B2BError):
-    """A learner cannot be attached to a contract (inactive, outside its dates, or full)."""
+    """A learner cannot be attached to a contract (inactive, outside its dates, or full).
+
+    ``reason`` says which rule refused; the message says it to staff.
+    """
+
+    def __init__(self, message: str, *, reason: AdmissionRefusal):
+        super().__init__(message)
+        self.reason = reason

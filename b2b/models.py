@@ -1,19 +1,29 @@
 """Organizations and contracts, kept as Wagtail pages, and the learners attached to contracts.
 
 Tree: HomePage -> OrganizationIndexPage (exactly one) -> OrganizationPage -> ContractPage.
-A contract's organization is its parent page; there is no other link between the two.
+A contract's organization is its parent page; there is no other link between the two. The tree
+arithmetic that follows the link lives here only: ``ContractPage.organization`` (one contract, or
+a listing with ``prefetch_related("organization")``), ``ContractPage.objects.of_organization(org)``
+and ``OrganizationPage.objects.with_contract_counts()``.
+
+The terms that decide whether a learner can join a contract are spelled here, once for a row
+(``active``, ``is_open_on``, ``is_free``, ``is_sso``) and once for a set (the ``active()``,
+``open_on()``, ``free()`` and ``sso()`` filters of ``ContractPage.objects``); the admission rule
+that combines them is ``b2b.services.memberships.admission_refusal``.
 """
 
+from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.http import Http404
-from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, TitleFieldPanel
-from wagtail.models import Page
+from wagtail.models import Page, PageManager
+from wagtail.query import PageQuerySet
 
 from b2b.enums import IntegrationType, MembershipSource
 from b2b.panels import ContractSummaryPanel
@@ -37,6 +47,14 @@ class OrganizationIndexPage(NotServedPage):
 
     class Meta:
         verbose_name = "organizations index"
+
+
+class OrganizationQuerySet(PageQuerySet):
+    def with_contract_counts(self) -> "OrganizationQuerySet":
+        """Each organization annotated with ``contract_count``, counted in the same query."""
+        contracts = ContractPage.objects.under_page(OuterRef("path"), OuterRef("depth"))
+        count = contracts.order_by().values(n=Func(F("pk"), function="COUNT"))
+        return self.annotate(contract_count=Subquery(count))
 
 
 class OrganizationPage(NotServedPage):
@@ -68,6 +86,7 @@ class OrganizationPage(NotServedPage):
         FieldPanel("sso_organization_id"),
     ]
     parent_page_types = ["b2b.OrganizationIndexPage"]
+    objects = PageManager.from_queryset(OrganizationQuerySet)()
     subpage_types = ["b2b.ContractPage"]
 
     class Meta:
@@ -86,6 +105,74 @@ class OrganizationPage(NotServedPage):
         if self.sso_organization_id == "":
             self.sso_organization_id = None
         return super().save(*args, **kwargs)
+
+
+class ContractQuerySet(PageQuerySet):
+    """Contracts by the terms that decide admission; each filter matches the row-level property
+    of the same meaning on ``ContractPage`` (``active``, ``is_open_on``, ``is_free``,
+    ``is_sso``)."""
+
+    def active(self) -> "ContractQuerySet":
+        return self.filter(active=True)
+
+    def open_on(self, day: date) -> "ContractQuerySet":
+        """Contracts whose dates include ``day``; both ends inclusive, a missing end is open."""
+        return self.filter(
+            Q(contract_start__isnull=True) | Q(contract_start__lte=day),
+            Q(contract_end__isnull=True) | Q(contract_end__gte=day),
+        )
+
+    def free(self) -> "ContractQuerySet":
+        """Contracts a learner joins without paying: no fixed price, or a price of 0."""
+        return self.filter(Q(enrollment_fixed_price__isnull=True) | Q(enrollment_fixed_price=0))
+
+    def sso(self) -> "ContractQuerySet":
+        return self.filter(integration_type=IntegrationType.SSO)
+
+    def of_organization(self, organization: OrganizationPage) -> "ContractQuerySet":
+        """The organization's contracts (the contract pages right under it)."""
+        return self.under_page(organization.path, organization.depth)
+
+    def under_page(self, path, depth) -> "ContractQuerySet":
+        """Contracts right under the page at ``path`` and ``depth``: values, or ``OuterRef``s
+        when a subquery counts the contracts of each row of an outer query of organizations."""
+        return self.filter(path__startswith=path, depth=depth + 1)
+
+
+class OrganizationOfContract:
+    """``contract.organization``: the contract's parent page, as an ``OrganizationPage``.
+
+    Read on first use (one query) and then kept on the instance. A listing reads the
+    organizations of all its contracts in one query with ``prefetch_related("organization")``,
+    which Django runs through ``get_prefetch_querysets`` below.
+    """
+
+    cache_name = "organization"
+
+    def __get__(self, contract, owner=None):
+        if contract is None:
+            return self
+        cache = contract._state.fields_cache
+        if self.cache_name not in cache:
+            cache[self.cache_name] = OrganizationPage.objects.get(path=contract.organization_path)
+        return cache[self.cache_name]
+
+    def is_cached(self, contract) -> bool:
+        return self.cache_name in contract._state.fields_cache
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        if querysets and len(querysets) != 1:
+            raise ValueError("prefetch_related('organization') takes at most one queryset")
+        queryset = querysets[0] if querysets else OrganizationPage.objects.all()
+        paths = {contract.organization_path for contract in instances}
+        return (
+            queryset.filter(path__in=paths),
+            attrgetter("path"),  # the key of a fetched organization...
+            attrgetter("organization_path"),  # ...and of the contract it belongs to
+            True,  # one organization per contract
+            self.cache_name,
+            False,  # the cache is the instance's fields cache, as for a foreign key
+        )
 
 
 class ContractPage(NotServedPage):
@@ -123,6 +210,8 @@ class ContractPage(NotServedPage):
     ]
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
+    objects = PageManager.from_queryset(ContractQuerySet)()
+    organization = OrganizationOfContract()
 
     class Meta:
         verbose_name = "contract"
@@ -161,14 +250,23 @@ class ContractPage(NotServedPage):
         """What a learner pays: the fixed price, or nothing."""
         return self.enrollment_fixed_price or Decimal("0.00")
 
-    def is_open_on(self, day) -> bool:
-        """Whether ``day`` falls inside the contract's dates (both ends inclusive)."""
+    @property
+    def is_free(self) -> bool:
+        """No fixed price, or a price of 0 (``ContractPage.objects.free()`` for a set)."""
+        return self.price == 0
+
+    @property
+    def organization_path(self) -> str:
+        """The tree path of the contract's organization (its parent page): the contract's own
+        path, one step shorter."""
+        return self.path[: -self.steplen]
+
+    def is_open_on(self, day: date) -> bool:
+        """Whether ``day`` falls inside the contract's dates (both ends inclusive); the row
+        form of ``ContractPage.objects.open_on(day)``."""
         if self.contract_start and day < self.contract_start:
             return False
         return not (self.contract_end and day > self.contract_end)
-
-    def is_open_now(self) -> bool:
-        return self.is_open_on(timezone.localdate())
 
     def clean(self):
         super().clean()

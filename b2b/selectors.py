@@ -2,24 +2,20 @@
 contracts, runs or codes."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
-from wagtail.models import Page
+from django.db.models import Count, Exists, OuterRef, Q
 
-from b2b.models import ContractCodeStatus, ContractPage, OrganizationPage
+from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, Product
 from ecommerce.selectors import code_redeemed
+from users.models import User
 
 
 def organizations_listing(org: OrganizationPage | None = None) -> list[dict]:
-    orgs = OrganizationPage.objects.order_by("pk")
+    orgs = OrganizationPage.objects.with_contract_counts().order_by("pk")
     if org is not None:
         orgs = orgs.filter(pk=org.pk)
-    contract_counts: dict[str, int] = {}
-    for path in ContractPage.objects.values_list("path", flat=True):
-        parent = path[: -Page.steplen]
-        contract_counts[parent] = contract_counts.get(parent, 0) + 1
     return [
         {
             "id": o.pk,
@@ -27,7 +23,7 @@ def organizations_listing(org: OrganizationPage | None = None) -> list[dict]:
             "org_key": o.org_key,
             "slug": o.slug,
             "sso_organization_id": o.sso_organization_id,
-            "contracts": contract_counts.get(o.path, 0),
+            "contracts": o.contract_count,
         }
         for o in orgs
     ]
@@ -51,17 +47,20 @@ def code_counts(contract_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def contracts_listing(org: OrganizationPage | None = None) -> list[dict]:
-    contracts = ContractPage.objects.order_by("pk").annotate(learners=Count("memberships"))
+    contracts = (
+        ContractPage.objects.order_by("pk")
+        .annotate(learners=Count("memberships"))
+        .prefetch_related("organization")
+    )
     if org is not None:
-        contracts = contracts.child_of(org)
+        contracts = contracts.of_organization(org)
     contracts = list(contracts)
     ids = [c.pk for c in contracts]
-    orgs = {o.path: o for o in OrganizationPage.objects.all()}
     counts = code_counts(ids)
     statuses = {s.contract_id: s for s in ContractCodeStatus.objects.filter(contract_id__in=ids)}
     rows = []
     for c in contracts:
-        organization = orgs.get(c.path[: -Page.steplen])
+        organization = c.organization
         count = counts.get(c.pk, {})
         status = statuses.get(c.pk)
         pending = status is not None and status.is_pending
@@ -150,3 +149,10 @@ def courseware_listing(contract: ContractPage) -> dict[str, list[dict]]:
         for c in contract.courses.order_by("readable_id")
     ]
     return {"runs": run_rows, "attached": attached}
+
+
+def free_contracts_of(user: User) -> list[ContractPage]:
+    """Contracts the learner belongs to that give free enrollment (no price, or 0), by title;
+    the learner's dashboard offers their runs."""
+    member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
+    return list(ContractPage.objects.filter(Exists(member)).free().order_by("title", "pk"))

@@ -7,9 +7,8 @@ another's cart or orders.
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 
-from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState
 from ecommerce.models import Basket, BasketItem, DiscountRedemption, Line, Order, Product
@@ -89,16 +88,6 @@ def enrollments_of(user: User) -> list[CourseRunEnrollment]:
         CourseRunEnrollment.objects.filter(user=user, active=True)
         .select_related("run__course", "run__b2b_contract")
         .order_by("-created_on", "-pk")
-    )
-
-
-def free_contracts_of(user: User) -> list[ContractPage]:
-    """Contracts the learner belongs to that give free enrollment (no price, or 0)."""
-    member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
-    return list(
-        ContractPage.objects.filter(Exists(member))
-        .filter(Q(enrollment_fixed_price__isnull=True) | Q(enrollment_fixed_price=0))
-        .order_by("title", "pk")
     )
 
 

@@ -12,7 +12,12 @@ from django.core.exceptions import ValidationError
 from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractMembership
-from b2b.services.memberships import attach_learner, detach_learner, refusal_reason
+from b2b.services.memberships import (
+    admission_refusal,
+    attach_learner,
+    detach_learner,
+    refusal_message,
+)
 from users.models import User
 
 
@@ -25,9 +30,9 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             contract = form.cleaned_data.get("contract")
             if contract is None:
                 continue
-            reason = refusal_reason(contract, learners=contract.memberships.count())
+            reason = admission_refusal(contract=contract)
             if reason is not None:
-                form.add_error("contract", reason)
+                form.add_error("contract", refusal_message(contract, reason))
         if any(form.errors for form in self.forms):
             raise ValidationError("Some contracts cannot take this learner; see below.")
 

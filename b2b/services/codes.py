@@ -50,7 +50,7 @@ class CodeMode(Enum):
 
 
 def code_mode(contract: ContractPage) -> CodeMode:
-    if contract.is_sso and contract.price <= 0:
+    if contract.is_sso and contract.is_free:
         return CodeMode.KEEP if contract.max_learners else CodeMode.DELETE
     return CodeMode.ONE_TIME if contract.max_learners else CodeMode.UNLIMITED
 

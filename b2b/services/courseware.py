@@ -150,7 +150,7 @@ def _create_products(contract: ContractPage, runs: list[CourseRun]) -> int:
 
 def _create_runs(contract: ContractPage, courses: list[Course], result: CoursewareResult) -> None:
     """Create one contract run per course that does not have one yet. All or nothing."""
-    org_key = contract.get_parent().specific.org_key
+    org_key = contract.organization.org_key
     existing = set(
         CourseRun.objects.filter(b2b_contract=contract, course__in=courses).values_list(
             "course_id", flat=True

@@ -1,16 +1,23 @@
 """Attaching learners to contracts: the one way in, whatever the path (code, purchase, SSO, staff).
 
-The contract row is locked while the rules are checked, so concurrent attachments cannot exceed
-the learner cap.
+``admission_refusal`` is the one owner of the rule "can this learner join this contract now?"
+(active, inside its dates with the end date inclusive, room under the cap; on some paths also
+free, or only for members). Every path asks it: ``attach_learner`` below, the staff form, the
+cart's code check and the dashboard's free enrollment. The contract row is locked while
+``attach_learner`` checks the rule, so concurrent attachments cannot exceed the learner cap.
 """
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
+from b2b.enums import AdmissionRefusal
 from b2b.exceptions import ContractNotFound, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
+from users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +28,78 @@ class Attachment:
     created: bool
 
 
-def refusal_reason(contract: ContractPage, *, learners: int) -> str | None:
-    """Why a new learner cannot join ``contract`` now (None when they can)."""
+def _read_contract(contract_id: int, *, lock: bool) -> ContractPage:
+    queryset = ContractPage.objects.select_for_update() if lock else ContractPage.objects.all()
+    try:
+        return queryset.get(pk=contract_id)
+    except ContractPage.DoesNotExist:
+        raise ContractNotFound(f"No contract has id {contract_id}") from None
+
+
+def admission_refusal(
+    *,
+    contract: ContractPage | None = None,
+    contract_id: int | None = None,
+    lock: bool = False,
+    user: User | None = None,
+    member: bool | None = None,
+    free_only: bool = False,
+    members_only: bool = False,
+    day: date | None = None,
+) -> AdmissionRefusal | None:
+    """Why ``user`` cannot join (or, as a member, use) the contract on ``day``; None if they can.
+
+    Give the contract, or its id: it is then read, and with ``lock`` its row stays locked until
+    the caller's transaction ends (ContractNotFound if there is no such contract). ``member``
+    says whether the learner already belongs to the contract when the caller knows; otherwise
+    it is looked up for ``user`` when a rule needs it, and a call without a user is about a
+    newcomer. The checks, in this order:
+
+    - ``members_only``: only a member passes (NOT_MEMBER);
+    - ``free_only``: the contract must be free, no price or 0 (PRICED);
+    - the contract is active (INACTIVE) and ``day`` (today by default) is inside its dates, both
+      ends inclusive (OUTSIDE_DATES);
+    - a capped contract has room for one more learner (FULL); its members already count, so the
+      cap never refuses them.
+    """
+    if contract is None and contract_id is not None:
+        contract = _read_contract(contract_id, lock=lock)
+    elif contract is None or contract_id is not None:
+        raise ValueError("give exactly one of contract and contract_id")
+
+    known = member
+
+    def is_member() -> bool:  # looked up at most once, and only when a rule needs it
+        nonlocal known
+        if known is None:
+            known = user is not None and (
+                ContractMembership.objects.filter(user=user, contract=contract).exists()
+            )
+        return known
+
+    if members_only and not is_member():
+        return AdmissionRefusal.NOT_MEMBER
+    if free_only and not contract.is_free:
+        return AdmissionRefusal.PRICED
     if not contract.active:
-        return f"Contract {contract.title!r} is not active"
-    if not contract.is_open_now():
-        return f"Contract {contract.title!r} is outside its dates"
-    if contract.max_learners is not None and learners >= contract.max_learners:
-        return f"Contract {contract.title!r} is full ({contract.max_learners} learners)"
+        return AdmissionRefusal.INACTIVE
+    if not contract.is_open_on(day or timezone.localdate()):
+        return AdmissionRefusal.OUTSIDE_DATES
+    if (
+        contract.max_learners is not None
+        and not is_member()
+        and contract.memberships.count() >= contract.max_learners
+    ):
+        return AdmissionRefusal.FULL
     return None
+
+
+def refusal_message(contract: ContractPage, reason: AdmissionRefusal) -> str:
+    """The refusal as one line for staff and operators: "Contract 'NAME' is full (N learners)"."""
+    message = f"Contract {contract.title!r} {reason.label}"
+    if reason == AdmissionRefusal.FULL:
+        message += f" ({contract.max_learners} learners)"
+    return message
 
 
 @transaction.atomic
@@ -38,17 +108,15 @@ def attach_learner(*, user, contract_id: int, source: str, created_by=None) -> A
 
     Raises MembershipRefused when the contract is inactive, outside its dates, or full.
     """
-    try:
-        contract = ContractPage.objects.select_for_update().get(pk=contract_id)
-    except ContractPage.DoesNotExist:
-        raise ContractNotFound(f"No contract has id {contract_id}") from None
+    contract = _read_contract(contract_id, lock=True)
     existing = ContractMembership.objects.filter(user=user, contract=contract).first()
     if existing is not None:
         return Attachment(existing, created=False)
-    reason = refusal_reason(contract, learners=contract.memberships.count())
+    reason = admission_refusal(contract=contract, member=False)
     if reason is not None:
-        log.warning("Refused to attach user %s to contract %s: %s", user.pk, contract.pk, reason)
-        raise MembershipRefused(reason)
+        message = refusal_message(contract, reason)
+        log.warning("Refused to attach user %s to contract %s: %s", user.pk, contract.pk, message)
+        raise MembershipRefused(message, reason=reason)
     membership = ContractMembership.objects.create(
         user=user, contract=contract, source=source, created_by=created_by
     )

@@ -8,12 +8,11 @@ the alias) or by its org key equal to the alias.
 
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
 
-from b2b.enums import IntegrationType, MembershipSource
+from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractPage, MembershipRefusal, OrganizationPage
 from b2b.services.memberships import attach_learner
@@ -55,14 +54,17 @@ def organizations_for_claim(claim) -> list[OrganizationPage]:
 
 
 def auto_join_contracts(organization: OrganizationPage):
-    """The organization's SSO contracts that learners join by signing in: free, active, in dates."""
-    today = timezone.localdate()
+    """The organization's SSO contracts that learners join by signing in: free, active, in dates.
+
+    Joining each one still goes through ``attach_learner``, which asks ``admission_refusal``
+    under the contract's lock (and refuses a full contract).
+    """
     return (
-        ContractPage.objects.child_of(organization)
-        .filter(integration_type=IntegrationType.SSO, active=True)
-        .filter(Q(enrollment_fixed_price__isnull=True) | Q(enrollment_fixed_price=Decimal("0")))
-        .filter(Q(contract_start__isnull=True) | Q(contract_start__lte=today))
-        .filter(Q(contract_end__isnull=True) | Q(contract_end__gte=today))
+        ContractPage.objects.of_organization(organization)
+        .sso()
+        .free()
+        .active()
+        .open_on(timezone.localdate())
         .order_by("pk")
     )
 

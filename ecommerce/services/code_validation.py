@@ -11,8 +11,10 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from wagtail.models import Page
 
-from b2b.models import ContractMembership, ContractPage
+from b2b.enums import AdmissionRefusal
+from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun
 from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
@@ -26,6 +28,7 @@ from ecommerce.exceptions import (
     CodeNotForCart,
     CodeNotFound,
     CodeNotYetValid,
+    CodeRefused,
     ContractFull,
     ContractInactive,
     ContractOutsideDates,
@@ -33,11 +36,18 @@ from ecommerce.exceptions import (
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Order, Product
 from users.models import User
 
+# The learner's error for each reason the code's contract refuses them.
+CONTRACT_REFUSALS: dict[AdmissionRefusal, type[CodeRefused]] = {
+    AdmissionRefusal.INACTIVE: ContractInactive,
+    AdmissionRefusal.OUTSIDE_DATES: ContractOutsideDates,
+    AdmissionRefusal.FULL: ContractFull,
+}
+
 
 @dataclass(frozen=True)
 class ValidCode:
     discount: Discount
-    contract: ContractPage | None
+    contract: Page | None  # the code's b2b.ContractPage
     # The products of the cart the code applies to.
     product_ids: frozenset[int]
 
@@ -87,18 +97,14 @@ def _check_products(
     return linked
 
 
-def _check_contract(discount: Discount, user: User) -> ContractPage | None:
-    if discount.b2b_contract_id is None:
+def _check_contract(discount: Discount, user: User) -> Page | None:
+    """The code's contract, if it has one, when b2b admits the learner to it."""
+    contract = discount.b2b_contract
+    if contract is None:
         return None
-    contract = ContractPage.objects.get(pk=discount.b2b_contract_id)
-    if not contract.active:
-        raise ContractInactive
-    if not contract.is_open_now():
-        raise ContractOutsideDates
-    if contract.max_learners is not None:
-        member = ContractMembership.objects.filter(user=user, contract=contract).exists()
-        if not member and contract.memberships.count() >= contract.max_learners:
-            raise ContractFull
+    reason = admission_refusal(contract=contract, user=user)
+    if reason is not None:
+        raise CONTRACT_REFUSALS[reason]
     return contract
 
 

@@ -2,48 +2,54 @@
 
 This is the only way into a B2B run besides checking out with the run's enrollment code. It is
 open only to learners attached to the run's contract, when that contract is free (no price, or
-0), active and inside its dates.
+0), active and inside its dates: b2b's ``admission_refusal`` decides, this module words it.
 """
 
 from dataclasses import dataclass
 
 from django.db import transaction
+from wagtail.models import Page
 
-from b2b.models import ContractMembership, ContractPage
+from b2b.enums import AdmissionRefusal
+from b2b.selectors import free_contracts_of
+from b2b.services.memberships import admission_refusal
 from courses.enums import EnrollmentMode
 from courses.models import CourseRun, CourseRunEnrollment
 from courses.services.enrollments import enroll_learner
 from ecommerce import selectors
 from ecommerce.exceptions import EnrollmentRefused
-from ecommerce.services.pricing import ZERO
 from users.models import User
 
 NOT_AVAILABLE = "This course run is not available to you."
+
+# What the learner reads for each reason the contract gives (a member is never refused as full).
+REFUSALS = {
+    AdmissionRefusal.NOT_MEMBER: NOT_AVAILABLE,
+    AdmissionRefusal.PRICED: (
+        "This contract has a price: enroll with your enrollment code through the cart."
+    ),
+    AdmissionRefusal.INACTIVE: "Your organization's contract is not active.",
+    AdmissionRefusal.OUTSIDE_DATES: "Your organization's contract is not open at this date.",
+}
 
 
 @dataclass(frozen=True)
 class AvailableRun:
     run: CourseRun
-    contract: ContractPage
+    contract: Page  # the run's b2b.ContractPage
     open: bool  # the contract is active and inside its dates
-
-
-def contract_allows_free_enrollment(contract: ContractPage) -> bool:
-    return contract.price == ZERO and contract.active and contract.is_open_now()
 
 
 def available_contract_runs(*, user: User) -> list[AvailableRun]:
     """Runs of the learner's free contracts they are not enrolled in yet (for the dashboard)."""
-    contracts = {c.pk: c for c in selectors.free_contracts_of(user)}
+    contracts = {c.pk: c for c in free_contracts_of(user)}
     runs = selectors.contract_runs_not_enrolled(user, list(contracts))
-    return [
-        AvailableRun(
-            run=run,
-            contract=contracts[run.b2b_contract_id],
-            open=contract_allows_free_enrollment(contracts[run.b2b_contract_id]),
-        )
-        for run in runs
-    ]
+    available = []
+    for run in runs:
+        contract = contracts[run.b2b_contract_id]
+        refusal = admission_refusal(contract=contract, member=True, free_only=True)
+        available.append(AvailableRun(run=run, contract=contract, open=refusal is None))
+    return available
 
 
 @transaction.atomic
@@ -57,16 +63,15 @@ def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
     run = CourseRun.objects.filter(pk=run_id, live=True, b2b_contract__isnull=False).first()
     if run is None:
         raise EnrollmentRefused(NOT_AVAILABLE)
-    # Lock the contract as attach_learner does, so its terms cannot change under us.
-    contract = ContractPage.objects.select_for_update().get(pk=run.b2b_contract_id)
-    if not ContractMembership.objects.filter(user=user, contract=contract).exists():
-        raise EnrollmentRefused(NOT_AVAILABLE)
-    if contract.price != ZERO:
-        raise EnrollmentRefused(
-            "This contract has a price: enroll with your enrollment code through the cart."
-        )
-    if not contract.active:
-        raise EnrollmentRefused("Your organization's contract is not active.")
-    if not contract.is_open_now():
-        raise EnrollmentRefused("Your organization's contract is not open at this date.")
+    # The contract row stays locked, as attach_learner locks it, so its terms cannot change
+    # under us.
+    reason = admission_refusal(
+        contract_id=run.b2b_contract_id,
+        lock=True,
+        user=user,
+        members_only=True,
+        free_only=True,
+    )
+    if reason is not None:
+        raise EnrollmentRefused(REFUSALS[reason])
     return enroll_learner(user=user, run=run, mode=EnrollmentMode.AUDIT)

@@ -142,7 +142,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def _courseware(self, *, org, **o):
         contract = get_contract(o["contract"])
-        if org is not None and contract.get_parent().pk != org.pk:
+        if org is not None and contract.organization.pk != org.pk:
             raise CommandError(f"Contract {contract.pk} does not belong to {org.title}")
         listing = courseware_listing(contract)
         if o["format"] == "json":
