@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from b2b.models import ContractMembership, ContractPage
-from courses.enums import EnrollmentMode
 from courses.models import CourseRun, CourseRunEnrollment
-from courses.services.enrollments import enroll_learner
+from courses.services.enrollments import enroll_learner, enrollment_mode
 from ecommerce import selectors
 from ecommerce.exceptions import EnrollmentRefused
 from ecommerce.services.pricing import ZERO
@@ -48,7 +47,7 @@ def available_contract_runs(*, user: User) -> list[AvailableRun]:
 
 @transaction.atomic
 def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
-    """Enroll a member of a free contract in one of the contract's runs (audit mode).
+    """Enroll a member of a free contract in one of the contract's runs (verified mode).
 
     Raises EnrollmentRefused when the run is not a live run of such a contract, the learner is
     not attached to it, or the contract is inactive or outside its dates. The same message is
@@ -69,4 +68,4 @@ def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
         raise EnrollmentRefused("Your organization's contract is not active.")
     if not contract.is_open_now():
         raise EnrollmentRefused("Your organization's contract is not open at this date.")
-    return enroll_learner(user=user, run=run, mode=EnrollmentMode.AUDIT)
+    return enroll_learner(user=user, run=run, mode=enrollment_mode(run=run, price=contract.price))
