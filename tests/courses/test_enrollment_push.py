@@ -91,7 +91,8 @@ def test_enrollment_is_pushed_after_commit(lms, learner, run, django_capture_on_
 
 def test_paid_enrollment_is_verified(lms, learner, run, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment = enroll_learner(user=learner, run=run, mode=enrollment_mode(run=run, price=Decimal("49")))
+        mode = enrollment_mode(run=run, price=Decimal("49"))
+        enrollment = enroll_learner(user=learner, run=run, mode=mode)
 
     assert sync_state(enrollment) == ("verified", True, EdxSyncState.SYNCED, "")
     assert lms.requests_to(ENROLLMENT)[0].body["mode"] == "verified"
