@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The test suite runs against PostgreSQL and Redis, as CI does.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The test suite runs against PostgreSQL and Redis, and drives Chromium, as CI does.
+# .ci/services.sh sees to them (using, starting or installing them) and hands back the addresses
+# it chose; TEST_DATABASE_URL and TEST_REDIS_URL, when set, say which servers to use.
+SERVICES := .ci/services.sh
 
-.PHONY: install run serve test test-sqlite screenshots lint format bench migrate clean
+.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
+	migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,21 +26,25 @@ migrate: install
 run: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) REQUIRE_SERVICES=1 \
-	SECRET_KEY=test-only-secret-key
+# Each recipe line below is one shell: the services' addresses, then pytest with them.
+WITH_SERVICES := services=$$($(SERVICES)) || exit 1; eval "$$services"; \
+	export DATABASE_URL="$$TEST_DATABASE_URL" REQUIRE_SERVICES=1 SECRET_KEY=test-only-secret-key;
 
 # The browser tests run in a pytest session of their own, on a test database of their own.
 test: install
 ifeq ($(PYTEST_ARGS),)
-	$(TEST_ENV) $(BIN)/pytest -m "not browser"
-	$(TEST_ENV) $(BIN)/pytest -m browser
+	@$(WITH_SERVICES) set -x; $(BIN)/pytest -m "not browser" && $(BIN)/pytest -m browser
 else
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	@$(WITH_SERVICES) set -x; $(BIN)/pytest $(PYTEST_ARGS)
 endif
 
 # Refresh the pictures in docs/img from the browser tests.
 screenshots: install
-	$(TEST_ENV) UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m browser
+	@$(WITH_SERVICES) set -x; UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m browser
+
+# Stop the private PostgreSQL and Redis that `make test` may have started.
+test-services-stop:
+	$(SERVICES) --stop
 
 # The suite on the embedded SQLite database; PostgreSQL-only tests are skipped with the reason.
 test-sqlite: install

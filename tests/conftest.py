@@ -1,12 +1,14 @@
 """Shared fixtures, and the rule that service-backed tests fail rather than skip in CI.
 
 Tests marked ``postgres`` need PostgreSQL (real parallel connections); tests marked ``redis`` need
-a Redis server; tests marked ``browser`` need Debian's Chromium. On a developer machine without
-them they are skipped with the reason; with REQUIRE_SERVICES=1 (``make test`` and CI) a missing
-service is a failure.
+a Redis server; tests marked ``browser`` need Debian's Chromium; tests marked ``programs(...)``
+need those programs installed. On a developer machine without them they are skipped with the
+reason; with REQUIRE_SERVICES=1 (``make test`` and CI) a missing service is a failure.
 """
 
+import glob
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -32,6 +34,11 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
+def _installed(program: str) -> bool:
+    """On PATH, or among PostgreSQL's server programs (Debian keeps those off PATH)."""
+    return bool(shutil.which(program) or glob.glob(f"/usr/lib/postgresql/*/bin/{program}"))
+
+
 def _missing_service(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1: this must not be skipped)", pytrace=False)
@@ -53,6 +60,10 @@ def _service_requirements(request):
         _missing_service(f"needs Redis at {TEST_REDIS_URL}")
     if request.node.get_closest_marker("browser") and not os.access(CHROMIUM, os.X_OK):
         _missing_service(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    programs = request.node.get_closest_marker("programs")
+    missing = [name for name in (programs.args if programs else ()) if not _installed(name)]
+    if missing:
+        _missing_service(f"needs {', '.join(missing)} installed")
 
 
 @pytest.fixture(scope="session")

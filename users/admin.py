@@ -22,6 +22,18 @@ from users.models import User
 
 
 class MembershipFormSet(forms.BaseInlineFormSet):
+    """New rows name a contract; existing rows can only be deleted.
+
+    An existing row shows its contract as text, so a browser sends no contract for it: the field
+    is disabled there (its value comes from the database, whatever is posted), and rows ticked
+    for deletion are not validated.
+    """
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if form.instance.pk is not None:
+            form.fields["contract"].disabled = True
+
     def clean(self):
         super().clean()
         for form in self.forms:
@@ -33,7 +45,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             reason = admission_refusal(contract=contract)
             if reason is not None:
                 form.add_error("contract", refusal_message(contract, reason))
-        if any(form.errors for form in self.forms):
+        if any(form.errors for form in self.forms if not self._should_delete_form(form)):
             raise ValidationError("Some contracts cannot take this learner; see below.")
 
 

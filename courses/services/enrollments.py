@@ -33,8 +33,15 @@ class EnrollmentNotFound(CoursesError):
     pass
 
 
-def mode_for_price(price: Decimal | None) -> EnrollmentMode:
-    """Audit for a free enrollment, verified for a paid one."""
+def enrollment_mode(*, run: CourseRun, price: Decimal | None) -> EnrollmentMode:
+    """The mode of an enrollment in ``run`` for which the learner pays ``price``.
+
+    The one rule for every way in. A contract's run is verified whatever the learner paid ($0
+    code, priced code, dashboard): the contract covers the seat. Any other run is verified when
+    paid for and audit when free.
+    """
+    if run.b2b_contract_id is not None:
+        return EnrollmentMode.VERIFIED
     return EnrollmentMode.VERIFIED if price is not None and price > 0 else EnrollmentMode.AUDIT
 
 

@@ -13,9 +13,8 @@ from wagtail.models import Page
 from b2b.enums import AdmissionRefusal
 from b2b.selectors import free_contracts_of
 from b2b.services.memberships import admission_refusal
-from courses.enums import EnrollmentMode
 from courses.models import CourseRun, CourseRunEnrollment
-from courses.services.enrollments import enroll_learner
+from courses.services.enrollments import enroll_learner, enrollment_mode
 from ecommerce import selectors
 from ecommerce.exceptions import EnrollmentRefused
 from users.models import User
@@ -54,7 +53,7 @@ def available_contract_runs(*, user: User) -> list[AvailableRun]:
 
 @transaction.atomic
 def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
-    """Enroll a member of a free contract in one of the contract's runs (audit mode).
+    """Enroll a member of a free contract in one of the contract's runs (verified mode).
 
     Raises EnrollmentRefused when the run is not a live run of such a contract, the learner is
     not attached to it, or the contract is inactive or outside its dates. The same message is
@@ -74,4 +73,5 @@ def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
     )
     if reason is not None:
         raise EnrollmentRefused(REFUSALS[reason])
-    return enroll_learner(user=user, run=run, mode=EnrollmentMode.AUDIT)
+    # free_only: the learner pays nothing for a seat the contract covers.
+    return enroll_learner(user=user, run=run, mode=enrollment_mode(run=run, price=None))

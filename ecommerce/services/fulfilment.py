@@ -14,7 +14,7 @@ from django.utils import timezone
 from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.services.memberships import attach_learner
-from courses.services.enrollments import enroll_learner, mode_for_price
+from courses.services.enrollments import enroll_learner, enrollment_mode
 from ecommerce import selectors
 from ecommerce.constants import ORDER_REFERENCE_PREFIX
 from ecommerce.enums import OrderState
@@ -88,9 +88,10 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
                 attach_learner(user=order.purchaser, contract_id=contract_id, source=source)
             except MembershipRefused as exc:
                 raise ContractRefused(f"{exc}. Your enrollment could not be completed.") from exc
-        mode = mode_for_price(order.total_price_paid)
         for line in lines:
-            enroll_learner(user=order.purchaser, run=runs[line.product_id], mode=mode)
+            run = runs[line.product_id]
+            mode = enrollment_mode(run=run, price=line.total_price)
+            enroll_learner(user=order.purchaser, run=run, mode=mode)
         clear_basket(
             user=order.purchaser,
             product_ids=[line.product_id for line in lines],

@@ -7,9 +7,14 @@ import pytest
 from courses.enums import EdxSyncState, EnrollmentMode
 from courses.exceptions import OpenEdxTransientError
 from courses.models import CourseRunEnrollment
-from courses.services.enrollments import enroll_learner, mode_for_price, push_enrollment_to_edx
+from courses.services.enrollments import enroll_learner, enrollment_mode, push_enrollment_to_edx
 from courses.tasks import push_enrollment_to_edx_task
-from tests.factories import CourseRunEnrollmentFactory, CourseRunFactory, UserFactory
+from tests.factories import (
+    ContractPageFactory,
+    CourseRunEnrollmentFactory,
+    CourseRunFactory,
+    UserFactory,
+)
 from tests.openedx_server import ENROLLMENT, TOKEN, Failure
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +52,14 @@ def sync_state(enrollment: CourseRunEnrollment) -> tuple:
         (Decimal("250.00"), EnrollmentMode.VERIFIED),
     ],
 )
-def test_mode_for_price(price, mode):
-    assert mode_for_price(price) == mode
+def test_enrollment_mode_outside_contracts_follows_the_price(price, mode):
+    assert enrollment_mode(run=CourseRunFactory.build(), price=price) == mode
+
+
+@pytest.mark.parametrize("price", [None, Decimal("0.00"), Decimal("250.00")])
+def test_enrollment_mode_in_a_contract_run_is_verified(price):
+    run = CourseRunFactory.build(b2b_contract=ContractPageFactory())
+    assert enrollment_mode(run=run, price=price) == EnrollmentMode.VERIFIED
 
 
 def test_enrollment_is_pushed_after_commit(lms, learner, run, django_capture_on_commit_callbacks):
@@ -80,7 +91,8 @@ def test_enrollment_is_pushed_after_commit(lms, learner, run, django_capture_on_
 
 def test_paid_enrollment_is_verified(lms, learner, run, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment = enroll_learner(user=learner, run=run, mode=mode_for_price(Decimal("49")))
+        mode = enrollment_mode(run=run, price=Decimal("49"))
+        enrollment = enroll_learner(user=learner, run=run, mode=mode)
 
     assert sync_state(enrollment) == ("verified", True, EdxSyncState.SYNCED, "")
     assert lms.requests_to(ENROLLMENT)[0].body["mode"] == "verified"

@@ -101,13 +101,15 @@ def test_zero_value_flow_from_the_codes_csv(page: Page, site, tmp_path):
     expect(page).to_have_url(f"{site.url}/dashboard/")
     expect(page.get_by_text(f"You are enrolled in {run.title}.")).to_be_visible()
     expect(page.get_by_role("heading", name=run.title, level=3)).to_be_visible()
+    expect(page.locator(".card .status")).to_have_text("Verified")  # the contract covers it
     _shot(page, "learner-dashboard.png")
 
     order = Order.objects.get(purchaser=learner)
     assert (order.state, order.total_price_paid) == (OrderState.FULFILLED, Decimal("0.00"))
     assert DiscountRedemption.objects.get().discount.discount_code == row["Code"]
     assert ContractMembership.objects.get(user=learner).source == MembershipSource.CODE
-    assert CourseRunEnrollment.objects.get(user=learner).run == run
+    enrollment = CourseRunEnrollment.objects.get(user=learner)
+    assert (enrollment.run, enrollment.mode) == (run, EnrollmentMode.VERIFIED)
 
 
 def test_invalid_code_message(page: Page, site):

@@ -82,3 +82,22 @@ def test_admin_adding_a_learner_to_a_full_contract_shows_the_error(page: Page, l
     expect(page.get_by_text("Contract 'Full House' is full (1 learners)")).to_be_visible()
     page.screenshot(path=screenshot_path("admin-full-contract.png"), full_page=True)
     assert not learner.contract_memberships.exists()
+
+
+def test_admin_staff_removes_a_learner_on_the_user_page(page: Page, live_server, staff):
+    learner = f.UserFactory(email="leaving@example.com")
+    f.ContractMembershipFactory(user=learner, contract__title="Old Deal")
+    staying = f.ContractMembershipFactory(user=learner, contract__title="Current Deal")
+    _sign_in(page, live_server, "/admin/login/", staff)
+    page.goto(f"{live_server.url}/admin/users/user/{learner.pk}/change/")
+
+    row = page.locator("#contract_memberships-group tr.has_original", has_text="Old Deal")
+    row.locator("td.delete input[type=checkbox]").check()
+    page.locator("input[name=_save]").click()
+
+    expect(page.get_by_text(re.compile(r"was changed successfully"))).to_be_visible()
+    assert list(learner.contract_memberships.all()) == [staying]
+    page.goto(f"{live_server.url}/admin/users/user/{learner.pk}/change/")
+    rows = page.locator("#contract_memberships-group tr.has_original")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Current Deal")

@@ -52,7 +52,7 @@ def test_zero_value_b2b_checkout_enrolls_and_attaches(learner_client, learner):
     membership = ContractMembership.objects.get(user=learner)
     assert (membership.contract, membership.source) == (contract, MembershipSource.CODE)
     enrollment = CourseRunEnrollment.objects.get(user=learner)
-    assert (enrollment.run.b2b_contract, enrollment.mode) == (contract, EnrollmentMode.AUDIT)
+    assert (enrollment.run.b2b_contract, enrollment.mode) == (contract, EnrollmentMode.VERIFIED)
     assert not BasketItem.objects.filter(basket__user=learner).exists()
 
     dashboard = learner_client.get(response["Location"]).content.decode()

@@ -45,7 +45,7 @@ def test_member_of_a_free_contract_enrolls_from_the_dashboard(learner_client, le
 
     assert response["Location"] == reverse("ecommerce:dashboard")
     enrollment = CourseRunEnrollment.objects.get(user=learner)
-    assert (enrollment.run, enrollment.mode) == (run, EnrollmentMode.AUDIT)
+    assert (enrollment.run, enrollment.mode) == (run, EnrollmentMode.VERIFIED)
     page = learner_client.get(reverse("ecommerce:dashboard")).content.decode()
     assert f"You are enrolled in {run.title}." in page
     assert f'aria-label="Enroll in {run.title}"' not in page

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from b2b.models import ContractMembership
 from tests import factories as f
+from tests.html_forms import BrowserForm, page_errors
 
 pytestmark = pytest.mark.django_db
 PREFIX = "contract_memberships"
@@ -88,6 +89,57 @@ def test_staff_removes_a_membership(admin_client):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert not ContractMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_staff_removes_a_learner_posting_what_the_page_renders(admin_client):
+    """The contract of an existing row is shown as text, so the browser does not send it."""
+    learner = f.UserFactory(email="leaving@example.com")
+    leaving = f.ContractMembershipFactory(user=learner, contract__title="Leaving")
+    staying = f.ContractMembershipFactory(user=learner, contract__title="Staying")
+    url = reverse("admin:users_user_change", args=[learner.pk])
+    form = BrowserForm(admin_client.get(url).content.decode(), form_id="user_form")
+    rows = {
+        int(dict(form.fields)[f"{PREFIX}-{index}-id"]): index
+        for index in range(int(dict(form.fields)[f"{PREFIX}-TOTAL_FORMS"]))
+    }
+    assert sorted(rows) == sorted([leaving.pk, staying.pk])
+    assert f"{PREFIX}-{rows[leaving.pk]}-contract" not in form.names()
+
+    form.tick(f"{PREFIX}-{rows[leaving.pk]}-DELETE")
+    response = admin_client.post(url, form.data(submit="_save"))
+
+    assert response.status_code == 302, page_errors(response.content.decode())
+    assert list(ContractMembership.objects.filter(user=learner)) == [staying]
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "was changed successfully" in page
+    history = admin_client.get(reverse("admin:users_user_history", args=[learner.pk]))
+    assert "Deleted contract" in history.content.decode()
+
+
+def test_a_contract_posted_for_a_deleted_row_is_ignored(admin_client):
+    """The row's contract comes from the database: posting another one cannot aim the removal
+    at a different membership."""
+    learner = f.UserFactory()
+    removed = f.ContractMembershipFactory(user=learner)
+    other = f.ContractMembershipFactory(user=learner)
+    rows = [
+        {"id": removed.pk, "user": learner.pk, "contract": other.contract_id, "DELETE": "on"},
+        {"id": other.pk, "user": learner.pk},
+    ]
+    response = _post(admin_client, learner, rows, initial=2)
+    assert response.status_code == 302, page_errors(response.content.decode())
+    assert list(ContractMembership.objects.filter(user=learner)) == [other]
+
+
+def test_saving_the_user_page_unchanged_keeps_the_contracts(admin_client):
+    membership = f.ContractMembershipFactory(user=f.UserFactory(email="member@example.com"))
+    url = reverse("admin:users_user_change", args=[membership.user_id])
+    form = BrowserForm(admin_client.get(url).content.decode(), form_id="user_form")
+
+    response = admin_client.post(url, form.data(submit="_save"))
+
+    assert response.status_code == 302, page_errors(response.content.decode())
+    assert list(ContractMembership.objects.all()) == [membership]
 
 
 def test_organizations_and_contracts_are_read_only_in_admin(admin_client):
