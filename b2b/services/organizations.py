@@ -8,8 +8,8 @@ from wagtail.models import Page
 
 from b2b.exceptions import OrganizationConflict, OrganizationNotFound
 from b2b.models import OrganizationPage
+from b2b.services.organizations_index import ensure_organizations_index
 from b2b.validators import ORG_KEY_RE
-from cms.services.site_tree import ensure_site_tree
 
 
 def find_organization(identifier: str) -> OrganizationPage:
@@ -68,7 +68,7 @@ def create_organization(*, name: str, org_key: str | None = None) -> Organizatio
             )
         if OrganizationPage.objects.filter(org_key=org_key).exists():
             raise OrganizationConflict(f"The org key {org_key!r} is already in use")
-    index = ensure_site_tree().organizations
+    index = ensure_organizations_index().index
     return index.add_child(
         instance=OrganizationPage(title=name, slug=unique_child_slug(index, name), org_key=org_key)
     )
