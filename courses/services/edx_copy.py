@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxCopyState
 from courses.exceptions import (
@@ -27,17 +28,11 @@ from courses.models import CourseRun
 
 log = logging.getLogger(__name__)
 
+# The registered name of the task that runs ``copy_run_to_studio`` (courses/tasks.py).
+COPY_TASK = "courses.copy_run_to_studio"
+
 # States a run can be re-queued from with ``failed_only``.
 RETRYABLE_STATES = (EdxCopyState.FAILED, EdxCopyState.NOT_CONFIGURED)
-
-
-def _queue_copy(run_id: int) -> None:
-    """Queue the copy once the current transaction commits (at once outside one)."""
-    from courses.tasks import copy_run_to_studio_task  # the task module imports this one
-
-    # robust: a broker that cannot be reached must not turn the caller's committed work into
-    # an error; the run stays pending and can be re-queued (requeue_edx_copies).
-    transaction.on_commit(lambda: copy_run_to_studio_task.delay(run_id), robust=True)
 
 
 def schedule_run_copy(run: CourseRun, *, source: CourseRun) -> None:
@@ -61,7 +56,7 @@ def schedule_run_copy(run: CourseRun, *, source: CourseRun) -> None:
         ]
     )
     if configured:
-        _queue_copy(run.pk)
+        queue_after_commit(COPY_TASK, run.pk)
 
 
 def _record(run_id: int, *, state: EdxCopyState, error: str) -> None:
@@ -181,5 +176,5 @@ def requeue_run_copies(
             run.edx_copy_state = EdxCopyState.PENDING
             run.edx_copy_error = ""
             run.edx_copy_updated_on = now
-            _queue_copy(run.pk)
+            queue_after_commit(COPY_TASK, run.pk)
     return selected

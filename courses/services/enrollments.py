@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxSyncState, EnrollmentMode
 from courses.exceptions import (
@@ -25,6 +26,9 @@ from users.models import User
 
 log = logging.getLogger(__name__)
 
+# The registered name of the task that runs ``push_enrollment_to_edx`` (courses/tasks.py).
+PUSH_TASK = "courses.push_enrollment_to_edx"
+
 # The mode an enrollment never goes down from.
 _MODE_RANK = {EnrollmentMode.AUDIT: 0, EnrollmentMode.VERIFIED: 1}
 
@@ -36,12 +40,6 @@ class EnrollmentNotFound(CoursesError):
 def mode_for_price(price: Decimal | None) -> EnrollmentMode:
     """Audit for a free enrollment, verified for a paid one."""
     return EnrollmentMode.VERIFIED if price is not None and price > 0 else EnrollmentMode.AUDIT
-
-
-def _queue_push(enrollment_id: int) -> None:
-    from courses.tasks import push_enrollment_to_edx_task  # the task module imports this one
-
-    transaction.on_commit(lambda: push_enrollment_to_edx_task.delay(enrollment_id), robust=True)
 
 
 def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> CourseRunEnrollment:
@@ -83,7 +81,7 @@ def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> Cours
                 update_fields=["active", "mode", "edx_sync_state", "edx_sync_error", "updated_on"]
             )
         if configured:
-            _queue_push(enrollment.pk)
+            queue_after_commit(PUSH_TASK, enrollment.pk)
     return enrollment
 
 
