@@ -14,7 +14,7 @@ Whatever happens after the commit, the committed change stands and the caller ca
 """
 
 import logging
-from functools import partial
+from functools import cache, partial
 
 from django.db import transaction
 
@@ -29,7 +29,15 @@ def queue_after_commit(task_name: str, *args: int | str) -> None:
     transaction.on_commit(partial(_send, task_name, args))
 
 
+@cache
+def _register_tasks() -> None:
+    """Import every app's task module, as a worker does when it starts (Celery's autodiscovery),
+    so that a task named here can also run in this process when there is no broker."""
+    app.loader.import_default_modules()
+
+
 def _send(task_name: str, args: tuple[int | str, ...]) -> None:
+    _register_tasks()
     call = f"{task_name}({', '.join(map(repr, args))})"
     signature = app.signature(task_name, args=args)
     if app.conf.task_always_eager:

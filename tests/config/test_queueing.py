@@ -33,18 +33,21 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _manage(*argv: str, broker: str, **env: str) -> subprocess.CompletedProcess:
-    """Run manage.py as an operator would, against the test database and ``broker``."""
+def _manage(*argv: str, broker: str | None, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py as an operator would, against the test database and ``broker`` (none:
+    tasks run in the command's process)."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
+        "DATABASE_URL": _database_url_for_subprocess(),
+        "SECRET_KEY": "test-only-secret-key",
+        **env,
+    }
+    if broker is not None:
+        environment["CELERY_BROKER_URL"] = broker
     return subprocess.run(
         [sys.executable, "manage.py", *argv],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": _database_url_for_subprocess(),
-            "CELERY_BROKER_URL": broker,
-            "SECRET_KEY": "test-only-secret-key",
-            **env,
-        },
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
@@ -104,6 +107,23 @@ def test_broker_down_leaves_the_open_edx_copy_pending(site_tree):
     assert len(lines) == 2, result.stderr
     assert f"Could not queue courses.copy_run_to_studio({run.pk}) after commit" in lines[0]
     assert f"Could not queue b2b.reconcile_contract_codes({contract.pk}) after commit" in lines[1]
+
+
+def test_without_a_broker_the_command_runs_the_queued_work_itself(site_tree):
+    contract = f.ContractPageFactory(max_learners=10)
+    run = f.CourseRunFactory(b2b_contract=contract, run_tag="2026_C1")
+    product = f.ProductFactory(purchasable_object=run, price=Decimal("0.00"))
+
+    result = _manage("b2b_contract", "modify", str(contract.pk), "--max-learners", "3", broker=None)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Changed max_learners: 10 -> 3",
+        "Enrollment codes were brought up to date.",
+    ]
+    status = ContractCodeStatus.objects.get(pk=contract.pk)
+    assert (status.requested_version, status.reconciled_version) == (1, 1)
+    assert summary(product) == (3, 0, 0, 0)
 
 
 @pytest.mark.redis
