@@ -9,6 +9,7 @@ run's title, pacing and schedule. The state of the copy is kept on the run
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
@@ -20,11 +21,11 @@ from courses.enums import EdxCopyState
 from courses.exceptions import (
     CopyNotRequested,
     CourseRunNotFound,
-    OpenEdxError,
     OpenEdxNotConfigured,
     OpenEdxRequestError,
 )
 from courses.models import CourseRun
+from courses.services.edx_outcome import recorded_outcome
 
 log = logging.getLogger(__name__)
 
@@ -112,18 +113,13 @@ def copy_run_to_studio(run_id: int, *, final_attempt: bool = True) -> CourseRun:
         return run
 
     CourseRun.objects.filter(pk=run_id).update(edx_copy_attempts=F("edx_copy_attempts") + 1)
-    try:
+    with recorded_outcome(
+        partial(_record, run_id),
+        done=EdxCopyState.CREATED,
+        final_attempt=final_attempt,
+        what=f"Open edX copy of {run.courseware_id}",
+    ):
         cloned = _copy(run)
-    except OpenEdxNotConfigured as exc:
-        _record(run_id, state=EdxCopyState.NOT_CONFIGURED, error=str(exc))
-    except OpenEdxError as exc:
-        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
-        state = EdxCopyState.PENDING if retrying else EdxCopyState.FAILED
-        _record(run_id, state=state, error=error)
-        log.warning("Open edX copy of %s: %s", run.courseware_id, error)
-        raise
-    else:
-        _record(run_id, state=EdxCopyState.CREATED, error="")
         log.info(
             "Open edX copy of %s %s",
             run.courseware_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,12 +17,9 @@ from django.utils import timezone
 from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxSyncState, EnrollmentMode
-from courses.exceptions import (
-    CoursesError,
-    OpenEdxError,
-    OpenEdxNotConfigured,
-)
+from courses.exceptions import CoursesError
 from courses.models import CourseRun, CourseRunEnrollment
+from courses.services.edx_outcome import recorded_outcome
 from users.models import User
 
 log = logging.getLogger(__name__)
@@ -109,22 +107,17 @@ def push_enrollment_to_edx(
     if not enrollment.active:
         return enrollment
     where = f"{enrollment.user.email} in {enrollment.run.courseware_id}"
-    try:
+    with recorded_outcome(
+        partial(_record, enrollment_id),
+        done=EdxSyncState.SYNCED,
+        final_attempt=final_attempt,
+        what=f"Open edX enrollment of {where}",
+    ):
         openedx.create_enrollment(
             email=enrollment.user.email,
             courseware_id=enrollment.run.courseware_id,
             mode=enrollment.mode,
         )
-    except OpenEdxNotConfigured as exc:
-        _record(enrollment_id, state=EdxSyncState.NOT_CONFIGURED, error=str(exc))
-    except OpenEdxError as exc:
-        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
-        state = EdxSyncState.PENDING if retrying else EdxSyncState.FAILED
-        _record(enrollment_id, state=state, error=error)
-        log.warning("Open edX enrollment of %s: %s", where, error)
-        raise
-    else:
-        _record(enrollment_id, state=EdxSyncState.SYNCED, error="")
         log.info("Enrolled %s in Open edX (%s)", where, enrollment.mode)
     enrollment.refresh_from_db()
     return enrollment

@@ -27,12 +27,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "Manage B2B contracts: create, modify, courseware, sync-codes."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(
-            dest="action",
-            required=True,
-            metavar="ACTION",
-            parser_class=arguments.OneLineCommandParser,
-        )
+        sub = arguments.add_subcommands(parser, dest="action", metavar="ACTION")
 
         create = sub.add_parser("create", help="Create a contract (and its organization).")
         create.add_argument("organization", help="Organization name (or org key)")
