@@ -31,6 +31,11 @@ class CoursewareConflict(B2BError):
     """The courseware cannot be attached as asked (run of another contract, key collision...)."""
 
 
+class NoSourceRun(CoursewareConflict):
+    """A course has no run to copy for a contract run: its source run must be imported first,
+    or the course attached without runs."""
+
+
 class MembershipRefused(B2BError):
     """A learner cannot be attached to a contract (inactive, outside its dates, or full).
 

@@ -5,12 +5,12 @@ import logging
 from celery import shared_task
 
 from b2b.exceptions import ContractNotFound
-from b2b.services.codes import reconcile_contract_codes
+from b2b.services.codes import RECONCILE_TASK, reconcile_contract_codes
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="b2b.reconcile_contract_codes", acks_late=True)
+@shared_task(name=RECONCILE_TASK, acks_late=True)
 def reconcile_contract_codes_task(contract_id: int) -> dict:
     """Bring the contract's codes in line; a request already handled by an earlier run is a
     no-op, so requests that pile up for one contract coalesce."""

@@ -149,7 +149,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 
 # Celery.
 # CELERY_BROKER_URL: the queue, e.g. redis://127.0.0.1:6379/0. Unset: tasks run eagerly, in the
-# process that queues them (the embedded default), and their errors propagate.
+# process that queues them (the embedded default); a direct .delay() re-raises their errors, and
+# work queued after commit (config/queueing.py) logs them instead.
 CELERY_BROKER_URL = get_str("CELERY_BROKER_URL")
 # CELERY_RESULT_BACKEND: where task results are kept. Unset: results are not kept.
 CELERY_RESULT_BACKEND = get_str("CELERY_RESULT_BACKEND")

@@ -13,8 +13,8 @@ from celery import shared_task
 from django.conf import settings
 
 from courses.exceptions import CoursesError, OpenEdxError, OpenEdxTransientError
-from courses.services.edx_copy import copy_run_to_studio
-from courses.services.enrollments import push_enrollment_to_edx
+from courses.services.edx_copy import COPY_TASK, copy_run_to_studio
+from courses.services.enrollments import PUSH_TASK, push_enrollment_to_edx
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _run_with_retries(task, service, object_id: int, what: str) -> str:
     return str(result)
 
 
-@shared_task(bind=True, name="courses.copy_run_to_studio", acks_late=True)
+@shared_task(bind=True, name=COPY_TASK, acks_late=True)
 def copy_run_to_studio_task(self, run_id: int) -> str:
     """Create or update the Studio copy of a contract run; returns the run's copy state."""
     return _run_with_retries(
@@ -72,7 +72,7 @@ def copy_run_to_studio_task(self, run_id: int) -> str:
     )
 
 
-@shared_task(bind=True, name="courses.push_enrollment_to_edx", acks_late=True)
+@shared_task(bind=True, name=PUSH_TASK, acks_late=True)
 def push_enrollment_to_edx_task(self, enrollment_id: int) -> str:
     """Enroll the learner in Open edX; returns the enrollment's sync state."""
     return _run_with_retries(

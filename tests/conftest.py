@@ -10,10 +10,16 @@ import glob
 import os
 import shutil
 import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
+
+if TYPE_CHECKING:
+    from b2b.models import OrganizationIndexPage
+    from cms.models import HomePage
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -109,11 +115,19 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
-@pytest.fixture
-def site_tree(db):
-    from cms.services.site_tree import ensure_site_tree
+@dataclass(frozen=True)
+class SiteTree:
+    home: "HomePage"
+    organizations: "OrganizationIndexPage"
 
-    return ensure_site_tree()
+
+@pytest.fixture
+def site_tree(db) -> SiteTree:
+    """The page tree ``configure_wagtail`` sets up: the home page and the Organizations index."""
+    from b2b.services.organizations_index import ensure_organizations_index
+
+    organizations = ensure_organizations_index().index
+    return SiteTree(home=organizations.get_parent().specific, organizations=organizations)
 
 
 def _database_url_for_subprocess() -> str:

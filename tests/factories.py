@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from b2b.enums import IntegrationType, MembershipSource
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
-from cms.services.site_tree import ensure_site_tree
+from b2b.services.organizations_index import ensure_organizations_index
 from courses.enums import RequirementNodeType, RequirementOperator
 from courses.models import Course, CourseRun, CourseRunEnrollment, Program, ProgramRequirement
 from ecommerce.enums import DiscountType, OrderState, PaymentType, RedemptionType
@@ -214,7 +214,7 @@ class OrganizationPageFactory(WagtailPageFactory):
 
     @classmethod
     def default_parent(cls):
-        return ensure_site_tree().organizations
+        return ensure_organizations_index().index
 
 
 class ContractPageFactory(WagtailPageFactory):

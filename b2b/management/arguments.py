@@ -59,10 +59,18 @@ class OneLineCommandParser(CommandParser):
 
 
 class OneLineErrorsMixin:
-    """For commands with sub-commands: every parser reports bad arguments on one line. Pass
-    ``parser_class=OneLineCommandParser`` to ``add_subparsers``."""
+    """For commands with sub-commands: every parser reports bad arguments on one line. Add the
+    sub-commands with ``add_subcommands``."""
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.__class__ = OneLineCommandParser  # Django builds a plain CommandParser
         return parser
+
+
+def add_subcommands(parser: CommandParser, *, dest: str, metavar: str):
+    """The sub-commands of a B2B command (one is required), stored in ``dest``; each reports bad
+    arguments on one line."""
+    return parser.add_subparsers(
+        dest=dest, required=True, metavar=metavar, parser_class=OneLineCommandParser
+    )

@@ -32,8 +32,12 @@ from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.services import code_writes
 from b2b.services.code_writes import ProductCodeStats
+from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
+
+# The registered name of the task that runs ``reconcile_contract_codes`` (b2b/tasks.py).
+RECONCILE_TASK = "b2b.reconcile_contract_codes"
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -120,9 +124,7 @@ def request_code_reconciliation(contract_id: int) -> None:
         requested_version=F("requested_version") + 1,
         pending_since=Coalesce(F("pending_since"), Now()),
     )
-    from b2b.tasks import reconcile_contract_codes_task
-
-    transaction.on_commit(lambda: reconcile_contract_codes_task.delay(contract_id))
+    queue_after_commit(RECONCILE_TASK, contract_id)
 
 
 def plan_reconciliation(contract: ContractPage) -> CodePlan:

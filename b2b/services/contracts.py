@@ -8,10 +8,10 @@ from typing import Any
 from django.db import transaction
 
 from b2b.enums import IntegrationType
-from b2b.exceptions import ContractNotFound, InvalidContractTerms, OrganizationNotFound
+from b2b.exceptions import ContractNotFound, InvalidContractTerms
 from b2b.models import ContractPage, OrganizationPage
 from b2b.services.codes import request_code_reconciliation
-from b2b.services.organizations import create_organization, find_organization, unique_child_slug
+from b2b.services.organizations import unique_child_slug
 from b2b.validators import contract_terms_errors
 
 
@@ -48,18 +48,17 @@ class ContractChange:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class CreatedContract:
     contract: ContractPage
     organization: OrganizationPage
-    organization_created: bool
 
 
 @dataclass
 class ModifiedContract:
     contract: ContractPage
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    reconciliation_queued: bool = False
+    reconciliation_requested: bool = False  # the contract's codes are reconciled after commit
 
 
 def get_contract(contract_id: int, *, for_update: bool = False) -> ContractPage:
@@ -83,7 +82,7 @@ def check_terms(*, start, end, max_learners, price) -> None:
 @transaction.atomic
 def create_contract(
     *,
-    organization: str,
+    organization: OrganizationPage,
     name: str,
     integration_type: str,
     contract_start: date | None = None,
@@ -91,10 +90,8 @@ def create_contract(
     max_learners: int | None = None,
     enrollment_fixed_price: Decimal | None = None,
     description: str = "",
-    create_missing_organization: bool = False,
-    org_key: str | None = None,
 ) -> CreatedContract:
-    """Create a contract under ``organization`` (its name or key), creating the org if asked."""
+    """Create a contract under ``organization`` and request its codes."""
     if integration_type not in IntegrationType.values:
         raise InvalidContractTerms(
             f"Unknown integration type {integration_type!r}: use sso or non-sso"
@@ -108,27 +105,10 @@ def create_contract(
         max_learners=max_learners,
         price=enrollment_fixed_price,
     )
-    try:
-        org = find_organization(organization)
-        org_created = False
-    except OrganizationNotFound:
-        if not create_missing_organization:
-            raise OrganizationNotFound(
-                f"No organization is named or keyed {organization!r}; add --create to create it"
-            ) from None
-        org = create_organization(name=organization, org_key=org_key)
-        org_created = True
-    else:
-        if org_key and org.org_key != org_key.upper():
-            raise InvalidContractTerms(
-                f"Organization {org.title!r} already exists with key {org.org_key}, "
-                f"not {org_key.upper()}"
-            )
-
-    contract = org.add_child(
+    contract = organization.add_child(
         instance=ContractPage(
             title=name,
-            slug=unique_child_slug(org, name),
+            slug=unique_child_slug(organization, name),
             description=description,
             integration_type=integration_type,
             contract_start=contract_start,
@@ -139,7 +119,7 @@ def create_contract(
         )
     )
     request_code_reconciliation(contract.pk)
-    return CreatedContract(contract=contract, organization=org, organization_created=org_created)
+    return CreatedContract(contract=contract, organization=organization)
 
 
 @transaction.atomic
@@ -170,7 +150,7 @@ def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedCont
     deactivation_only = set(diff) == {"active"} and contract.active is False
     if not deactivation_only:
         request_code_reconciliation(contract.pk)
-        result.reconciliation_queued = True
+        result.reconciliation_requested = True
     return result
 
 

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from b2b.exceptions import CoursewareConflict, CoursewareNotFound
+from b2b.exceptions import CoursewareConflict, CoursewareNotFound, NoSourceRun
 from b2b.models import ContractPage
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import get_contract
@@ -26,16 +26,46 @@ log = logging.getLogger(__name__)
 SOURCE_RUN_TAG = "SOURCE"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CoursewareResult:
+    """What ``add_courseware`` or ``remove_courseware`` did (or, in a dry run, would do)."""
+
+    created_runs: tuple[CourseRun, ...] = ()
+    assigned_runs: tuple[CourseRun, ...] = ()
+    detached_runs: tuple[CourseRun, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (readable id, reason)
+    attached: tuple[str, ...] = ()  # courses/programs recorded on the contract
+    warnings: tuple[str, ...] = ()
+    products_created: int = 0
+    products_deactivated: int = 0
+    reconciliation_requested: bool = False  # the contract's codes are reconciled after commit
+
+
+@dataclass
+class _Changes:
+    """What one call has done so far; frozen into a ``CoursewareResult`` at the end."""
+
     created_runs: list[CourseRun] = field(default_factory=list)
     assigned_runs: list[CourseRun] = field(default_factory=list)
     detached_runs: list[CourseRun] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (readable id, reason)
-    attached: list[str] = field(default_factory=list)  # courses/programs recorded on the contract
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    attached: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     products_created: int = 0
     products_deactivated: int = 0
+
+    def result(self, *, reconciliation_requested: bool) -> CoursewareResult:
+        return CoursewareResult(
+            created_runs=tuple(self.created_runs),
+            assigned_runs=tuple(self.assigned_runs),
+            detached_runs=tuple(self.detached_runs),
+            skipped=tuple(self.skipped),
+            attached=tuple(self.attached),
+            warnings=tuple(self.warnings),
+            products_created=self.products_created,
+            products_deactivated=self.products_deactivated,
+            reconciliation_requested=reconciliation_requested,
+        )
 
 
 def resolve_courseware(readable_id: str) -> Course | CourseRun | Program:
@@ -148,7 +178,7 @@ def _create_products(contract: ContractPage, runs: list[CourseRun]) -> int:
     return len(new)
 
 
-def _create_runs(contract: ContractPage, courses: list[Course], result: CoursewareResult) -> None:
+def _create_runs(contract: ContractPage, courses: list[Course], result: _Changes) -> None:
     """Create one contract run per course that does not have one yet. All or nothing."""
     org_key = contract.organization.org_key
     existing = set(
@@ -169,9 +199,8 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: Coursewa
     keys = {course.pk: contract_run_key(contract, course, org_key) for course in wanted}
     for course in wanted:
         if course.pk not in sources:
-            raise CoursewareConflict(
-                f"Course {course.readable_id} has no runs to copy: import its SOURCE run first "
-                "(manage.py import_courserun) or use --no-create-runs"
+            raise NoSourceRun(
+                f"Course {course.readable_id} has no runs to copy: import its SOURCE run first"
             )
     collisions = set(
         CourseRun.objects.filter(courseware_id__in=keys.values()).values_list(
@@ -214,7 +243,7 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: Coursewa
     result.products_created += _create_products(contract, runs)
 
 
-def _assign_run(contract: ContractPage, run: CourseRun, result: CoursewareResult) -> None:
+def _assign_run(contract: ContractPage, run: CourseRun, result: _Changes) -> None:
     run = CourseRun.objects.select_for_update().get(pk=run.pk)
     if run.b2b_contract_id == contract.pk:
         result.skipped.append((run.courseware_id, "already assigned to this contract"))
@@ -236,7 +265,7 @@ def add_courseware(
     """Attach a course, run or program to the contract (see the module docstring)."""
     contract = get_contract(contract_id, for_update=True)
     item = resolve_courseware(courseware_id)
-    result = CoursewareResult()
+    result = _Changes()
     if isinstance(item, CourseRun):
         _assign_run(contract, item, result)
     else:
@@ -249,9 +278,10 @@ def add_courseware(
         result.attached.append(item.readable_id)
         if create_runs:
             _create_runs(contract, courses, result)
-    if result.created_runs or result.assigned_runs or result.attached:
+    requested = bool(result.created_runs or result.assigned_runs or result.attached)
+    if requested:
         request_code_reconciliation(contract.pk)
-    return result
+    return result.result(reconciliation_requested=requested)
 
 
 @transaction.atomic
@@ -260,7 +290,7 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
     deactivated so nobody can buy them. The runs themselves are kept."""
     contract = get_contract(contract_id, for_update=True)
     item = resolve_courseware(courseware_id)
-    result = CoursewareResult()
+    result = _Changes()
     runs = CourseRun.objects.filter(b2b_contract=contract)
     if isinstance(item, CourseRun):
         if item.b2b_contract_id != contract.pk:
@@ -286,4 +316,4 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
     CourseRun.objects.filter(pk__in=run_ids).update(b2b_contract=None, updated_on=timezone.now())
     result.detached_runs = detached
     request_code_reconciliation(contract.pk)
-    return result
+    return result.result(reconciliation_requested=True)

@@ -8,8 +8,8 @@ from wagtail.models import Page
 
 from b2b.exceptions import OrganizationConflict, OrganizationNotFound
 from b2b.models import OrganizationPage
+from b2b.services.organizations_index import ensure_organizations_index
 from b2b.validators import ORG_KEY_RE
-from cms.services.site_tree import ensure_site_tree
 
 
 def find_organization(identifier: str) -> OrganizationPage:
@@ -28,27 +28,25 @@ def find_organization(identifier: str) -> OrganizationPage:
 def derive_org_key(name: str) -> str:
     """Upper-case letters and digits of ``name``, made unique with a numeric suffix."""
     base = re.sub(r"[^A-Z0-9]", "", name.upper())[:36] or "ORG"
-    taken = set(
-        OrganizationPage.objects.filter(org_key__startswith=base).values_list("org_key", flat=True)
+    taken = OrganizationPage.objects.filter(org_key__startswith=base).values_list(
+        "org_key", flat=True
     )
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}{suffix}" in taken:
-        suffix += 1
-    return f"{base}{suffix}"
+    return _first_free(base, set(taken), separator="")
 
 
 def unique_child_slug(parent: Page, title: str) -> str:
     """A slug for a new child of ``parent``: the slugified title, numbered if already taken."""
     base = slugify(title)[:240] or "page"
-    taken = set(parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True))
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}-{suffix}" in taken:
-        suffix += 1
-    return f"{base}-{suffix}"
+    taken = parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True)
+    return _first_free(base, set(taken), separator="-")
+
+
+def _first_free(base: str, taken: set[str], *, separator: str) -> str:
+    """``base`` if it is not taken, else ``base`` numbered from 2 (``<base><separator><n>``)."""
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}{separator}{number}", number + 1
+    return candidate
 
 
 @transaction.atomic
@@ -68,7 +66,7 @@ def create_organization(*, name: str, org_key: str | None = None) -> Organizatio
             )
         if OrganizationPage.objects.filter(org_key=org_key).exists():
             raise OrganizationConflict(f"The org key {org_key!r} is already in use")
-    index = ensure_site_tree().organizations
+    index = ensure_organizations_index().index
     return index.add_child(
         instance=OrganizationPage(title=name, slug=unique_child_slug(index, name), org_key=org_key)
     )

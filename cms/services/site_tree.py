@@ -1,5 +1,5 @@
-"""Sets up the Wagtail tree the product relies on: a home page as site root, and the one
-Organizations index directly under it."""
+"""Sets up the root of the Wagtail tree the product relies on: one home page, the default site's
+root. The apps that hang pages under it (b2b's Organizations index) set those up themselves."""
 
 from dataclasses import dataclass
 
@@ -9,28 +9,23 @@ from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
-from b2b.models import OrganizationIndexPage
 from cms.models import HomePage
 
 HOME_TITLE = "Home"
-ORGANIZATIONS_TITLE = "Organizations"
-ORGANIZATIONS_SLUG = "organizations"
 
 
 @dataclass(frozen=True)
-class SiteTreeResult:
+class HomePageResult:
     home: HomePage
-    organizations: OrganizationIndexPage
-    created_home: bool
-    created_organizations: bool
+    created: bool
 
 
 @transaction.atomic
-def ensure_site_tree() -> SiteTreeResult:
-    """Make sure the site tree exists; safe to run any number of times."""
-    home, created_home = _ensure_home_page()
-    organizations, created_organizations = _ensure_organizations_index(home)
-    return SiteTreeResult(home, organizations, created_home, created_organizations)
+def ensure_home_page() -> HomePageResult:
+    """Make sure a home page exists and is the default site's root; safe to run any number of
+    times."""
+    home, created = _ensure_home_page()
+    return HomePageResult(home=home, created=created)
 
 
 def _ensure_home_page() -> tuple[HomePage, bool]:
@@ -76,16 +71,3 @@ def _is_placeholder(page: Page) -> bool:
         and page.depth == 2
         and not page.get_children().exists()
     )
-
-
-def _ensure_organizations_index(home: HomePage) -> tuple[OrganizationIndexPage, bool]:
-    existing = OrganizationIndexPage.objects.first()
-    if existing is not None:
-        if existing.get_parent().id != home.id:
-            existing.move(home, pos="last-child")
-            existing.refresh_from_db()
-        return existing, False
-    index = home.add_child(
-        instance=OrganizationIndexPage(title=ORGANIZATIONS_TITLE, slug=ORGANIZATIONS_SLUG)
-    )
-    return index, True

@@ -9,35 +9,31 @@ run's title, pacing and schedule. The state of the copy is kept on the run
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxCopyState
 from courses.exceptions import (
     CopyNotRequested,
     CourseRunNotFound,
-    OpenEdxError,
     OpenEdxNotConfigured,
     OpenEdxRequestError,
 )
 from courses.models import CourseRun
+from courses.services.edx_outcome import recorded_outcome
 
 log = logging.getLogger(__name__)
 
+# The registered name of the task that runs ``copy_run_to_studio`` (courses/tasks.py).
+COPY_TASK = "courses.copy_run_to_studio"
+
 # States a run can be re-queued from with ``failed_only``.
 RETRYABLE_STATES = (EdxCopyState.FAILED, EdxCopyState.NOT_CONFIGURED)
-
-
-def _queue_copy(run_id: int) -> None:
-    """Queue the copy once the current transaction commits (at once outside one)."""
-    from courses.tasks import copy_run_to_studio_task  # the task module imports this one
-
-    # robust: a broker that cannot be reached must not turn the caller's committed work into
-    # an error; the run stays pending and can be re-queued (requeue_edx_copies).
-    transaction.on_commit(lambda: copy_run_to_studio_task.delay(run_id), robust=True)
 
 
 def schedule_run_copy(run: CourseRun, *, source: CourseRun) -> None:
@@ -61,7 +57,7 @@ def schedule_run_copy(run: CourseRun, *, source: CourseRun) -> None:
         ]
     )
     if configured:
-        _queue_copy(run.pk)
+        queue_after_commit(COPY_TASK, run.pk)
 
 
 def _record(run_id: int, *, state: EdxCopyState, error: str) -> None:
@@ -117,18 +113,13 @@ def copy_run_to_studio(run_id: int, *, final_attempt: bool = True) -> CourseRun:
         return run
 
     CourseRun.objects.filter(pk=run_id).update(edx_copy_attempts=F("edx_copy_attempts") + 1)
-    try:
+    with recorded_outcome(
+        partial(_record, run_id),
+        done=EdxCopyState.CREATED,
+        final_attempt=final_attempt,
+        what=f"Open edX copy of {run.courseware_id}",
+    ):
         cloned = _copy(run)
-    except OpenEdxNotConfigured as exc:
-        _record(run_id, state=EdxCopyState.NOT_CONFIGURED, error=str(exc))
-    except OpenEdxError as exc:
-        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
-        state = EdxCopyState.PENDING if retrying else EdxCopyState.FAILED
-        _record(run_id, state=state, error=error)
-        log.warning("Open edX copy of %s: %s", run.courseware_id, error)
-        raise
-    else:
-        _record(run_id, state=EdxCopyState.CREATED, error="")
         log.info(
             "Open edX copy of %s %s",
             run.courseware_id,
@@ -181,5 +172,5 @@ def requeue_run_copies(
             run.edx_copy_state = EdxCopyState.PENDING
             run.edx_copy_error = ""
             run.edx_copy_updated_on = now
-            _queue_copy(run.pk)
+            queue_after_commit(COPY_TASK, run.pk)
     return selected

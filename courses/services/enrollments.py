@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
+from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxSyncState, EnrollmentMode
-from courses.exceptions import (
-    CoursesError,
-    OpenEdxError,
-    OpenEdxNotConfigured,
-)
+from courses.exceptions import CoursesError
 from courses.models import CourseRun, CourseRunEnrollment
+from courses.services.edx_outcome import recorded_outcome
 from users.models import User
 
 log = logging.getLogger(__name__)
+
+# The registered name of the task that runs ``push_enrollment_to_edx`` (courses/tasks.py).
+PUSH_TASK = "courses.push_enrollment_to_edx"
 
 # The mode an enrollment never goes down from.
 _MODE_RANK = {EnrollmentMode.AUDIT: 0, EnrollmentMode.VERIFIED: 1}
@@ -43,12 +45,6 @@ def enrollment_mode(*, run: CourseRun, price: Decimal | None) -> EnrollmentMode:
     if run.b2b_contract_id is not None:
         return EnrollmentMode.VERIFIED
     return EnrollmentMode.VERIFIED if price is not None and price > 0 else EnrollmentMode.AUDIT
-
-
-def _queue_push(enrollment_id: int) -> None:
-    from courses.tasks import push_enrollment_to_edx_task  # the task module imports this one
-
-    transaction.on_commit(lambda: push_enrollment_to_edx_task.delay(enrollment_id), robust=True)
 
 
 def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> CourseRunEnrollment:
@@ -90,7 +86,7 @@ def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> Cours
                 update_fields=["active", "mode", "edx_sync_state", "edx_sync_error", "updated_on"]
             )
         if configured:
-            _queue_push(enrollment.pk)
+            queue_after_commit(PUSH_TASK, enrollment.pk)
     return enrollment
 
 
@@ -118,22 +114,17 @@ def push_enrollment_to_edx(
     if not enrollment.active:
         return enrollment
     where = f"{enrollment.user.email} in {enrollment.run.courseware_id}"
-    try:
+    with recorded_outcome(
+        partial(_record, enrollment_id),
+        done=EdxSyncState.SYNCED,
+        final_attempt=final_attempt,
+        what=f"Open edX enrollment of {where}",
+    ):
         openedx.create_enrollment(
             email=enrollment.user.email,
             courseware_id=enrollment.run.courseware_id,
             mode=enrollment.mode,
         )
-    except OpenEdxNotConfigured as exc:
-        _record(enrollment_id, state=EdxSyncState.NOT_CONFIGURED, error=str(exc))
-    except OpenEdxError as exc:
-        retrying, error = openedx.failure_outcome(exc, final_attempt=final_attempt)
-        state = EdxSyncState.PENDING if retrying else EdxSyncState.FAILED
-        _record(enrollment_id, state=state, error=error)
-        log.warning("Open edX enrollment of %s: %s", where, error)
-        raise
-    else:
-        _record(enrollment_id, state=EdxSyncState.SYNCED, error="")
         log.info("Enrolled %s in Open edX (%s)", where, enrollment.mode)
     enrollment.refresh_from_db()
     return enrollment

@@ -91,6 +91,15 @@ def test_missing_organization_without_create_is_an_error(run_command):
     assert not OrganizationPage.objects.exists()
 
 
+def test_org_key_of_an_existing_organization_must_match(run_command):
+    org = f.OrganizationPageFactory(title="Acme", org_key="ACME")
+    with pytest.raises(CommandError) as raised:
+        run_command("b2b_contract", "create", "Acme", "C", "sso", "--org-key", "other")
+    assert str(raised.value) == "Organization 'Acme' already exists with key ACME, not OTHER"
+    assert not ContractPage.objects.exists()
+    assert list(OrganizationPage.objects.all()) == [org]
+
+
 def test_derived_keys_and_slugs_are_unique(run_command):
     run_command("b2b_contract", "create", "University X", "Main", "sso", "--create")
     run_command("b2b_contract", "create", "UniversityX!", "Main", "sso", "--create")

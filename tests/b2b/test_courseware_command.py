@@ -238,3 +238,30 @@ def test_remove_what_is_not_attached(run_command, contract):
     course = _course("LONE")
     with pytest.raises(CommandError, match="is not attached to this contract"):
         run_command("b2b_contract", "courseware", str(contract.pk), course.readable_id, "--remove")
+
+
+def test_removing_a_course_without_runs_reports_the_code_reconciliation(run_command, contract):
+    course = _course("SHELL")
+    run_command(
+        "b2b_contract", "courseware", str(contract.pk), course.readable_id, "--no-create-runs"
+    )
+    before = ContractCodeStatus.objects.get(pk=contract.pk).requested_version
+
+    out, err = run_command(
+        "b2b_contract", "courseware", str(contract.pk), course.readable_id, "--remove"
+    )
+
+    assert not contract.courses.exists()
+    assert ContractCodeStatus.objects.get(pk=contract.pk).requested_version == before + 1
+    assert out.splitlines() == ["Enrollment codes were brought up to date."]
+    assert err == ""
+
+
+def test_course_with_no_runs_names_the_cli_ways_out(run_command, contract):
+    course = _course("EMPTY", source=False)
+    with pytest.raises(CommandError) as raised:
+        run_command("b2b_contract", "courseware", str(contract.pk), course.readable_id)
+    assert str(raised.value) == (
+        f"Course {course.readable_id} has no runs to copy: import its SOURCE run first "
+        "(manage.py import_courserun) or use --no-create-runs"
+    )

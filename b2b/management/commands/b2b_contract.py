@@ -2,27 +2,32 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from b2b.enums import IntegrationType
-from b2b.exceptions import B2BError
+from b2b.exceptions import B2BError, NoSourceRun, OrganizationNotFound
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
+from b2b.models import OrganizationPage
 from b2b.services.codes import CodePlan, progress_reporter, reconcile_contract_codes
 from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
+from b2b.services.organizations import create_organization, find_organization
+
+# What the operator can do about a service error, in this command's words (services name no
+# command-line options).
+CLI_HINTS: dict[type[B2BError], str] = {
+    OrganizationNotFound: "; add --create to create it",
+    NoSourceRun: " (manage.py import_courserun) or use --no-create-runs",
+}
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "Manage B2B contracts: create, modify, courseware, sync-codes."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(
-            dest="action",
-            required=True,
-            metavar="ACTION",
-            parser_class=arguments.OneLineCommandParser,
-        )
+        sub = arguments.add_subcommands(parser, dest="action", metavar="ACTION")
 
         create = sub.add_parser("create", help="Create a contract (and its organization).")
         create.add_argument("organization", help="Organization name (or org key)")
@@ -80,25 +85,26 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             try:
                 getattr(self, f"_{action.replace('-', '_')}")(**options)
             except B2BError as exc:
-                raise CommandError(str(exc)) from exc
+                raise CommandError(f"{exc}{CLI_HINTS.get(type(exc), '')}") from exc
             finally:
                 progress_reporter.reset(token)
 
     def _create(self, **o):
-        created = create_contract(
-            organization=o["organization"],
-            name=o["name"],
-            integration_type=o["integration_type"],
-            contract_start=o["start"],
-            contract_end=o["end"],
-            max_learners=o["max_learners"],
-            enrollment_fixed_price=o["price"],
-            description=o["description"],
-            create_missing_organization=o["create"],
-            org_key=o["org_key"],
-        )
-        org, contract = created.organization, created.contract
-        if created.organization_created:
+        with transaction.atomic():  # a new organization is kept only with its contract
+            org, org_created = _organization(
+                o["organization"], create=o["create"], key=o["org_key"]
+            )
+            contract = create_contract(
+                organization=org,
+                name=o["name"],
+                integration_type=o["integration_type"],
+                contract_start=o["start"],
+                contract_end=o["end"],
+                max_learners=o["max_learners"],
+                enrollment_fixed_price=o["price"],
+                description=o["description"],
+            ).contract
+        if org_created:
             self.stdout.write(
                 f"Created organization {org.title} "
                 f"(id {org.pk}, key {org.org_key}, slug {org.slug})"
@@ -134,7 +140,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             self.stdout.write(f"Contract {result.contract.pk}: nothing to change.")
         for name, (old, new) in result.changes.items():
             self.stdout.write(f"{prefix} {name}: {_show(old)} -> {_show(new)}")
-        self._report_codes(plan, queued=result.reconciliation_queued)
+        self._report_codes(plan, queued=result.reconciliation_requested)
 
     def _courseware(self, **o):
         def run():
@@ -153,8 +159,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         else:
             result, plan = run(), None
         self._report_courseware(result, dry_run=o["dry_run"])
-        changed = result.created_runs or result.assigned_runs or result.detached_runs
-        self._report_codes(plan, queued=bool(changed or result.attached))
+        self._report_codes(plan, queued=result.reconciliation_requested)
 
     def _sync_codes(self, **o):
         result = reconcile_contract_codes(contract_id=o["contract_id"], force=True)
@@ -199,6 +204,24 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 "Enrollment codes will be brought up to date in the background "
                 "(`b2b_list contracts` shows when)."
             )
+
+
+def _organization(
+    identifier: str, *, create: bool, key: str | None
+) -> tuple[OrganizationPage, bool]:
+    """The organization named or keyed ``identifier``, created when missing if ``create``; and
+    whether it was created."""
+    try:
+        org = find_organization(identifier)
+    except OrganizationNotFound:
+        if not create:
+            raise
+        return create_organization(name=identifier, org_key=key), True
+    if key and org.org_key != key.upper():
+        raise CommandError(
+            f"Organization {org.title!r} already exists with key {org.org_key}, not {key.upper()}"
+        )
+    return org, False
 
 
 def _show(value) -> str:

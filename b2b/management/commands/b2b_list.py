@@ -60,12 +60,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "List B2B organizations, contracts and courseware; export a contract's codes."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(
-            dest="what",
-            required=True,
-            metavar="WHAT",
-            parser_class=arguments.OneLineCommandParser,
-        )
+        sub = arguments.add_subcommands(parser, dest="what", metavar="WHAT")
         for name, help_text in (
             ("organizations", "List organizations."),
             ("contracts", "List contracts, or export a contract's codes with --codes."),

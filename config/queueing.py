@@ -1,0 +1,58 @@
+"""Queueing Celery tasks after commit: the one way services of every app send queued work.
+
+A service calls ``queue_after_commit("<app>.<task name>", *ids)`` inside its transaction. Nothing
+is sent if the transaction rolls back; once it commits, the task is sent by its registered name,
+so a service never imports its app's task module (the task module imports the service).
+
+Whatever happens after the commit, the committed change stands and the caller carries on:
+
+- with a broker (``CELERY_BROKER_URL``), a task that cannot be sent (the broker is down or
+  unreachable) is logged as one warning line, without a traceback; the row it was meant for
+  keeps its pending state, which the operator sees and which can be queued again later;
+- without a broker the task runs here and now (eager); if it raises, which only a bug should
+  make it do, the error is logged with its traceback, as a worker would log it.
+"""
+
+import logging
+from functools import cache, partial
+
+from django.db import transaction
+
+from config.celery import app
+
+log = logging.getLogger(__name__)
+
+
+def queue_after_commit(task_name: str, *args: int | str) -> None:
+    """Send the task named ``task_name`` with ``args`` once the current transaction commits (at
+    once outside a transaction)."""
+    transaction.on_commit(partial(_send, task_name, args))
+
+
+@cache
+def _register_tasks() -> None:
+    """Import every app's task module, as a worker does when it starts (Celery's autodiscovery),
+    so that a task named here can also run in this process when there is no broker."""
+    app.loader.import_default_modules()
+
+
+def _send(task_name: str, args: tuple[int | str, ...]) -> None:
+    _register_tasks()
+    call = f"{task_name}({', '.join(map(repr, args))})"
+    signature = app.signature(task_name, args=args)
+    if app.conf.task_always_eager:
+        try:
+            signature.apply_async()
+        except Exception:
+            log.exception("%s failed after commit", call)
+        return
+    try:
+        signature.apply_async()
+    except Exception as exc:  # whatever the transport raises: the task was not sent
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        log.warning(
+            "Could not queue %s after commit (%s); the change is saved and its queued work "
+            "stays pending",
+            call,
+            reason,
+        )
