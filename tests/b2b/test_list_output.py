@@ -5,6 +5,7 @@ must not change a character of what they print. Every id is fixed so the tables'
 are too.
 """
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,11 +15,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from wagtail.models import Page
 
-from b2b.enums import MembershipSource
-from b2b.models import ContractCodeStatus, ContractMembership
+from b2b.enums import IntegrationType, MembershipSource
+from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
+from b2b.selectors import (
+    AttachedRow,
+    ContractRow,
+    RunRow,
+    contracts_listing,
+    courseware_listing,
+)
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from ecommerce.models import Product
+from ecommerce.selectors import ContractCodeCounts
 from tests import factories as f
 from tests.b2b.codes_helpers import codes, reconcile, redeem
 
@@ -184,3 +193,77 @@ def empty(site_tree, page_ids_from):
 @pytest.mark.parametrize(("expected", "args"), EMPTY_CASES, ids=[n for n, _ in EMPTY_CASES])
 def test_empty_output_is_unchanged(run_command, empty, expected, args):
     assert _out(run_command, *args) == (EXPECTED / expected).read_text(encoding="utf-8")
+
+
+def test_read_models(listed):
+    """The listings' typed rows, as an API would serialize them."""
+    mit_2026 = ContractPage.objects.get(pk=CONTRACT)
+    assert contracts_listing() == [
+        ContractRow(
+            id=CONTRACT,
+            name="MIT 2026",
+            slug="mit-2026",
+            organization="MIT",
+            organization_id=MIT,
+            integration_type=IntegrationType.NON_SSO,
+            start=date(2026, 1, 1),
+            end=date(2026, 12, 31),
+            active=True,
+            max_learners=2,
+            price=Decimal("10.00"),
+            learners=1,
+            codes=ContractCodeCounts(total=4, usable=3, redeemed=1),
+            codes_pending=False,
+            codes_pending_since=None,
+        ),
+        ContractRow(
+            id=SSO_CONTRACT,
+            name="Acme SSO",
+            slug="acme-sso",
+            organization="Acme",
+            organization_id=ACME,
+            integration_type=IntegrationType.SSO,
+            start=None,
+            end=None,
+            active=True,
+            max_learners=None,
+            price=None,
+            learners=0,
+            codes=ContractCodeCounts(),
+            codes_pending=True,
+            codes_pending_since=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+        ),
+    ]
+    listing = courseware_listing(mit_2026)
+    assert listing.runs[0] == RunRow(
+        courseware_id="course-v1:UAI_MIT+ML101+2026_C810011",
+        course="course-v1:UAI_SOURCE+ML101",
+        title="Machine learning",
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+        product_id=ML_PRODUCT,
+        price=Decimal("10.00"),
+        usable_codes=1,
+        edx_copy=EdxCopyState.FAILED,
+        edx_error="Studio answered 500",
+    )
+    assert [(r.product_id, r.usable_codes, r.edx_copy) for r in listing.runs[1:]] == [
+        (DS_PRODUCT, 2, EdxCopyState.CREATED),
+        (None, 0, EdxCopyState.PENDING),
+    ]
+    assert listing.attached == (
+        AttachedRow(
+            type="program", readable_id="program-v1:UAI_SOURCE+TR", title="Track", has_run=None
+        ),
+        AttachedRow(
+            type="course", readable_id="course-v1:UAI_SOURCE+E1", title="Ethics", has_run=False
+        ),
+        AttachedRow(
+            type="course",
+            readable_id="course-v1:UAI_SOURCE+ML101",
+            title="Machine learning",
+            has_run=True,
+        ),
+    )
+    with pytest.raises(FrozenInstanceError):
+        listing.runs[0].usable_codes = 5  # type: ignore[misc]
