@@ -2,6 +2,9 @@
 
 Every query that returns a learner's data is filtered by that learner: one learner never sees
 another's cart or orders.
+
+Also the one lookup of a course run's product (``run_products``), and the set-based reads of B2B
+contracts' products and codes that b2b's listings, codes CSV and reconciliation plans use.
 """
 
 from collections.abc import Iterable, Iterator
@@ -40,10 +43,11 @@ def course_run_type() -> ContentType:
     return ContentType.objects.get_for_model(CourseRun)
 
 
-def run_products(run_ids: Iterable[int] | QuerySet, *, active: bool = True) -> QuerySet[Product]:
-    """The products of these runs (ids, or a query of ids); only active ones by default."""
-    products = Product.objects.filter(content_type=course_run_type(), object_id__in=run_ids)
-    return products.filter(is_active=True) if active else products
+def run_products(run_ids: Iterable[int] | QuerySet) -> QuerySet[Product]:
+    """The active products of these runs (ids, or a query of ids): one per run at most."""
+    return Product.objects.filter(
+        content_type=course_run_type(), object_id__in=run_ids, is_active=True
+    )
 
 
 def runs_by_product(products: Iterable[Product]) -> dict[int, CourseRun]:
