@@ -10,27 +10,19 @@ class ContractSummaryPanel(Panel):
 
         def get_context_data(self, parent_context=None):
             from b2b.models import ContractCodeStatus
-            from b2b.selectors import code_counts, courseware_listing
+            from b2b.selectors import courseware_listing
+            from ecommerce.selectors import ContractCodeCounts, contract_code_counts
 
             context = super().get_context_data(parent_context)
             contract = self.instance
             context["contract"] = contract
             if not contract.pk:
                 return context
-            counts = code_counts([contract.pk]).get(contract.pk, {})
-            total = counts.get("total", 0)
-            usable = counts.get("usable", 0)
-            redeemed = counts.get("redeemed", 0)
             status = ContractCodeStatus.objects.filter(pk=contract.pk).first()
             context.update(
-                runs=courseware_listing(contract)["runs"],
+                runs=courseware_listing(contract).runs,
                 learners=contract.memberships.count(),
-                codes={
-                    "usable": usable,
-                    "redeemed": redeemed,
-                    "deactivated": total - usable - redeemed,
-                    "total": total,
-                },
+                codes=contract_code_counts([contract.pk]).get(contract.pk, ContractCodeCounts()),
                 code_status=status,
                 csv_url=(
                     reverse("b2b_contract_codes_csv", args=[contract.pk])

@@ -25,6 +25,10 @@ class ProductUnavailable(EcommerceError):
     default_message = "This product does not exist or is no longer available."
 
 
+class ProductPriceInvalid(EcommerceError):
+    default_message = "The price must be an amount of 0 or more."
+
+
 # Enrollment (discount) codes: every refusal has its own message.
 
 

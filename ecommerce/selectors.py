@@ -2,16 +2,32 @@
 
 Every query that returns a learner's data is filtered by that learner: one learner never sees
 another's cart or orders.
+
+Also the one lookup of a course run's product (``run_products``), and the set-based reads of B2B
+contracts' products and codes that b2b's listings, codes CSV and reconciliation plans use.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from courses.models import CourseRun, CourseRunEnrollment
-from ecommerce.enums import OrderState
-from ecommerce.models import Basket, BasketItem, DiscountRedemption, Line, Order, Product
+from ecommerce.constants import CART_ADD_PATH
+from ecommerce.enums import OrderState, RedemptionType
+from ecommerce.models import (
+    Basket,
+    BasketItem,
+    Discount,
+    DiscountProduct,
+    DiscountRedemption,
+    Line,
+    Order,
+    Product,
+)
 from users.models import User
 
 
@@ -21,10 +37,22 @@ def code_redeemed(discount_ref: str = "pk") -> Exists:
     return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef(discount_ref)))
 
 
+def course_run_type() -> ContentType:
+    """The content type of what products sell: a course run (Django caches it)."""
+    return ContentType.objects.get_for_model(CourseRun)
+
+
+def run_products(run_ids: Iterable[int] | QuerySet) -> QuerySet[Product]:
+    """The active products of these runs (ids, or a query of ids): one per run at most."""
+    return Product.objects.filter(
+        content_type=course_run_type(), object_id__in=run_ids, is_active=True
+    )
+
+
 def runs_by_product(products: Iterable[Product]) -> dict[int, CourseRun]:
     """Product id -> the course run it sells (with course and contract), in one query."""
     products = list(products)
-    run_type = ContentType.objects.get_for_model(CourseRun)
+    run_type = course_run_type()
     run_ids = {p.object_id for p in products if p.content_type_id == run_type.pk}
     runs = CourseRun.objects.select_related("course", "b2b_contract").in_bulk(run_ids)
     return {
@@ -109,3 +137,172 @@ def pending_holds(discount_id: int, *, since, exclude_user: User | None = None):
     if exclude_user is not None:
         holds = holds.exclude(purchaser=exclude_user)
     return holds
+
+
+def product_cart_url(product_id: int) -> str:
+    """The address that puts the product in the learner's cart."""
+    return f"{settings.SITE_BASE_URL}{CART_ADD_PATH}?product_id={product_id}"
+
+
+# Products and enrollment codes of B2B contracts, read set-based for b2b's listings, CSV and
+# reconciliation plans. Contracts and products are passed as ids (or queries of ids).
+
+
+@dataclass(frozen=True)
+class RunProduct:
+    """The active product of a course run."""
+
+    id: int
+    price: Decimal
+
+
+def active_products_by_run(run_ids: Iterable[int] | QuerySet) -> dict[int, RunProduct]:
+    """Run id -> its active product (one query)."""
+    return {
+        run_id: RunProduct(id=pk, price=price)
+        for pk, run_id, price in run_products(run_ids).values_list("pk", "object_id", "price")
+    }
+
+
+def active_product_ids(run_ids: Iterable[int] | QuerySet) -> list[int]:
+    """The runs' active products, in id order (one query)."""
+    return list(run_products(run_ids).order_by("pk").values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class ContractCodeCounts:
+    total: int = 0
+    usable: int = 0  # active and never redeemed
+    redeemed: int = 0
+
+    @property
+    def deactivated(self) -> int:
+        """Codes that are neither usable nor redeemed: deactivated before anyone used them."""
+        return self.total - self.usable - self.redeemed
+
+
+def contract_code_counts(contract_ids: Iterable[int]) -> dict[int, ContractCodeCounts]:
+    """Per contract: all its codes, the usable ones and the redeemed ones (one query)."""
+    rows = (
+        Discount.objects.filter(b2b_contract_id__in=contract_ids)
+        .annotate(is_redeemed=code_redeemed())
+        .values("b2b_contract_id")
+        .annotate(
+            total=Count("pk"),
+            usable=Count("pk", filter=Q(is_active=True, is_redeemed=False)),
+            redeemed=Count("pk", filter=Q(is_redeemed=True)),
+        )
+        .order_by()
+    )
+    return {
+        row["b2b_contract_id"]: ContractCodeCounts(
+            total=row["total"], usable=row["usable"], redeemed=row["redeemed"]
+        )
+        for row in rows
+    }
+
+
+def count_redeemed_codes(contract_ids: Iterable[int] | QuerySet) -> int:
+    """Codes of these contracts that have been redeemed at least once (one query)."""
+    return Discount.objects.filter(b2b_contract_id__in=contract_ids).filter(code_redeemed()).count()
+
+
+@dataclass(frozen=True)
+class ProductCodeStats:
+    redeemed: int = 0
+    active_unredeemed: int = 0
+    inactive_unredeemed: int = 0
+
+
+def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int, ProductCodeStats]:
+    """Per product: the contract's redeemed codes, and its active and inactive unredeemed codes
+    (one query)."""
+    rows = (
+        DiscountProduct.objects.filter(
+            product_id__in=product_ids, discount__b2b_contract_id=contract_id
+        )
+        .annotate(is_redeemed=code_redeemed("discount_id"))
+        .values("product_id")
+        .annotate(
+            redeemed=Count("pk", filter=Q(is_redeemed=True)),
+            active_unredeemed=Count("pk", filter=Q(is_redeemed=False, discount__is_active=True)),
+            inactive_unredeemed=Count("pk", filter=Q(is_redeemed=False, discount__is_active=False)),
+        )
+        .order_by()
+    )
+    return {
+        row["product_id"]: ProductCodeStats(
+            redeemed=row["redeemed"],
+            active_unredeemed=row["active_unredeemed"],
+            inactive_unredeemed=row["inactive_unredeemed"],
+        )
+        for row in rows
+    }
+
+
+def usable_codes_by_product(*, contract_id: int, product_ids: list[int]) -> dict[int, int]:
+    """Per product: the contract's usable codes, active and never redeemed (one query)."""
+    return dict(
+        DiscountProduct.objects.filter(
+            product_id__in=product_ids,
+            discount__b2b_contract_id=contract_id,
+            discount__is_active=True,
+        )
+        .filter(~code_redeemed("discount_id"))
+        .values("product_id")
+        .annotate(n=Count("pk"))
+        .values_list("product_id", "n")
+        .order_by()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRow:
+    """A code of a contract as the codes CSV lists it."""
+
+    code: str
+    product_id: int
+    unlimited: bool
+    times_redeemed: int
+    redeemer: str | None  # the e-mail of a learner who redeemed it, None if nobody did
+
+
+def contract_code_rows(contract_id: int, *, chunk_size: int) -> Iterator[CodeRow]:
+    """The contract's usable or redeemed codes, by product then code, streamed in chunks from
+    one query."""
+    rows = (
+        DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
+        .values_list("discount__discount_code", "discount__redemption_type", "product_id")
+        .annotate(
+            times_redeemed=Count("discount__redemptions"),
+            redeemer=Min("discount__redemptions__redeemed_by__email"),
+        )
+        .filter(Q(discount__is_active=True) | Q(times_redeemed__gt=0))
+        .order_by("product_id", "discount_id")
+    )
+    for code, redemption_type, product_id, times, redeemer in rows.iterator(chunk_size=chunk_size):
+        yield CodeRow(
+            code=code,
+            product_id=product_id,
+            unlimited=redemption_type == RedemptionType.UNLIMITED,
+            times_redeemed=times,
+            redeemer=redeemer,
+        )
+
+
+def code_product_runs(contract_id: int) -> dict[int, CourseRun | None]:
+    """Product id -> the course run it sells (title and run id only), for every product the
+    contract's codes are linked to; None for a run that no longer exists (one query per table)."""
+    linked = DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
+    product_runs = dict(
+        Product.objects.filter(
+            content_type=course_run_type(), pk__in=linked.values("product_id")
+        ).values_list("pk", "object_id")
+    )
+    runs = {
+        run.pk: run
+        for run in CourseRun.objects.filter(pk__in=set(product_runs.values())).only(
+            "title", "courseware_id"
+        )
+    }
+    return {product_id: runs.get(run_id) for product_id, run_id in product_runs.items()}

@@ -1,106 +1,88 @@
-"""The seam between ecommerce and b2b: ecommerce reaches b2b only through a few entries.
-
-The import graph is read from the source (every import, including those inside functions), so
-a lazy import counts as much as one at the top of a module.
-"""
+"""The seams between apps: courses knows nothing of products, b2b reaches ecommerce only through
+ecommerce's product and code entry points, and "the product of a course run" has one owner."""
 
 import ast
-from collections import defaultdict
+import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-APPS = ("b2b", "cms", "config", "courses", "ecommerce", "users")
+import pytest
 
-# What ecommerce may import from b2b: the admission rule and the one way in, b2b's enums and
-# exceptions, and the selector of a learner's contracts for the dashboard.
-ECOMMERCE_ENTRIES_INTO_B2B = {
-    "b2b.enums": None,  # any name
-    "b2b.exceptions": None,
-    "b2b.services.memberships": {"admission_refusal", "attach_learner"},
-    "b2b.selectors": {"free_contracts_of"},
+ROOT = Path(__file__).resolve().parent.parent
+
+# What b2b may import from ecommerce: its selectors, the product and bulk-code services, and the
+# enums that name a code's redemption type.
+B2B_ENTRIES_INTO_ECOMMERCE = {
+    "ecommerce.enums",
+    "ecommerce.selectors",
+    "ecommerce.services.bulk_codes",
+    "ecommerce.services.products",
 }
 
 
-def _module_files() -> dict[str, Path]:
-    files = {}
-    for app in APPS:
-        for path in (ROOT / app).rglob("*.py"):
-            if "migrations" in path.parts:
-                continue
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            files[".".join(parts)] = path
-    return files
+def _sources(app: str) -> list[Path]:
+    return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
 
 
-MODULES = _module_files()
-
-
-def _imports(module: str) -> dict[str, set[str]]:
-    """Imported module -> the names taken from it ("*" for ``import module``)."""
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: dict[str, set[str]] = defaultdict(set)
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+def _imported_modules(path: Path) -> set[str]:
+    """Every module the file imports, at module level or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                found[alias.name].add("*")
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            for alias in node.names:
-                submodule = f"{base}.{alias.name}"
-                if submodule in MODULES:  # from b2b import models
-                    found[submodule].add("*")
-                else:
-                    found[base].add(alias.name)
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
-def _graph() -> dict[str, set[str]]:
-    return {
-        module: {imported for imported in _imports(module) if imported in MODULES}
-        for module in MODULES
+def _name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_courses_does_not_import_ecommerce():
+    offenders = {
+        _name(path): sorted(m for m in _imported_modules(path) if m.split(".")[0] == "ecommerce")
+        for path in _sources("courses")
     }
+    assert {name: mods for name, mods in offenders.items() if mods} == {}
 
 
-def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        for nxt in graph[todo.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+def _outside_entries(module: str) -> bool:
+    if module.split(".")[0] != "ecommerce":
+        return False
+    # "from ecommerce.selectors import x" also yields "ecommerce.selectors.x"
+    return not any(
+        module == entry or module.startswith(f"{entry}.") for entry in B2B_ENTRIES_INTO_ECOMMERCE
+    ) and module not in {"ecommerce", "ecommerce.services"}
 
 
-def test_ecommerce_reaches_b2b_only_through_its_entries():
-    wrong = []
-    for module in sorted(m for m in MODULES if m.startswith("ecommerce")):
-        for imported, names in _imports(module).items():
-            if imported != "b2b" and not imported.startswith("b2b."):
-                continue
-            allowed = ECOMMERCE_ENTRIES_INTO_B2B.get(imported, set())
-            if allowed is not None and not names <= allowed:
-                wrong.append(f"{module} imports {sorted(names)} from {imported}")
-    assert wrong == []
+def test_b2b_reaches_ecommerce_only_through_its_entries():
+    offenders = {
+        _name(path): sorted(m for m in _imported_modules(path) if _outside_entries(m))
+        for path in _sources("b2b")
+    }
+    assert {name: mods for name, mods in offenders.items() if mods} == {}
 
 
-def test_no_import_cycle_runs_through_b2b_models_and_ecommerce():
-    graph = _graph()
-    from_models = _reachable(graph, "b2b.models")
-    back_to_models = sorted(
-        module
-        for module in from_models
-        if module.startswith("ecommerce") and "b2b.models" in _reachable(graph, module)
+@pytest.mark.parametrize(
+    ("pattern", "owner"),
+    [
+        # The content type that links a product to the course run it sells.
+        (r"get_for_model\(\s*CourseRun\s*\)", "ecommerce/selectors.py"),
+        # Creating products.
+        (
+            r"(?<!class )\bProduct\(|\bProduct\.objects\.(bulk_|get_or_|update_or_)?create\(",
+            "ecommerce/services/products.py",
+        ),
+    ],
+    ids=["course-run-content-type", "product-creation"],
+)
+def test_one_owner(pattern, owner):
+    apps = ("b2b", "cms", "config", "courses", "ecommerce", "users")
+    holders = sorted(
+        _name(path)
+        for app in apps
+        for path in _sources(app)
+        if re.search(pattern, path.read_text(encoding="utf-8"))
     )
-    assert back_to_models == []
-
-
-def test_the_graph_sees_lazy_and_package_imports():
-    """The reader itself: an import inside a function and ``from pkg import module`` count."""
-    assert "b2b.selectors" in _imports("b2b.panels")  # imported inside the render method
-    assert "b2b.models" in _graph()["b2b.services.memberships"]
+    assert holders == [owner]

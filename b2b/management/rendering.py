@@ -1,10 +1,16 @@
 """Output helpers shared by the B2B management commands: tables for people, JSON and CSV for
-scripts, and a progress bar on terminals."""
+scripts, and a progress bar on terminals.
+
+Rows are read models (any objects); a ``Column`` says how to read one value from a row, and this
+module formats the values: ``-`` for nothing and yes/no in tables, ISO dates and decimal strings in
+JSON and CSV.
+"""
 
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
@@ -14,6 +20,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 FORMATS = ("table", "json", "csv")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the field's name in JSON and CSV
+    heading: str  # the table's column heading
+    value: Callable[[Any], Any] | None = None  # reads the value from a row; default: row.<key>
+
+    def of(self, row: Any) -> Any:
+        return self.value(row) if self.value is not None else getattr(row, self.key)
 
 
 def _plain(value: Any) -> Any:
@@ -36,45 +52,47 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _json_rows(rows: Sequence[Any], columns: Sequence[Column]) -> list[dict[str, Any]]:
+    return [{column.key: _plain(column.of(row)) for column in columns} for row in rows]
+
+
 def render(
     stream: TextIO,
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Any],
+    columns: Sequence[Column],
     *,
     fmt: str,
     title: str | None = None,
 ) -> None:
-    """Write ``rows`` (dicts) with ``columns`` ((key, heading) pairs) in the chosen format."""
+    """Write ``rows`` with ``columns`` in the chosen format."""
     if fmt == "json":
-        stream.write(
-            json.dumps([{k: _plain(row.get(k)) for k, _ in columns} for row in rows], indent=2)
-        )
+        stream.write(json.dumps(_json_rows(rows, columns), indent=2))
         stream.write("\n")
         return
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow([key for key, _ in columns])
+        writer.writerow([column.key for column in columns])
         for row in rows:
-            writer.writerow(["" if row.get(k) is None else _plain(row.get(k)) for k, _ in columns])
+            values = [column.of(row) for column in columns]
+            writer.writerow(["" if value is None else _plain(value) for value in values])
         return
     console = make_console(stream)
     if not rows:
         console.print(f"No {title.lower() if title else 'rows'} found.")
         return
     table = Table(title=title, title_justify="left", header_style="bold")
-    for _, heading in columns:
-        table.add_column(heading, overflow="fold")
+    for column in columns:
+        table.add_column(column.heading, overflow="fold")
     for row in rows:
-        table.add_row(*[_cell(row.get(k)) for k, _ in columns])
+        table.add_row(*[_cell(column.of(row)) for column in columns])
     console.print(table)
 
 
-def render_sections_json(stream: TextIO, sections: dict[str, list[dict[str, Any]]]) -> None:
-    """Several listings as one JSON object, keyed by section name."""
-    payload = {
-        name: [{key: _plain(value) for key, value in row.items()} for row in rows]
-        for name, rows in sections.items()
-    }
+def render_sections_json(
+    stream: TextIO, sections: Mapping[str, tuple[Sequence[Any], Sequence[Column]]]
+) -> None:
+    """Several listings as one JSON object, keyed by section name: (rows, columns) each."""
+    payload = {name: _json_rows(rows, columns) for name, (rows, columns) in sections.items()}
     stream.write(json.dumps(payload, indent=2))
     stream.write("\n")
 

@@ -4,15 +4,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Min, Q
-
 from b2b.models import ContractPage
-from courses.models import CourseRun
-from ecommerce.constants import CART_ADD_PATH
-from ecommerce.enums import RedemptionType
-from ecommerce.models import DiscountProduct, Product
+from ecommerce.selectors import code_product_runs, contract_code_rows, product_cart_url
 
 CSV_HEADER = ["Code", "Product", "Redeemed", "Product URL"]
 CHUNK_SIZE = 5000
@@ -20,41 +13,15 @@ CHUNK_SIZE = 5000
 
 def product_url(product_id: int) -> str:
     """The address that puts the product in the learner's cart."""
-    return f"{settings.SITE_BASE_URL}{CART_ADD_PATH}?product_id={product_id}"
+    return product_cart_url(product_id)
 
 
 def _run_labels(contract: ContractPage) -> dict[int, str]:
-    """Product id -> "title (run id)" for the contract's products (one query per table)."""
-    run_type = ContentType.objects.get_for_model(CourseRun)
-    product_runs = dict(
-        Product.objects.filter(
-            content_type=run_type,
-            pk__in=DiscountProduct.objects.filter(discount__b2b_contract=contract).values(
-                "product_id"
-            ),
-        ).values_list("pk", "object_id")
-    )
-    runs = {
-        run.pk: f"{run.title} ({run.courseware_id})"
-        for run in CourseRun.objects.filter(pk__in=set(product_runs.values())).only(
-            "title", "courseware_id"
-        )
+    """Product id -> "title (run id)" for the products of the contract's codes."""
+    return {
+        product_id: f"{run.title} ({run.courseware_id})" if run else ""
+        for product_id, run in code_product_runs(contract.pk).items()
     }
-    return {product_id: runs.get(run_id, "") for product_id, run_id in product_runs.items()}
-
-
-def _code_rows(contract: ContractPage):
-    """Usable or redeemed codes with their redemption count and redeemer (one query)."""
-    return (
-        DiscountProduct.objects.filter(discount__b2b_contract=contract)
-        .values_list("discount__discount_code", "discount__redemption_type", "product_id")
-        .annotate(
-            times_redeemed=Count("discount__redemptions"),
-            redeemer=Min("discount__redemptions__redeemed_by__email"),
-        )
-        .filter(Q(discount__is_active=True) | Q(times_redeemed__gt=0))
-        .order_by("product_id", "discount_id")
-    )
 
 
 def iter_code_rows(contract: ContractPage) -> Iterator[list[str]]:
@@ -62,12 +29,9 @@ def iter_code_rows(contract: ContractPage) -> Iterator[list[str]]:
     base_url = product_url(0)[: -len("0")]
     labels = _run_labels(contract)
     yield CSV_HEADER
-    for code, redemption_type, product_id, times, redeemer in _code_rows(contract).iterator(
-        chunk_size=CHUNK_SIZE
-    ):
-        unlimited = redemption_type == RedemptionType.UNLIMITED
-        redeemed = str(times) if unlimited else (redeemer or "No")
-        yield [code, labels[product_id], redeemed, f"{base_url}{product_id}"]
+    for row in contract_code_rows(contract.pk, chunk_size=CHUNK_SIZE):
+        redeemed = str(row.times_redeemed) if row.unlimited else (row.redeemer or "No")
+        yield [row.code, labels[row.product_id], redeemed, f"{base_url}{row.product_id}"]
 
 
 def write_codes_csv(contract: ContractPage, path: Path) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Now
@@ -30,8 +31,11 @@ from django.utils import timezone
 
 from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
-from b2b.services import code_writes
-from b2b.services.code_writes import ProductCodeStats
+from courses.models import CourseRun
+from ecommerce import selectors as ecommerce_selectors
+from ecommerce.enums import RedemptionType
+from ecommerce.selectors import ProductCodeStats
+from ecommerce.services import bulk_codes, products
 from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
@@ -132,23 +136,24 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     mode = code_mode(contract)
     price = contract.price
     plan = CodePlan(contract_id=contract.pk, mode=mode, price=price)
-    product_ids = code_writes.contract_product_ids(contract)
+    product_ids = ecommerce_selectors.active_product_ids(
+        CourseRun.objects.filter(b2b_contract=contract).values("pk")
+    )
     plan.product_ids = product_ids
-    plan.products_to_reprice = code_writes.count_products_to_reprice(product_ids, price)
-    plan.codes_to_reprice = code_writes.count_codes_to_reprice(contract, price)
+    plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
+    plan.codes_to_reprice = bulk_codes.count_codes_to_reprice(contract.pk, price)
     if mode is CodeMode.KEEP:
         return plan
     if mode is CodeMode.DELETE:
-        plan.codes_to_delete = code_writes.count_unredeemed(contract)
+        plan.codes_to_delete = bulk_codes.count_unredeemed_codes(contract.pk)
         return plan
 
-    stats = code_writes.product_code_stats(contract, product_ids)
+    stats = ecommerce_selectors.product_code_stats(contract_id=contract.pk, product_ids=product_ids)
+    plan.codes_to_retype = bulk_codes.count_codes_to_retype(contract.pk, _redemption_type(mode))
     if mode is CodeMode.ONE_TIME:
-        plan.codes_to_retype = code_writes.count_to_retype(contract, one_time=True)
         for product_id in product_ids:
             _plan_capped(plan, product_id, stats.get(product_id), contract.max_learners)
     else:
-        plan.codes_to_retype = code_writes.count_to_retype(contract, one_time=False)
         for product_id in product_ids:
             _plan_unlimited(plan, product_id, stats.get(product_id))
     return plan
@@ -178,26 +183,35 @@ def _plan_unlimited(plan: CodePlan, product_id: int, stats: ProductCodeStats | N
         plan.create[product_id] = 1
 
 
+def _redemption_type(mode: CodeMode) -> RedemptionType:
+    """The redemption type of the codes a capped (one-time) or uncapped contract gives."""
+    return RedemptionType.ONE_TIME if mode is CodeMode.ONE_TIME else RedemptionType.UNLIMITED
+
+
 def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None = None) -> None:
     """Carry out ``plan``; the caller holds the contract's code lock."""
     if plan.products_to_reprice:
-        code_writes.reprice_products(plan.product_ids, plan.price)
+        products.reprice_products(plan.product_ids, plan.price)
     if plan.codes_to_reprice:
-        code_writes.reprice_codes(contract, plan.price)
+        bulk_codes.reprice_codes(contract.pk, plan.price)
     if plan.mode is CodeMode.DELETE:
         if plan.codes_to_delete:
-            code_writes.delete_unredeemed(contract)
+            bulk_codes.delete_unredeemed_codes(contract.pk)
         return
     if plan.codes_to_retype:
-        code_writes.retype_codes(contract, one_time=plan.mode is CodeMode.ONE_TIME)
+        bulk_codes.retype_codes(contract.pk, _redemption_type(plan.mode))
     if plan.deactivate:
-        code_writes.set_active_by_rank(contract, plan.deactivate, activate=False)
+        bulk_codes.set_active_by_rank(contract.pk, plan.deactivate, activate=False)
     if plan.reactivate:
-        code_writes.set_active_by_rank(contract, plan.reactivate, activate=True)
+        bulk_codes.set_active_by_rank(contract.pk, plan.reactivate, activate=True)
     if plan.create:
-        redemption = "one-time" if plan.mode is CodeMode.ONE_TIME else "unlimited"
-        code_writes.create_codes(
-            contract, plan.create, price=plan.price, redemption_type=redemption, progress=progress
+        bulk_codes.create_codes(
+            contract.pk,
+            plan.create,
+            price=plan.price,
+            redemption_type=_redemption_type(plan.mode),
+            batch_size=settings.B2B_CODE_BATCH_SIZE,
+            progress=progress,
         )
 
 

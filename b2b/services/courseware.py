@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from b2b.services.contracts import get_contract
 from courses.enums import RequirementNodeType
 from courses.models import Course, CourseRun, Program, ProgramRequirement
 from courses.services.edx_copy import schedule_run_copy
-from ecommerce.models import Product
+from ecommerce.services.products import create_run_products, deactivate_run_products
 
 log = logging.getLogger(__name__)
 
@@ -149,35 +148,6 @@ def _source_runs(courses: list[Course]) -> dict[int, tuple[CourseRun, bool]]:
     return found
 
 
-def _run_content_type() -> ContentType:
-    return ContentType.objects.get_for_model(CourseRun)
-
-
-def _create_products(contract: ContractPage, runs: list[CourseRun]) -> int:
-    """Give each run that has no active product one at the contract's price."""
-    if not runs:
-        return 0
-    content_type = _run_content_type()
-    with_product = set(
-        Product.objects.filter(
-            content_type=content_type, object_id__in=[run.pk for run in runs], is_active=True
-        ).values_list("object_id", flat=True)
-    )
-    new = [
-        Product(
-            content_type=content_type,
-            object_id=run.pk,
-            price=contract.price,
-            description=f"{run.title} ({run.courseware_id})",
-            is_active=True,
-        )
-        for run in runs
-        if run.pk not in with_product
-    ]
-    Product.objects.bulk_create(new)
-    return len(new)
-
-
 def _create_runs(contract: ContractPage, courses: list[Course], result: _Changes) -> None:
     """Create one contract run per course that does not have one yet. All or nothing."""
     org_key = contract.organization.org_key
@@ -240,7 +210,7 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: _Changes
             result.warnings.append(warning)
         schedule_run_copy(run, source=source)
     result.created_runs.extend(runs)
-    result.products_created += _create_products(contract, runs)
+    result.products_created += create_run_products(runs=runs, price=contract.price)
 
 
 def _assign_run(contract: ContractPage, run: CourseRun, result: _Changes) -> None:
@@ -255,7 +225,7 @@ def _assign_run(contract: ContractPage, run: CourseRun, result: _Changes) -> Non
     run.b2b_contract = contract
     run.save(update_fields=["b2b_contract", "updated_on"])
     result.assigned_runs.append(run)
-    result.products_created += _create_products(contract, [run])
+    result.products_created += create_run_products(runs=[run], price=contract.price)
 
 
 @transaction.atomic
@@ -310,9 +280,7 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
 
     detached = list(runs.select_for_update())
     run_ids = [run.pk for run in detached]
-    result.products_deactivated = Product.objects.filter(
-        content_type=_run_content_type(), object_id__in=run_ids, is_active=True
-    ).update(is_active=False)
+    result.products_deactivated = deactivate_run_products(run_ids=run_ids)
     CourseRun.objects.filter(pk__in=run_ids).update(b2b_contract=None, updated_on=timezone.now())
     result.detached_runs = detached
     request_code_reconciliation(contract.pk)

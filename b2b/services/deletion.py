@@ -6,8 +6,8 @@ an organization, the Organizations index or the home page are guarded like a con
 
 from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun
-from ecommerce.models import Discount, DiscountProduct
-from ecommerce.selectors import code_redeemed
+from ecommerce.selectors import count_redeemed_codes
+from ecommerce.services.bulk_codes import delete_codes_of_contracts
 
 
 def _contracts_in(page):
@@ -24,7 +24,7 @@ def deletion_blockers(page) -> list[str]:
     runs = CourseRun.objects.filter(b2b_contract__in=contracts).count()
     if runs:
         reasons.append(f"{runs} course run(s) belong to it (detach them with --remove first)")
-    redeemed = Discount.objects.filter(b2b_contract__in=contracts).filter(code_redeemed()).count()
+    redeemed = count_redeemed_codes(contracts.values("pk"))
     if redeemed:
         reasons.append(f"{redeemed} enrollment code(s) have been used")
     return reasons
@@ -33,7 +33,4 @@ def deletion_blockers(page) -> list[str]:
 def release_unused_codes(page) -> int:
     """Delete the unused codes of the contracts at or below the page, which would otherwise
     block its deletion."""
-    unused = Discount.objects.filter(b2b_contract__in=_contracts_in(page)).values("pk")
-    DiscountProduct.objects.filter(discount_id__in=unused).delete()
-    deleted, _ = Discount.objects.filter(pk__in=unused).delete()
-    return deleted
+    return delete_codes_of_contracts(_contracts_in(page).values("pk"))

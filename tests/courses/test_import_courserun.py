@@ -9,7 +9,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 
 from courses.models import Course, CourseRun
+from ecommerce.exceptions import ProductPriceInvalid
 from ecommerce.models import Product
+from ecommerce.services.products import import_course_run_for_sale
 from tests.factories import CourseFactory, CourseRunFactory, ProductFactory
 from tests.openedx_server import COURSE_DETAIL, TOKEN, Failure
 
@@ -225,3 +227,12 @@ def test_open_edx_outage(lms):
     assert str(caught.value) == (
         f"Reading {KEY} from the LMS: Open edX answered 503: <html>Service Unavailable</html>"
     )
+
+
+def test_negative_price_is_refused_before_open_edx_is_asked(lms):
+    with pytest.raises(ProductPriceInvalid) as caught:
+        import_course_run_for_sale(courseware_id=KEY, price=Decimal("-0.01"))
+
+    assert str(caught.value) == "The price must not be negative, not -0.01"
+    assert lms.requests == []
+    assert (Course.objects.count(), CourseRun.objects.count(), Product.objects.count()) == (0, 0, 0)

@@ -6,54 +6,18 @@ from django.core.management.base import BaseCommand, CommandError
 
 from b2b.exceptions import B2BError
 from b2b.management import arguments
+from b2b.management.listings import (
+    ATTACHED_COLUMNS,
+    CONTRACT_COLUMNS,
+    ORG_COLUMNS,
+    RUN_COLUMNS,
+    RUN_JSON_COLUMNS,
+)
 from b2b.management.rendering import FORMATS, render, render_sections_json
 from b2b.selectors import contracts_listing, courseware_listing, organizations_listing
 from b2b.services.code_export import write_codes_csv
 from b2b.services.contracts import get_contract
 from b2b.services.organizations import find_organization
-
-ORG_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Name"),
-    ("org_key", "Key"),
-    ("slug", "Slug"),
-    ("sso_organization_id", "SSO org ID"),
-    ("contracts", "Contracts"),
-]
-CONTRACT_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Name"),
-    ("slug", "Slug"),
-    ("organization", "Organization"),
-    ("integration_type", "Type"),
-    ("start", "Start"),
-    ("end", "End"),
-    ("active", "Active"),
-    ("max_learners", "Cap"),
-    ("price", "Price"),
-    ("learners", "Learners"),
-    ("codes_total", "Codes"),
-    ("codes_usable", "Usable"),
-    ("codes_redeemed", "Redeemed"),
-    ("codes_status", "Code status"),
-]
-RUN_COLUMNS = [
-    ("courseware_id", "Run"),
-    ("course", "Course"),
-    ("start", "Start"),
-    ("end", "End"),
-    ("product_id", "Product"),
-    ("price", "Price"),
-    ("usable_codes", "Usable codes"),
-    ("edx_copy", "Open edX copy"),
-    ("edx_error", "Last error"),
-]
-ATTACHED_COLUMNS = [
-    ("type", "Type"),
-    ("readable_id", "ID"),
-    ("title", "Title"),
-    ("runs", "Contract run"),
-]
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):
@@ -141,11 +105,17 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             raise CommandError(f"Contract {contract.pk} does not belong to {org.title}")
         listing = courseware_listing(contract)
         if o["format"] == "json":
-            render_sections_json(self.stdout, listing)
+            render_sections_json(
+                self.stdout,
+                {
+                    "runs": (listing.runs, RUN_JSON_COLUMNS),
+                    "attached": (listing.attached, ATTACHED_COLUMNS),
+                },
+            )
             return
         render(
             self.stdout,
-            listing["runs"],
+            listing.runs,
             RUN_COLUMNS,
             fmt=o["format"],
             title=f"Runs of contract {contract.pk} ({contract.title})",
@@ -153,7 +123,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         if o["format"] == "table":
             render(
                 self.stdout,
-                listing["attached"],
+                listing.attached,
                 ATTACHED_COLUMNS,
                 fmt="table",
                 title="Attached courseware",

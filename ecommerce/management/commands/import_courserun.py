@@ -1,11 +1,16 @@
-"""manage.py import_courserun: create or update a course run from Open edX."""
+"""manage.py import_courserun: create or update a course run from Open edX, and price it.
+
+It lives in ecommerce because it may give the run a product: ecommerce builds on courses, and
+courses knows nothing of products.
+"""
 
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
 from courses.exceptions import CoursesError, OpenEdxNotFound
-from courses.services.importing import import_course_run
+from ecommerce.exceptions import EcommerceError
+from ecommerce.services.products import import_course_run_for_sale
 
 
 def _price(value: str) -> Decimal:
@@ -42,12 +47,13 @@ class Command(BaseCommand):
     def handle(self, *args, courserun, live, price, **options):
         amount = _price(price) if price is not None else None
         try:
-            result = import_course_run(courseware_id=courserun, live=live, price=amount)
+            priced = import_course_run_for_sale(courseware_id=courserun, live=live, price=amount)
         except OpenEdxNotFound as exc:
             raise CommandError(f"Open edX has no course run {courserun}") from exc
-        except CoursesError as exc:
+        except (CoursesError, EcommerceError) as exc:
             raise CommandError(str(exc)) from exc
 
+        result = priced.imported
         run = result.run
         self.stdout.write(
             f"{'Created' if result.course_created else 'Updated'} course "
@@ -67,7 +73,6 @@ class Command(BaseCommand):
             f"({run.title}): {'self-paced' if run.is_self_paced else 'instructor-paced'}, "
             f"{'live' if run.live else 'not live'}; {dates}"
         )
-        if result.product is not None:
-            self.stdout.write(
-                f"Product #{result.product.pk} at ${result.product.price}: {result.product_action}"
-            )
+        if priced.product is not None:
+            product = priced.product.product
+            self.stdout.write(f"Product #{product.pk} at ${product.price}: {priced.product.action}")

@@ -1,0 +1,219 @@
+"""Set-based statements on the enrollment codes of a B2B contract.
+
+b2b decides what a contract's codes should be (``b2b.services.codes`` plans it); this module
+carries it out on ecommerce's tables, given plain values: a contract id, product ids, counts, a
+price. Each change comes with the count of the rows it would change, so that a plan can be shown
+before it is applied (dry runs).
+
+Every function issues a fixed number of statements, or one per batch of codes; none issues a
+statement per code. Creation has a PostgreSQL path that generates the codes inside the database
+(INSERT ... SELECT gen_random_uuid()), and a portable path for SQLite.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from ecommerce.enums import DiscountType, PaymentType, RedemptionType
+from ecommerce.models import Discount, DiscountProduct
+from ecommerce.selectors import code_redeemed
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+def _codes(contract_id: int) -> QuerySet[Discount]:
+    return Discount.objects.filter(b2b_contract_id=contract_id)
+
+
+def count_codes_to_reprice(contract_id: int, price: Decimal) -> int:
+    return _codes(contract_id).exclude(amount=price).count()
+
+
+def reprice_codes(contract_id: int, price: Decimal) -> int:
+    return _codes(contract_id).exclude(amount=price).update(amount=price, updated_on=timezone.now())
+
+
+def _retype_queryset(contract_id: int, redemption_type: RedemptionType) -> QuerySet[Discount]:
+    if redemption_type == RedemptionType.ONE_TIME:
+        # Under a cap every code is one-time; a redeemed one is simply used up.
+        return _codes(contract_id).exclude(redemption_type=RedemptionType.ONE_TIME)
+    # Without a cap, unredeemed codes become unlimited; redeemed one-time codes stay used up.
+    return _codes(contract_id).exclude(redemption_type=redemption_type).filter(~code_redeemed())
+
+
+def count_codes_to_retype(contract_id: int, redemption_type: RedemptionType) -> int:
+    return _retype_queryset(contract_id, redemption_type).count()
+
+
+def retype_codes(contract_id: int, redemption_type: RedemptionType) -> int:
+    """Give the contract's codes ``redemption_type``; a redeemed code never becomes reusable."""
+    return _retype_queryset(contract_id, redemption_type).update(
+        redemption_type=redemption_type, updated_on=timezone.now()
+    )
+
+
+def count_unredeemed_codes(contract_id: int) -> int:
+    return _codes(contract_id).filter(~code_redeemed()).count()
+
+
+def _delete(codes: QuerySet[Discount]) -> int:
+    doomed = codes.values("pk")
+    DiscountProduct.objects.filter(discount_id__in=doomed).delete()
+    deleted, _ = Discount.objects.filter(pk__in=doomed).delete()
+    return deleted
+
+
+def delete_unredeemed_codes(contract_id: int) -> int:
+    """Delete the contract's codes nobody has redeemed; returns how many."""
+    return _delete(_codes(contract_id).filter(~code_redeemed()))
+
+
+def delete_codes_of_contracts(contract_ids: Iterable[int] | QuerySet) -> int:
+    """Delete every code of these contracts (ids, or a query of ids); returns how many.
+
+    A redeemed code is protected by its redemptions: the caller checks there are none.
+    """
+    return _delete(Discount.objects.filter(b2b_contract_id__in=contract_ids))
+
+
+def set_active_by_rank(contract_id: int, counts: dict[int, int], *, activate: bool) -> int:
+    """Per product, (de)activate ``counts[product]`` unredeemed codes in one statement.
+
+    Deactivation takes the newest codes first; reactivation the oldest deactivated ones first.
+    """
+    limit = Case(
+        *[When(product_id=product_id, then=Value(n)) for product_id, n in counts.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    order = "discount_id" if activate else "-discount_id"
+    ranked = (
+        DiscountProduct.objects.filter(
+            product_id__in=list(counts),
+            discount__b2b_contract_id=contract_id,
+            discount__is_active=not activate,
+        )
+        .filter(~code_redeemed("discount_id"))
+        .annotate(
+            position=Window(RowNumber(), partition_by=["product_id"], order_by=order),
+            limit=limit,
+        )
+    )
+    chosen = ranked.filter(position__lte=F("limit")).values("discount_id")
+    return Discount.objects.filter(pk__in=chosen).update(
+        is_active=activate, updated_on=timezone.now()
+    )
+
+
+def create_codes(
+    contract_id: int,
+    counts: dict[int, int],
+    *,
+    price: Decimal,
+    redemption_type: RedemptionType,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> int:
+    """Create ``counts[product]`` new fixed-price sales codes for each product, in batches of
+    ``batch_size`` codes; returns how many were made."""
+    total = sum(counts.values())
+    writer = _insert_batch_postgres if connection.vendor == "postgresql" else _insert_batch_orm
+    done = 0
+    batch: list[tuple[int, int]] = []  # (product id, how many)
+    batch_codes = 0
+    for product_id, n in counts.items():
+        while n:
+            take = min(n, batch_size - batch_codes)
+            batch.append((product_id, take))
+            batch_codes += take
+            n -= take
+            if batch_codes == batch_size:
+                writer(contract_id, batch, price, redemption_type)
+                done += batch_codes
+                if progress:
+                    progress("Creating codes", done, total)
+                batch, batch_codes = [], 0
+    if batch:
+        writer(contract_id, batch, price, redemption_type)
+        done += batch_codes
+        if progress:
+            progress("Creating codes", done, total)
+    return done
+
+
+def _insert_batch_postgres(
+    contract_id: int, batch: list[tuple[int, int]], price: Decimal, redemption_type: str
+) -> None:
+    """One statement: codes generated in the database, inserted with their product links."""
+    discount = Discount._meta.db_table
+    link = DiscountProduct._meta.db_table
+    sql = f"""
+        WITH wanted AS MATERIALIZED (
+            SELECT w.product_id, gen_random_uuid()::text AS code
+            FROM unnest(%(products)s::bigint[], %(counts)s::int[]) AS w(product_id, n),
+                 generate_series(1, w.n)
+        ),
+        inserted AS (
+            INSERT INTO {discount} (
+                discount_code, amount, discount_type, redemption_type, payment_type, is_bulk,
+                is_active, b2b_contract_id, created_on, updated_on
+            )
+            SELECT code, %(amount)s, %(discount_type)s, %(redemption_type)s, %(payment_type)s,
+                   TRUE, TRUE, %(contract)s, now(), now()
+            FROM wanted
+            RETURNING id, discount_code
+        )
+        INSERT INTO {link} (discount_id, product_id)
+        SELECT inserted.id, wanted.product_id
+        FROM inserted JOIN wanted ON wanted.code = inserted.discount_code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "products": [product_id for product_id, _ in batch],
+                "counts": [n for _, n in batch],
+                "amount": price,
+                "discount_type": DiscountType.FIXED_PRICE,
+                "redemption_type": redemption_type,
+                "payment_type": PaymentType.SALES,
+                "contract": contract_id,
+            },
+        )
+
+
+def _insert_batch_orm(
+    contract_id: int, batch: list[tuple[int, int]], price: Decimal, redemption_type: str
+) -> None:
+    now = timezone.now()
+    discounts = []
+    products = []
+    for product_id, n in batch:
+        for _ in range(n):
+            discounts.append(
+                Discount(
+                    discount_code=str(uuid.uuid4()),
+                    amount=price,
+                    discount_type=DiscountType.FIXED_PRICE,
+                    redemption_type=redemption_type,
+                    payment_type=PaymentType.SALES,
+                    is_bulk=True,
+                    is_active=True,
+                    b2b_contract_id=contract_id,
+                    created_on=now,
+                    updated_on=now,
+                )
+            )
+            products.append(product_id)
+    created = Discount.objects.bulk_create(discounts)
+    DiscountProduct.objects.bulk_create(
+        [
+            DiscountProduct(discount_id=discount.pk, product_id=product_id)
+            for discount, product_id in zip(created, products, strict=True)
+        ]
+    )

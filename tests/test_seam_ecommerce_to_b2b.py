@@ -1,0 +1,106 @@
+"""The seam between ecommerce and b2b: ecommerce reaches b2b only through a few entries.
+
+The import graph is read from the source (every import, including those inside functions), so
+a lazy import counts as much as one at the top of a module.
+"""
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("b2b", "cms", "config", "courses", "ecommerce", "users")
+
+# What ecommerce may import from b2b: the admission rule and the one way in, b2b's enums and
+# exceptions, and the selector of a learner's contracts for the dashboard.
+ECOMMERCE_ENTRIES_INTO_B2B = {
+    "b2b.enums": None,  # any name
+    "b2b.exceptions": None,
+    "b2b.services.memberships": {"admission_refusal", "attach_learner"},
+    "b2b.selectors": {"free_contracts_of"},
+}
+
+
+def _module_files() -> dict[str, Path]:
+    files = {}
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            files[".".join(parts)] = path
+    return files
+
+
+MODULES = _module_files()
+
+
+def _imports(module: str) -> dict[str, set[str]]:
+    """Imported module -> the names taken from it ("*" for ``import module``)."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: dict[str, set[str]] = defaultdict(set)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[alias.name].add("*")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                if submodule in MODULES:  # from b2b import models
+                    found[submodule].add("*")
+                else:
+                    found[base].add(alias.name)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    return {
+        module: {imported for imported in _imports(module) if imported in MODULES}
+        for module in MODULES
+    }
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_ecommerce_reaches_b2b_only_through_its_entries():
+    wrong = []
+    for module in sorted(m for m in MODULES if m.startswith("ecommerce")):
+        for imported, names in _imports(module).items():
+            if imported != "b2b" and not imported.startswith("b2b."):
+                continue
+            allowed = ECOMMERCE_ENTRIES_INTO_B2B.get(imported, set())
+            if allowed is not None and not names <= allowed:
+                wrong.append(f"{module} imports {sorted(names)} from {imported}")
+    assert wrong == []
+
+
+def test_no_import_cycle_runs_through_b2b_models_and_ecommerce():
+    graph = _graph()
+    from_models = _reachable(graph, "b2b.models")
+    back_to_models = sorted(
+        module
+        for module in from_models
+        if module.startswith("ecommerce") and "b2b.models" in _reachable(graph, module)
+    )
+    assert back_to_models == []
+
+
+def test_the_graph_sees_lazy_and_package_imports():
+    """The reader itself: an import inside a function and ``from pkg import module`` count."""
+    assert "b2b.selectors" in _imports("b2b.panels")  # imported inside the render method
+    assert "b2b.models" in _graph()["b2b.services.memberships"]
