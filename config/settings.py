@@ -156,8 +156,9 @@ CELERY_RESULT_BACKEND = get_str("CELERY_RESULT_BACKEND")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks never reach a broker, but Celery still builds a producer; the in-memory
-    # transport keeps it from looking for a server that does not exist.
-    CELERY_BROKER_URL = "memory://"
+    # transport keeps it from looking for a server that does not exist. The URL names a host:
+    # without one kombu warns "No hostname was supplied" on every queued task.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
