@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import get_bool, get_int, get_list, get_str
+from config.env import get_bool, get_int, get_list, get_proxy_header, get_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,29 @@ if SECRET_KEY is None:
 
 # ALLOWED_HOSTS: comma-separated host names this site answers to.
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# Production security (HTTPS). Every default suits a site served over plain HTTP (local runs);
+# a site behind HTTPS sets them (docs/settings.md, "Production deployment").
+# SECURE_SSL_REDIRECT: redirect every plain-HTTP request to HTTPS.
+SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", default=False)
+# SECURE_HSTS_SECONDS: how long browsers must use HTTPS only for this host (Strict-Transport-
+# Security). 0 sends no header. Start small: browsers remember it and cannot be told to forget.
+SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 0)
+# SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD: extend HSTS to every subdomain / allow
+# the host on browsers' built-in preload lists.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = get_bool("SECURE_HSTS_PRELOAD", default=False)
+# SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE: send the session and CSRF cookies over HTTPS only.
+# They default to on when SECURE_SSL_REDIRECT is on (then every page is HTTPS anyway).
+SESSION_COOKIE_SECURE = get_bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = get_bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+# SECURE_PROXY_SSL_HEADER: "HEADER,VALUE" set by the TLS-terminating proxy in front of the site,
+# e.g. "X-Forwarded-Proto,https": a request carrying it is treated as HTTPS. Set it only when
+# that proxy always sets or strips the header, or clients could claim HTTPS themselves.
+SECURE_PROXY_SSL_HEADER = get_proxy_header("SECURE_PROXY_SSL_HEADER")
+# CSRF_TRUSTED_ORIGINS: comma-separated origins (scheme and host, e.g. https://learn.example.edu)
+# allowed to post forms besides the site's own host.
+CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS", [])
 
 # SITE_BASE_URL: the public address of the site, used to build absolute links such as the
 # product URLs in the enrollment-codes CSV. No trailing slash is needed.
@@ -249,7 +272,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "B2B contracts API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "B2B contracts API",
+    "VERSION": "0.1.0",
+    # The schema describes the project's API (/api/...) only, not Wagtail's admin API.
+    "PREPROCESSING_HOOKS": ["config.api_schema.project_endpoints_only"],
+}
 
 # B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.
 B2B_CODE_BATCH_SIZE = get_int("B2B_CODE_BATCH_SIZE", 5000)
