@@ -3,6 +3,7 @@
 Every variable is documented where it is read; docs/settings.md is the operator-facing reference.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "social_django",
+    "axes",
     "mitol.common.apps.CommonApp",
     "mitol.payment_gateway.apps.PaymentGatewayApp",
     # Django
@@ -116,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: turns a sign-in refused by django-axes into the "sign-in paused" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +143,8 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in while its e-mail address and client are locked out (below).
+    "axes.backends.AxesStandaloneBackend",
     "social_core.backends.open_id_connect.OpenIdConnectAuth",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -150,6 +156,50 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/dashboard/"
+
+# Who is asking. TRUSTED_PROXY_COUNT: how many reverse proxies in front of the site append the
+# address they saw to X-Forwarded-For (0: clients connect directly, REMOTE_ADDR is theirs). The
+# sign-in and code throttles count per client address (config/throttling.py).
+TRUSTED_PROXY_COUNT = get_int("TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in throttle (django-axes), on every sign-in form: learners', Django admin's and Wagtail's.
+# Failures are counted per e-mail address and client address together (users/signin_throttle.py).
+# SIGNIN_FAILURE_LIMIT: failed sign-ins after which that pair is locked out.
+AXES_FAILURE_LIMIT = get_int("SIGNIN_FAILURE_LIMIT", 5)
+# SIGNIN_LOCKOUT_MINUTES: how long a lockout lasts, from the last failure.
+AXES_COOLOFF_TIME = timedelta(minutes=get_int("SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.signin_throttle.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "users.signin_throttle.locked_out_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that pair's failures
+# Attempts during a lockout do not extend it, so the wait shown is the real one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only, not a row per successful sign-in
+
+# Enrollment-code throttle (ecommerce/services/code_attempts.py): refused codes counted per
+# learner and per client address in a window that opens at the first refusal; at the limit
+# every code is refused until the window ends.
+# CODE_ATTEMPT_LIMIT_PER_LEARNER / CODE_ATTEMPT_LIMIT_PER_ADDRESS: refused codes allowed per window.
+CODE_ATTEMPT_LIMIT_PER_LEARNER = get_int("CODE_ATTEMPT_LIMIT_PER_LEARNER", 10)
+CODE_ATTEMPT_LIMIT_PER_ADDRESS = get_int("CODE_ATTEMPT_LIMIT_PER_ADDRESS", 50)
+# CODE_ATTEMPT_WINDOW_SECONDS: the window's length.
+CODE_ATTEMPT_WINDOW_SECONDS = get_int("CODE_ATTEMPT_WINDOW_SECONDS", 900)
+
+# CACHE_URL: a cache shared by every web process, e.g. redis://127.0.0.1:6379/2 (rediss:// for
+# TLS). Unset: each process keeps its own cache in memory, which is right for one process only:
+# with several, the code throttle counts per process (`check --deploy` warns).
+CACHE_URL = get_str("CACHE_URL")
+if CACHE_URL is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, not {CACHE_URL!r}")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

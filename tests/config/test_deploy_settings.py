@@ -23,6 +23,7 @@ PRODUCTION = {
     "CSRF_COOKIE_SECURE": "true",
     "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto,https",
     "CSRF_TRUSTED_ORIGINS": "https://learn.example.edu,https://www.learn.example.edu",
+    "CACHE_URL": "redis://127.0.0.1:6379/2",
 }
 
 PROBE = """
@@ -58,6 +59,17 @@ def test_check_deploy_is_clean_with_the_production_settings(tmp_path):
     result = _run(["manage.py", "check", "--deploy"], PRODUCTION, tmp_path)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
     assert result.stdout == "System check identified no issues (0 silenced).\n"
+
+
+def test_check_deploy_warns_when_the_cache_is_not_shared(tmp_path):
+    without_cache = {name: value for name, value in PRODUCTION.items() if name != "CACHE_URL"}
+    result = _run(["manage.py", "check", "--deploy"], without_cache, tmp_path)
+    assert result.returncode == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
+    assert warnings == [
+        "?: (ecommerce.W001) The cache is local to each process (CACHE_URL is not set): with "
+        "several web processes, each one counts enrollment-code attempts on its own."
+    ]
 
 
 def test_production_settings_are_read_from_the_environment(tmp_path):
@@ -99,4 +111,28 @@ def test_a_malformed_proxy_header_is_named(tmp_path):
     assert result.stderr.splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: SECURE_PROXY_SSL_HEADER must be "
         "'HEADER,VALUE' (e.g. X-Forwarded-Proto,https), not 'https'"
+    )
+
+
+CACHE_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps(settings.CACHES["default"]))
+"""
+
+
+def test_the_cache_comes_from_cache_url(tmp_path):
+    local = _run(["-c", CACHE_PROBE], {"DEBUG": "true"}, tmp_path)
+    assert json.loads(local.stdout) == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    shared = _run(["-c", CACHE_PROBE], {"DEBUG": "true", "CACHE_URL": "redis://r:6379/2"}, tmp_path)
+    assert json.loads(shared.stdout) == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://r:6379/2",
+    }
+    wrong = _run(["-c", CACHE_PROBE], {"DEBUG": "true", "CACHE_URL": "memcached://m"}, tmp_path)
+    assert wrong.returncode != 0
+    assert wrong.stderr.splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: CACHE_URL must be a redis:// or rediss:// "
+        "URL, not 'memcached://m'"
     )
