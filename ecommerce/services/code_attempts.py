@@ -10,6 +10,7 @@ Counts live in Django's default cache: it must be shared by every web process (C
 the limits to hold across processes.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from ecommerce.exceptions import CodeRefused, TooManyCodeAttempts
 from ecommerce.models import Discount
 from ecommerce.services.baskets import apply_code_to_basket
 from users.models import User
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "code-attempts"
 
@@ -64,11 +67,19 @@ def _count_failure(counters: list[_Counter], now: float) -> None:
     for counter in counters:
         # add() only writes a missing key: the first failure opens the window.
         cache.add(counter.ends_key, now + window, timeout=window)
+        count = 1
         if not cache.add(counter.count_key, 1, timeout=window):
             try:
-                cache.incr(counter.count_key)
+                count = cache.incr(counter.count_key)
             except ValueError:  # the window ended between add() and incr()
                 cache.set(counter.count_key, 1, timeout=window)
+        if count == counter.limit:
+            log.warning(
+                "Enrollment codes paused for %s: %d refused codes within %d s",
+                counter.name,
+                count,
+                window,
+            )
 
 
 def apply_code_with_throttle(*, user: User, code: str, address: str) -> Discount:

@@ -53,9 +53,15 @@ def _guess_wrong(client: Client, times: int) -> None:
         assert status == 200 and NOT_FOUND in page
 
 
-def test_beyond_the_learner_limit_even_the_right_code_is_refused_with_the_wait(limits, product):
+def test_beyond_the_learner_limit_even_the_right_code_is_refused_with_the_wait(
+    limits, product, caplog
+):
     ada = _shopper(product, "ada@example.com")
     _guess_wrong(ada, 3)
+    learner_id = ada.session["_auth_user_id"]
+    assert [
+        r.getMessage() for r in caplog.records if r.name == "ecommerce.services.code_attempts"
+    ] == [f"Enrollment codes paused for learner:{learner_id}: 3 refused codes within 900 s"]
 
     status, page = _try(ada, h.code_for(product).discount_code)
 
