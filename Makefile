@@ -18,6 +18,8 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
+# Local development only: DEBUG defaults to on here, so load_demo_catalog also makes the demo
+# staff login admin@example.com / admin. See the README for a shared or production database.
 migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py configure_wagtail

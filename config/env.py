@@ -45,3 +45,24 @@ def get_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def get_proxy_header(name: str) -> tuple[str, str] | None:
+    """A ``HEADER,VALUE`` pair as Django's request.META key and value, or None when unset.
+
+    ``X-Forwarded-Proto,https`` and ``HTTP_X_FORWARDED_PROTO,https`` both give
+    ``("HTTP_X_FORWARDED_PROTO", "https")``.
+    """
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return None
+    header, _, expected = value.partition(",")
+    header, expected = header.strip(), expected.strip()
+    if not header or not expected:
+        raise ImproperlyConfigured(
+            f"{name} must be 'HEADER,VALUE' (e.g. X-Forwarded-Proto,https), not {value!r}"
+        )
+    key = header.upper().replace("-", "_")
+    if not key.startswith("HTTP_"):
+        key = f"HTTP_{key}"
+    return key, expected

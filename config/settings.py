@@ -3,12 +3,13 @@
 Every variable is documented where it is read; docs/settings.md is the operator-facing reference.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import get_bool, get_int, get_list, get_str
+from config.env import get_bool, get_int, get_list, get_proxy_header, get_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,29 @@ if SECRET_KEY is None:
 
 # ALLOWED_HOSTS: comma-separated host names this site answers to.
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# Production security (HTTPS). Every default suits a site served over plain HTTP (local runs);
+# a site behind HTTPS sets them (docs/settings.md, "Production deployment").
+# SECURE_SSL_REDIRECT: redirect every plain-HTTP request to HTTPS.
+SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", default=False)
+# SECURE_HSTS_SECONDS: how long browsers must use HTTPS only for this host (Strict-Transport-
+# Security). 0 sends no header. Start small: browsers remember it and cannot be told to forget.
+SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 0)
+# SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD: extend HSTS to every subdomain / allow
+# the host on browsers' built-in preload lists.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = get_bool("SECURE_HSTS_PRELOAD", default=False)
+# SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE: send the session and CSRF cookies over HTTPS only.
+# They default to on when SECURE_SSL_REDIRECT is on (then every page is HTTPS anyway).
+SESSION_COOKIE_SECURE = get_bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = get_bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+# SECURE_PROXY_SSL_HEADER: "HEADER,VALUE" set by the TLS-terminating proxy in front of the site,
+# e.g. "X-Forwarded-Proto,https": a request carrying it is treated as HTTPS. Set it only when
+# that proxy always sets or strips the header, or clients could claim HTTPS themselves.
+SECURE_PROXY_SSL_HEADER = get_proxy_header("SECURE_PROXY_SSL_HEADER")
+# CSRF_TRUSTED_ORIGINS: comma-separated origins (scheme and host, e.g. https://learn.example.edu)
+# allowed to post forms besides the site's own host.
+CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS", [])
 
 # SITE_BASE_URL: the public address of the site, used to build absolute links such as the
 # product URLs in the enrollment-codes CSV. No trailing slash is needed.
@@ -71,6 +95,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "social_django",
+    "axes",
     "mitol.common.apps.CommonApp",
     "mitol.payment_gateway.apps.PaymentGatewayApp",
     # Django
@@ -93,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: turns a sign-in refused by django-axes into the "sign-in paused" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,6 +143,8 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in while its e-mail address and client are locked out (below).
+    "axes.backends.AxesStandaloneBackend",
     "social_core.backends.open_id_connect.OpenIdConnectAuth",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -127,6 +156,50 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/dashboard/"
+
+# Who is asking. TRUSTED_PROXY_COUNT: how many reverse proxies in front of the site append the
+# address they saw to X-Forwarded-For (0: clients connect directly, REMOTE_ADDR is theirs). The
+# sign-in and code throttles count per client address (config/throttling.py).
+TRUSTED_PROXY_COUNT = get_int("TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in throttle (django-axes), on every sign-in form: learners', Django admin's and Wagtail's.
+# Failures are counted per e-mail address and client address together (users/signin_throttle.py).
+# SIGNIN_FAILURE_LIMIT: failed sign-ins after which that pair is locked out.
+AXES_FAILURE_LIMIT = get_int("SIGNIN_FAILURE_LIMIT", 5)
+# SIGNIN_LOCKOUT_MINUTES: how long a lockout lasts, from the last failure.
+AXES_COOLOFF_TIME = timedelta(minutes=get_int("SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.signin_throttle.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "users.signin_throttle.locked_out_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that pair's failures
+# Attempts during a lockout do not extend it, so the wait shown is the real one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only, not a row per successful sign-in
+
+# Enrollment-code throttle (ecommerce/services/code_attempts.py): refused codes counted per
+# learner and per client address in a window that opens at the first refusal; at the limit
+# every code is refused until the window ends.
+# CODE_ATTEMPT_LIMIT_PER_LEARNER / CODE_ATTEMPT_LIMIT_PER_ADDRESS: refused codes allowed per window.
+CODE_ATTEMPT_LIMIT_PER_LEARNER = get_int("CODE_ATTEMPT_LIMIT_PER_LEARNER", 10)
+CODE_ATTEMPT_LIMIT_PER_ADDRESS = get_int("CODE_ATTEMPT_LIMIT_PER_ADDRESS", 50)
+# CODE_ATTEMPT_WINDOW_SECONDS: the window's length.
+CODE_ATTEMPT_WINDOW_SECONDS = get_int("CODE_ATTEMPT_WINDOW_SECONDS", 900)
+
+# CACHE_URL: a cache shared by every web process, e.g. redis://127.0.0.1:6379/2 (rediss:// for
+# TLS). Unset: each process keeps its own cache in memory, which is right for one process only:
+# with several, the code throttle counts per process (`check --deploy` warns).
+CACHE_URL = get_str("CACHE_URL")
+if CACHE_URL is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, not {CACHE_URL!r}")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -157,8 +230,9 @@ CELERY_RESULT_BACKEND = get_str("CELERY_RESULT_BACKEND")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks never reach a broker, but Celery still builds a producer; the in-memory
-    # transport keeps it from looking for a server that does not exist.
-    CELERY_BROKER_URL = "memory://"
+    # transport keeps it from looking for a server that does not exist. The URL names a host:
+    # without one kombu warns "No hostname was supplied" on every queued task.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -249,7 +323,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "B2B contracts API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "B2B contracts API",
+    "VERSION": "0.1.0",
+    # The schema describes the project's API (/api/...) only, not Wagtail's admin API.
+    "PREPROCESSING_HOOKS": ["config.api_schema.project_endpoints_only"],
+}
 
 # B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.
 B2B_CODE_BATCH_SIZE = get_int("B2B_CODE_BATCH_SIZE", 5000)

@@ -4,6 +4,8 @@ Each error carries one sentence a learner can read and act on (``str(error)``); 
 it is. Nothing was changed when one of these is raised.
 """
 
+from config.throttling import describe_wait
+
 
 class EcommerceError(Exception):
     """Base class. ``default_message`` is used when no message is given."""
@@ -130,3 +132,16 @@ class OrderNotFound(PaymentError):
 
 class EnrollmentRefused(EcommerceError):
     default_message = "You cannot enroll in this course run."
+
+
+# Guessing codes
+
+
+class TooManyCodeAttempts(CodeRefused):
+    """Too many wrong codes from this learner or address: every code is refused for a while."""
+
+    def __init__(self, *, wait_seconds: float):
+        self.wait_seconds = wait_seconds
+        super().__init__(
+            f"Too many wrong codes were tried. Try again in {describe_wait(wait_seconds)}."
+        )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from config.throttling import client_address
 from ecommerce import selectors
 from ecommerce.exceptions import (
     CodeRefused,
@@ -23,16 +24,17 @@ from ecommerce.exceptions import (
     OrderNotFound,
     PaymentNotConfigured,
     ProductUnavailable,
+    TooManyCodeAttempts,
 )
 from ecommerce.forms import CodeForm
 from ecommerce.services.baskets import (
     add_product_to_basket,
-    apply_code_to_basket,
     get_cart,
     product_title,
     remove_code_from_basket,
 )
 from ecommerce.services.checkout import PaymentUrls, check_out
+from ecommerce.services.code_attempts import apply_code_with_throttle
 from ecommerce.services.contract_enrollments import (
     available_contract_runs,
     enroll_in_contract_run,
@@ -72,15 +74,23 @@ def cart(request):
 @login_required
 def cart_apply_code(request):
     form = CodeForm(request.POST)
+    status = 200
     if form.is_valid():
         try:
-            apply_code_to_basket(user=request.user, code=form.cleaned_data["code"])
+            apply_code_with_throttle(
+                user=request.user,
+                code=form.cleaned_data["code"],
+                address=client_address(request),
+            )
+        except TooManyCodeAttempts as exc:
+            form.add_error("code", str(exc))
+            status = 429
         except CodeRefused as exc:
             form.add_error("code", str(exc))
         else:
             messages.success(request, "Your enrollment code is applied.")
             return redirect("ecommerce:cart")
-    return _render_cart(request, form=form)
+    return _render_cart(request, form=form, status=status)
 
 
 @require_POST
@@ -100,9 +110,7 @@ def checkout(request):
         backoffice_url=request.build_absolute_uri(reverse("ecommerce:payment-backoffice")),
     )
     try:
-        outcome = check_out(
-            user=request.user, ip_address=request.META.get("REMOTE_ADDR", ""), urls=urls
-        )
+        outcome = check_out(user=request.user, ip_address=client_address(request), urls=urls)
     except EcommerceError as exc:
         messages.error(request, str(exc))
         return redirect("ecommerce:cart")

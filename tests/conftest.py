@@ -96,6 +96,19 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, so throttle counts never leak from one test into
+    another (django-axes keeps its counts in the database, which every test restores)."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
 @pytest.fixture
 def no_openedx(settings):
     """Open edX settings left unset, whatever the environment says: copies and enrollment

@@ -1,9 +1,15 @@
-"""social-auth pipeline steps for OpenID Connect (Keycloak) sign-in."""
+"""social-auth pipeline steps for OpenID Connect (Keycloak) sign-in.
+
+Thin steps: they read the provider's claims and call the account services. A refused sign-in
+ends the pipeline with a page saying why (HTTP 403); nobody is signed in.
+"""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.shortcuts import render
 
 from b2b.services.sso import attach_from_claim
+from users.exceptions import SsoAccountRefused
+from users.services.sso_accounts import SsoIdentity, resolve_sso_account, sync_sso_profile
 
 
 def _claims(backend, response) -> dict:
@@ -11,41 +17,26 @@ def _claims(backend, response) -> dict:
     return {**(getattr(backend, "id_token", None) or {}), **(response or {})}
 
 
-def find_or_create_user(backend, uid, response, user=None, *args, **kwargs):
-    """Find the learner by their SSO subject, then by e-mail; create them if new."""
+def _identity(backend, uid, response) -> SsoIdentity:
+    return SsoIdentity.from_claims(subject=uid, claims=_claims(backend, response))
+
+
+def find_or_create_user(strategy, backend, uid, response, user=None, *args, **kwargs):
+    """The account this identity signs in to (see users.services.sso_accounts)."""
     if user is not None:
         return {"user": user, "is_new": False}
-    claims = _claims(backend, response)
-    email = (claims.get("email") or "").strip()
-    if not email:
-        raise ValueError("The identity provider sent no e-mail address")
-    model = get_user_model()
-    found = (
-        model.objects.filter(global_id=uid).first()
-        or model.objects.filter(email__iexact=email).first()
-    )
-    if found is not None:
-        return {"user": found, "is_new": False}
-    created = model.objects.create_user(email=email, global_id=uid, name=claims.get("name", ""))
-    return {"user": created, "is_new": True}
+    try:
+        account = resolve_sso_account(identity=_identity(backend, uid, response))
+    except SsoAccountRefused as exc:
+        return render(strategy.request, "users/sso_refused.html", {"message": str(exc)}, status=403)
+    return {"user": account.user, "is_new": account.is_new}
 
 
 def update_user_from_claims(backend, uid, response, user=None, *args, **kwargs):
     """Keep the subject, e-mail and name in line with the identity provider."""
     if user is None:
         return
-    claims = _claims(backend, response)
-    changed = []
-    for field, value in (
-        ("global_id", uid),
-        ("email", claims.get("email")),
-        ("name", claims.get("name")),
-    ):
-        if value and getattr(user, field) != value:
-            setattr(user, field, value)
-            changed.append(field)
-    if changed:
-        user.save(update_fields=changed)
+    sync_sso_profile(user=user, identity=_identity(backend, uid, response))
 
 
 def attach_sso_contracts(backend, response, user=None, *args, **kwargs):

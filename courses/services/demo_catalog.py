@@ -30,6 +30,8 @@ class DemoCatalogResult:
     created: list[str] = field(default_factory=list)
     admin_email: str = DEMO_ADMIN_EMAIL
     admin_password: str | None = None  # set only when the admin was created by this call
+    admin_exists: bool = False  # the demo admin exists after this call
+    admin_has_demo_password: bool = False  # ...and still signs in with DEMO_ADMIN_PASSWORD
 
 
 def _course(number: str, title: str) -> tuple[Course, bool]:
@@ -72,8 +74,12 @@ def _add_course(program: Program, parent: ProgramRequirement, course: Course) ->
 
 
 @transaction.atomic
-def load_demo_catalog() -> DemoCatalogResult:
-    """Create the demo catalog and admin if they are missing; existing rows are left alone."""
+def load_demo_catalog(*, create_admin: bool) -> DemoCatalogResult:
+    """Create the demo catalog if it is missing; existing rows are left alone.
+
+    The demo superuser (DEMO_ADMIN_EMAIL / DEMO_ADMIN_PASSWORD, a well-known password) is
+    created only when ``create_admin`` is true: local development, never a real site.
+    """
     result = DemoCatalogResult()
     courses: dict[str, Course] = {}
     for number, title in SOURCE_COURSES:
@@ -126,10 +132,13 @@ def load_demo_catalog() -> DemoCatalogResult:
         result.created.append(ai_program.readable_id)
 
     user_model = get_user_model()
-    if not user_model.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).exists():
-        user_model.objects.create_superuser(
+    admin = user_model.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).first()
+    if admin is None and create_admin:
+        admin = user_model.objects.create_superuser(
             email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD, name="Demo Admin"
         )
         result.admin_password = DEMO_ADMIN_PASSWORD
         result.created.append(DEMO_ADMIN_EMAIL)
+    result.admin_exists = admin is not None
+    result.admin_has_demo_password = admin is not None and admin.check_password(DEMO_ADMIN_PASSWORD)
     return result

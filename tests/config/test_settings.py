@@ -42,7 +42,7 @@ def test_embedded_defaults():
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(ROOT / "db.sqlite3")
     assert values["eager"] is True
-    assert values["broker"] == "memory://"
+    assert values["broker"] == "memory://localhost/"
     assert values["debug"] is True
     assert values["site"] == "http://127.0.0.1:8000"
     assert values["secret"].startswith("development-only")

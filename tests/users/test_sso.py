@@ -99,7 +99,12 @@ def test_existing_account_is_linked_and_memberships_are_kept(client, oidc_settin
     provider = oidc_settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT
     existing = f.UserFactory(email="grace@example.edu")
     set_identity(
-        provider, "grace-sub", email="grace@example.edu", name="Grace", organization=["unix"]
+        provider,
+        "grace-sub",
+        email="grace@example.edu",
+        email_verified=True,
+        name="Grace",
+        organization=["unix"],
     )
     sign_in(client, provider, "grace-sub")
     existing.refresh_from_db()
@@ -107,7 +112,9 @@ def test_existing_account_is_linked_and_memberships_are_kept(client, oidc_settin
     assert ContractMembership.objects.filter(user=existing, contract=contract).exists()
 
     # The claim no longer lists the organization: the membership stays (staff remove it).
-    set_identity(provider, "grace-sub", email="grace@example.edu", name="Grace")
+    set_identity(
+        provider, "grace-sub", email="grace@example.edu", email_verified=True, name="Grace"
+    )
     sign_in(Client(), provider, "grace-sub")
     assert ContractMembership.objects.filter(user=existing, contract=contract).exists()
     assert User.objects.filter(email__iexact="grace@example.edu").count() == 1
