@@ -52,9 +52,14 @@ test-services-stop:
 test-sqlite: install
 	SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff (style, complexity, imports at the top), import-linter (the layers and the allowed arrows
+# between apps, see docs/architecture.md) and mypy with the Django plugin (services, selectors,
+# the Open edX adapter).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	DEBUG=true SECRET_KEY=lint-only $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

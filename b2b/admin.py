@@ -1,8 +1,21 @@
-"""Organizations and contracts in the Django admin: read-only (they are edited in Wagtail)."""
+"""Organizations and contracts in the Django admin: read-only (they are edited in Wagtail).
 
-from django.contrib import admin
+Also the contracts inline of the user page (``users.admin`` shows it): staff add and remove a
+learner's memberships there, through the membership service."""
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from b2b.enums import MembershipSource
+from b2b.exceptions import MembershipRefused
 from b2b.models import ContractMembership, ContractPage, MembershipRefusal, OrganizationPage
+from b2b.services.memberships import (
+    admission_refusal,
+    attach_learner,
+    detach_learner,
+    refusal_message,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,3 +80,75 @@ class MembershipRefusalAdmin(ReadOnlyAdmin):
     list_filter = ["source"]
     search_fields = ["user__email", "contract__title", "reason"]
     list_select_related = ["user", "contract"]
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """New rows name a contract; existing rows can only be deleted.
+
+    An existing row shows its contract as text, so a browser sends no contract for it: the field
+    is disabled there (its value comes from the database, whatever is posted), and rows ticked
+    for deletion are not validated.
+    """
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if form.instance.pk is not None:
+            form.fields["contract"].disabled = True
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if not form.has_changed() or form.instance.pk or self._should_delete_form(form):
+                continue
+            contract = form.cleaned_data.get("contract")
+            if contract is None:
+                continue
+            reason = admission_refusal(contract=contract)
+            if reason is not None:
+                form.add_error("contract", refusal_message(contract, reason))
+        if any(form.errors for form in self.forms if not self._should_delete_form(form)):
+            raise ValidationError("Some contracts cannot take this learner; see below.")
+
+    def save_memberships(self, *, staff, user, request) -> None:
+        """Apply the rows through the membership service: deleted rows detach the learner,
+        new rows attach them (source: staff, by ``staff``)."""
+        # The admin's change message reads these three lists.
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        for membership_form in self.deleted_forms:
+            if membership_form.instance.pk:
+                detach_learner(user=user, contract_id=membership_form.instance.contract_id)
+                self.deleted_objects.append(membership_form.instance)
+        for membership_form in self.forms:
+            if membership_form.instance.pk or membership_form in self.deleted_forms:
+                continue
+            if not membership_form.has_changed():
+                continue
+            contract = membership_form.cleaned_data["contract"]
+            try:
+                attachment = attach_learner(
+                    user=user,
+                    contract_id=contract.pk,
+                    source=MembershipSource.STAFF,
+                    created_by=staff,
+                )
+                self.new_objects.append(attachment.membership)
+            except MembershipRefused as exc:  # lost a race since the form was validated
+                messages.error(request, str(exc))
+
+
+class ContractMembershipInline(admin.TabularInline):
+    model = ContractMembership
+    fk_name = "user"
+    formset = MembershipFormSet
+    fields = ["contract", "source", "created_by", "created_on"]
+    readonly_fields = ["source", "created_by", "created_on"]
+    extra = 0
+    verbose_name = "contract"
+    verbose_name_plural = "Contracts"
+
+    def has_change_permission(self, request, obj=None):
+        # Memberships are added or removed, never edited in place.
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and super().has_add_permission(request, obj)

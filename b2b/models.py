@@ -26,7 +26,6 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 
 from b2b.enums import IntegrationType, MembershipSource
-from b2b.panels import ContractSummaryPanel
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
 
@@ -206,7 +205,8 @@ class ContractPage(NotServedPage):
         FieldPanel("active"),
         FieldPanel("max_learners"),
         FieldPanel("enrollment_fixed_price"),
-        ContractSummaryPanel(heading="Runs, learners and codes"),
+        # b2b.apps adds the read-only summary panel (b2b.panels), which reads through the
+        # selectors: models stay below them.
     ]
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []

@@ -1,7 +1,15 @@
-"""A read-only summary of a contract for its Wagtail edit view."""
+"""A read-only summary of a contract for its Wagtail edit view.
+
+The panel is added to ``ContractPage.content_panels`` when the app is ready
+(``b2b.apps.B2bConfig.ready``), so that the models never import the panel and, through it, the
+selectors that read them.
+"""
 
 from django.urls import reverse
 from wagtail.admin.panels import Panel
+
+from b2b.models import ContractPage
+from b2b.selectors import contract_summary
 
 
 class ContractSummaryPanel(Panel):
@@ -9,21 +17,17 @@ class ContractSummaryPanel(Panel):
         template_name = "b2b/panels/contract_summary.html"
 
         def get_context_data(self, parent_context=None):
-            from b2b.models import ContractCodeStatus
-            from b2b.selectors import courseware_listing
-            from ecommerce.selectors import ContractCodeCounts, contract_code_counts
-
             context = super().get_context_data(parent_context)
             contract = self.instance
             context["contract"] = contract
             if not contract.pk:
                 return context
-            status = ContractCodeStatus.objects.filter(pk=contract.pk).first()
+            summary = contract_summary(contract)
             context.update(
-                runs=courseware_listing(contract).runs,
-                learners=contract.memberships.count(),
-                codes=contract_code_counts([contract.pk]).get(contract.pk, ContractCodeCounts()),
-                code_status=status,
+                runs=summary.runs,
+                learners=summary.learners,
+                codes=summary.codes,
+                code_status=summary.code_status,
                 csv_url=(
                     reverse("b2b_contract_codes_csv", args=[contract.pk])
                     if self.request and self.request.user.is_staff
@@ -31,3 +35,12 @@ class ContractSummaryPanel(Panel):
                 ),
             )
             return context
+
+
+def add_summary_panel() -> None:
+    """Show the summary at the end of the contract's edit form (once)."""
+    if not any(isinstance(panel, ContractSummaryPanel) for panel in ContractPage.content_panels):
+        ContractPage.content_panels = [
+            *ContractPage.content_panels,
+            ContractSummaryPanel(heading="Runs, learners and codes"),
+        ]

@@ -184,6 +184,25 @@ def courseware_listing(contract: ContractPage) -> CoursewareListing:
     return CoursewareListing(runs=tuple(run_rows), attached=tuple(attached))
 
 
+@dataclass(frozen=True)
+class ContractSummary:
+    """What the contract's Wagtail edit view shows beside its terms."""
+
+    runs: tuple[RunRow, ...]
+    learners: int
+    codes: ContractCodeCounts
+    code_status: ContractCodeStatus | None
+
+
+def contract_summary(contract: ContractPage) -> ContractSummary:
+    return ContractSummary(
+        runs=courseware_listing(contract).runs,
+        learners=contract.memberships.count(),
+        codes=contract_code_counts([contract.pk]).get(contract.pk, ContractCodeCounts()),
+        code_status=ContractCodeStatus.objects.filter(pk=contract.pk).first(),
+    )
+
+
 def free_contracts_of(user: User) -> list[ContractPage]:
     """Contracts the learner belongs to that give free enrollment (no price, or 0), by title;
     the learner's dashboard offers their runs."""

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import requests
@@ -109,11 +109,12 @@ def not_configured_message() -> str:
 def get_config() -> OpenEdxConfig:
     if missing_settings():
         raise OpenEdxNotConfigured(not_configured_message())
+    # missing_settings() found none unset, so every value below is a non-empty string.
     return OpenEdxConfig(
-        lms_base_url=_with_slash(settings.OPENEDX_API_BASE_URL),
-        studio_base_url=_with_slash(settings.OPENEDX_STUDIO_API_BASE_URL),
-        client_id=settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID,
-        client_secret=settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET,
+        lms_base_url=_with_slash(str(settings.OPENEDX_API_BASE_URL)),
+        studio_base_url=_with_slash(str(settings.OPENEDX_STUDIO_API_BASE_URL)),
+        client_id=str(settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_ID),
+        client_secret=str(settings.OPENEDX_COURSES_SERVICE_WORKER_CLIENT_SECRET),
         timeout=settings.OPENEDX_REQUEST_TIMEOUT,
     )
 
@@ -337,7 +338,7 @@ def update_studio_course_run(
 def create_enrollment(*, email: str, courseware_id: str, mode: str) -> Enrollment:
     """Enroll the Open edX user with this email in the run, in ``mode``; reactivates and
     changes the mode of an existing enrollment. Idempotent."""
-    payload = {
+    payload: dict[str, Any] = {
         "email": email,
         "mode": mode,
         "is_active": True,

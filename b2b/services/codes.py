@@ -31,12 +31,12 @@ from django.utils import timezone
 
 from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
+from config.queueing import queue_after_commit
 from courses.models import CourseRun
 from ecommerce import selectors as ecommerce_selectors
 from ecommerce.enums import RedemptionType
 from ecommerce.selectors import ProductCodeStats
 from ecommerce.services import bulk_codes, products
-from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
 
     stats = ecommerce_selectors.product_code_stats(contract_id=contract.pk, product_ids=product_ids)
     plan.codes_to_retype = bulk_codes.count_codes_to_retype(contract.pk, _redemption_type(mode))
-    if mode is CodeMode.ONE_TIME:
+    if mode is CodeMode.ONE_TIME and contract.max_learners is not None:  # one-time codes: capped
         for product_id in product_ids:
             _plan_capped(plan, product_id, stats.get(product_id), contract.max_learners)
     else:

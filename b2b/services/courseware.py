@@ -70,6 +70,7 @@ class _Changes:
 def resolve_courseware(readable_id: str) -> Course | CourseRun | Program:
     """Find a course, course run or program by its readable id."""
     readable_id = readable_id.strip()
+    found: Course | CourseRun | Program | None
     if readable_id.startswith("program-v1:"):
         found = Program.objects.filter(readable_id=readable_id).first()
     elif readable_id.startswith("course-v1:") and readable_id.count("+") == 2:

@@ -81,6 +81,13 @@ def load_demo_catalog(*, create_admin: bool) -> DemoCatalogResult:
     created only when ``create_admin`` is true: local development, never a real site.
     """
     result = DemoCatalogResult()
+    courses = _load_courses(result)
+    _load_programs(result, courses)
+    _load_admin(result, create_admin=create_admin)
+    return result
+
+
+def _load_courses(result: DemoCatalogResult) -> dict[str, Course]:
     courses: dict[str, Course] = {}
     for number, title in SOURCE_COURSES:
         course, created = _course(number, title)
@@ -100,7 +107,10 @@ def load_demo_catalog(*, create_admin: bool) -> DemoCatalogResult:
         run, created = _run(course, tag)
         if created:
             result.created.append(run.courseware_id)
+    return courses
 
+
+def _load_programs(result: DemoCatalogResult, courses: dict[str, Course]) -> None:
     def build_python(program, root):
         _add_course(program, root, courses["DEMO105"])
         _add_course(program, root, courses["DEMO201"])
@@ -131,6 +141,8 @@ def load_demo_catalog(*, create_admin: bool) -> DemoCatalogResult:
     if created:
         result.created.append(ai_program.readable_id)
 
+
+def _load_admin(result: DemoCatalogResult, *, create_admin: bool) -> None:
     user_model = get_user_model()
     admin = user_model.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).first()
     if admin is None and create_admin:
@@ -141,4 +153,3 @@ def load_demo_catalog(*, create_admin: bool) -> DemoCatalogResult:
         result.created.append(DEMO_ADMIN_EMAIL)
     result.admin_exists = admin is not None
     result.admin_has_demo_password = admin is not None and admin.check_password(DEMO_ADMIN_PASSWORD)
-    return result

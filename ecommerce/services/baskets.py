@@ -98,15 +98,14 @@ def price_lines(items: list[BasketItem], valid: ValidCode | None) -> list[CartLi
     lines = []
     for item in items:
         applies = valid is not None and item.product_id in valid.product_ids
+        discount = valid.discount if valid is not None and applies else None
         lines.append(
             CartLine(
                 product=item.product,
                 run=runs.get(item.product_id),
                 quantity=item.quantity,
                 list_price=item.product.price,
-                price=discounted_price(
-                    list_price=item.product.price, discount=valid.discount if applies else None
-                ),
+                price=discounted_price(list_price=item.product.price, discount=discount),
             )
         )
     return lines

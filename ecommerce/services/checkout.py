@@ -82,7 +82,7 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
     with transaction.atomic():
         basket = Basket.objects.select_for_update().filter(user=user).first()
         items = selectors.basket_items(basket) if basket is not None else []
-        if not items:
+        if basket is None or not items:
             raise EmptyBasket
         products = [item.product for item in items]
         runs = selectors.runs_by_product(products)
@@ -106,10 +106,9 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
             return CheckoutOutcome(order=order, titles=tuple(line.title for line in lines))
 
         ensure_payment_configured()
-        order = _reusable_pending_order(user, lines, valid)
-        cancel_pending_orders(user=user, keep=order)
-        if order is None:
-            order = create_order(user=user, lines=lines, discount=discount)
+        reusable = _reusable_pending_order(user, lines, valid)
+        cancel_pending_orders(user=user, keep=reusable)
+        order = reusable or create_order(user=user, lines=lines, discount=discount)
         payment = payment_request(
             order=order,
             user=user,

@@ -81,8 +81,9 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
                 redeemed_by=order.purchaser,
                 redeemed_order=order,
             )
-            if order.discount.b2b_contract_id:
-                contract_ids.add(order.discount.b2b_contract_id)
+            code = order.discount
+            if code is not None and code.b2b_contract_id:
+                contract_ids.add(code.b2b_contract_id)
         for contract_id in sorted(contract_ids):
             try:
                 attach_learner(user=order.purchaser, contract_id=contract_id, source=source)

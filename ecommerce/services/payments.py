@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     # The CyberSource SDK imports pkg_resources, which warns that it is deprecated.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     from mitol.payment_gateway.api import PaymentGateway, ProcessorResponse
-    from mitol.payment_gateway.dataclasses import CartItem
+    from mitol.payment_gateway.dataclasses import CartItem, LookupCartItem
     from mitol.payment_gateway.dataclasses import Order as GatewayOrder
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class PaymentRequest:
 
 
 def _gateway() -> str:
-    return settings.ECOMMERCE_DEFAULT_PAYMENT_GATEWAY
+    return str(settings.ECOMMERCE_DEFAULT_PAYMENT_GATEWAY)
 
 
 def payment_is_configured() -> bool:
@@ -85,7 +85,7 @@ def payment_request(
 ) -> PaymentRequest:
     """The signed Secure Acceptance fields for ``order`` (its stored, server-computed prices)."""
     ensure_payment_configured()
-    items = [
+    items: list[CartItem | LookupCartItem] = [
         CartItem(
             code="course-run",
             name=line.product.description or f"Product {line.product_id}",

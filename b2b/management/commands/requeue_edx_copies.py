@@ -1,4 +1,5 @@
-"""manage.py requeue_edx_copies: queue the Open edX copies of contract runs again."""
+"""manage.py requeue_edx_copies: queue the Open edX copies of contract runs again (b2b owns it:
+it names contracts, and courses knows nothing of them)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
