@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from b2b.enums import IntegrationType
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
@@ -88,28 +88,35 @@ def organizations_listing(org: OrganizationPage | None = None) -> list[Organizat
     orgs = OrganizationPage.objects.with_contract_counts().order_by("pk")
     if org is not None:
         orgs = orgs.filter(pk=org.pk)
-    return [
-        OrganizationRow(
-            id=o.pk,
-            name=o.title,
-            org_key=o.org_key,
-            slug=o.slug,
-            sso_organization_id=o.sso_organization_id,
-            contracts=o.contract_count,
-        )
-        for o in orgs
-    ]
+    return [organization_row(o) for o in orgs]
+
+
+def organization_row(org: OrganizationPage) -> OrganizationRow:
+    """The row of an organization read with ``with_contract_counts()``."""
+    return OrganizationRow(
+        id=org.pk,
+        name=org.title,
+        org_key=org.org_key,
+        slug=org.slug,
+        sso_organization_id=org.sso_organization_id,
+        contracts=org.contract_count,  # type: ignore[attr-defined]
+    )
 
 
 def contracts_listing(org: OrganizationPage | None = None) -> list[ContractRow]:
-    contracts = (
-        ContractPage.objects.order_by("pk")
+    contracts = ContractPage.objects.all()
+    if org is not None:
+        contracts = contracts.of_organization(org)
+    return contract_rows(contracts)
+
+
+def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
+    """The rows of these contracts, by id (a fixed number of queries, whatever their number)."""
+    contracts = list(
+        contracts.order_by("pk")
         .annotate(learners=Count("memberships"))
         .prefetch_related("organization")
     )
-    if org is not None:
-        contracts = contracts.of_organization(org)
-    contracts = list(contracts)
     ids = [c.pk for c in contracts]
     counts = contract_code_counts(ids)
     statuses = {s.contract_id: s for s in ContractCodeStatus.objects.filter(contract_id__in=ids)}
@@ -208,3 +215,85 @@ def free_contracts_of(user: User) -> list[ContractPage]:
     the learner's dashboard offers their runs."""
     member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
     return list(ContractPage.objects.filter(Exists(member)).free().order_by("title", "pk"))
+
+
+@dataclass(frozen=True)
+class LearnerRun:
+    courseware_id: str
+    title: str
+    start: datetime | None
+    end: datetime | None
+    enrolled: bool
+    product_id: int | None  # the run's active product (a priced contract's runs are bought)
+
+
+@dataclass(frozen=True)
+class LearnerContract:
+    """A contract as its learner sees it: the organization, the terms that matter to them, and
+    the contract's live runs."""
+
+    id: int
+    name: str
+    organization: str | None
+    organization_id: int | None
+    active: bool
+    start: date | None
+    end: date | None
+    free: bool
+    joined_on: datetime
+    runs: tuple[LearnerRun, ...]
+
+
+def learner_contracts(user: User, contract_ids: list[int]) -> list[LearnerContract]:
+    """The learner's memberships among ``contract_ids``, by contract id, with each contract's
+    live runs (a fixed number of queries)."""
+    memberships = list(
+        ContractMembership.objects.filter(user=user, contract_id__in=contract_ids).order_by(
+            "contract_id"
+        )
+    )
+    contracts = {
+        c.pk: c
+        for c in ContractPage.objects.filter(
+            pk__in=[m.contract_id for m in memberships]
+        ).prefetch_related("organization")
+    }
+    runs = list(
+        CourseRun.objects.filter(b2b_contract_id__in=contract_ids, live=True).order_by("pk")
+    )
+    enrolled = set(
+        user.enrollments.filter(run__in=runs, active=True).values_list("run_id", flat=True)
+    )
+    products = active_products_by_run([run.pk for run in runs])
+    by_contract: dict[int, list[LearnerRun]] = {}
+    for run in runs:
+        product = products.get(run.pk)
+        by_contract.setdefault(run.b2b_contract_id or 0, []).append(
+            LearnerRun(
+                courseware_id=run.courseware_id,
+                title=run.title,
+                start=run.start_date,
+                end=run.end_date,
+                enrolled=run.pk in enrolled,
+                product_id=product.id if product else None,
+            )
+        )
+    rows = []
+    for m in memberships:
+        contract = contracts[m.contract_id]
+        organization = contract.organization
+        rows.append(
+            LearnerContract(
+                id=contract.pk,
+                name=contract.title,
+                organization=organization.title if organization else None,
+                organization_id=organization.pk if organization else None,
+                active=contract.active,
+                start=contract.contract_start,
+                end=contract.contract_end,
+                free=contract.is_free,
+                joined_on=m.created_on,
+                runs=tuple(by_contract.get(contract.pk, ())),
+            )
+        )
+    return rows
