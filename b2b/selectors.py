@@ -99,7 +99,7 @@ def organization_row(org: OrganizationPage) -> OrganizationRow:
         org_key=org.org_key,
         slug=org.slug,
         sso_organization_id=org.sso_organization_id,
-        contracts=org.contract_count,  # type: ignore[attr-defined]
+        contracts=org.contract_count,
     )
 
 
@@ -112,16 +112,16 @@ def contracts_listing(org: OrganizationPage | None = None) -> list[ContractRow]:
 
 def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
     """The rows of these contracts, by id (a fixed number of queries, whatever their number)."""
-    contracts = list(
+    rows_of = list(
         contracts.order_by("pk")
         .annotate(learners=Count("memberships"))
         .prefetch_related("organization")
     )
-    ids = [c.pk for c in contracts]
+    ids = [c.pk for c in rows_of]
     counts = contract_code_counts(ids)
     statuses = {s.contract_id: s for s in ContractCodeStatus.objects.filter(contract_id__in=ids)}
     rows = []
-    for c in contracts:
+    for c in rows_of:
         organization = c.organization
         status = statuses.get(c.pk)
         pending = status is not None and status.is_pending

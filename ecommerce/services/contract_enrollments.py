@@ -72,7 +72,7 @@ def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
         free_only=True,
     )
     if reason is not None:
-        urls = ()
+        urls: tuple[str, ...] = ()
         if reason == AdmissionRefusal.PRICED:
             urls = tuple(selectors.product_cart_url(p.pk) for p in selectors.run_products([run.pk]))
         raise EnrollmentRefused(REFUSALS[reason], reason=reason, product_urls=urls)

@@ -27,3 +27,9 @@ def test_staff_get_the_schema_of_the_project_api_only(client):
     # Wagtail's admin API (/cms/api/...) serves the editor's own screens; it is not ours to
     # publish, and drf-spectacular cannot describe it.
     assert [path for path in schema["paths"] if not path.startswith("/api/v1/")] == []
+
+
+def test_the_schema_validates_with_no_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
