@@ -148,15 +148,40 @@ def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
 
 
 def courseware_listing(contract: ContractPage) -> CoursewareListing:
-    runs = list(CourseRun.objects.filter(b2b_contract=contract).select_related("course"))
+    runs = list(contract_runs(contract.pk))
+    run_rows = contract_run_rows(contract.pk, runs)
+    courses_with_runs = {run.course_id for run in runs}
+    attached = [
+        AttachedRow(type="program", readable_id=p.readable_id, title=p.title, has_run=None)
+        for p in contract.programs.order_by("readable_id")
+    ] + [
+        AttachedRow(
+            type="course",
+            readable_id=c.readable_id,
+            title=c.title,
+            has_run=c.pk in courses_with_runs,
+        )
+        for c in contract.courses.order_by("readable_id")
+    ]
+    return CoursewareListing(runs=tuple(run_rows), attached=tuple(attached))
+
+
+def contract_runs(contract_id: int) -> "QuerySet[CourseRun]":
+    """The contract's runs, read with their course (for ``contract_run_rows``)."""
+    return CourseRun.objects.filter(b2b_contract_id=contract_id).select_related("course")
+
+
+def contract_run_rows(contract_id: int, runs: list[CourseRun]) -> list[RunRow]:
+    """The rows of these runs of the contract (read with their course), in the given order: two
+    queries, whatever their number."""
     products = active_products_by_run([r.pk for r in runs])
     usable = usable_codes_by_product(
-        contract_id=contract.pk, product_ids=[p.id for p in products.values()]
+        contract_id=contract_id, product_ids=[p.id for p in products.values()]
     )
-    run_rows = []
+    rows = []
     for run in runs:
         product = products.get(run.pk)
-        run_rows.append(
+        rows.append(
             RunRow(
                 courseware_id=run.courseware_id,
                 course=run.course.readable_id,
@@ -175,20 +200,39 @@ def courseware_listing(contract: ContractPage) -> CoursewareListing:
                 ),
             )
         )
-    courses_with_runs = {run.course_id for run in runs}
-    attached = [
-        AttachedRow(type="program", readable_id=p.readable_id, title=p.title, has_run=None)
-        for p in contract.programs.order_by("readable_id")
-    ] + [
+    return rows
+
+
+def attached_courseware(
+    contract: ContractPage, *, after: str | None, before: str | None, limit: int
+) -> list[AttachedRow]:
+    """Up to ``limit`` of the courses and programs recorded on the contract, by readable id,
+    after or before a readable id (before: the nearest first): three queries a page."""
+    found: list[tuple[str, str, str, int]] = []  # readable id, type, title, pk
+    order = "-readable_id" if before is not None else "readable_id"
+    for kind, items in (("course", contract.courses.all()), ("program", contract.programs.all())):
+        if after is not None:
+            items = items.filter(readable_id__gt=after)
+        if before is not None:
+            items = items.filter(readable_id__lt=before)
+        values = items.order_by(order).values_list("readable_id", "title", "pk")[:limit]
+        found += [(readable_id, kind, title, pk) for readable_id, title, pk in values]
+    found = sorted(found, reverse=before is not None)[:limit]
+    with_runs = set(
+        CourseRun.objects.filter(
+            b2b_contract=contract,
+            course_id__in=[pk for _, kind, _, pk in found if kind == "course"],
+        ).values_list("course_id", flat=True)
+    )
+    return [
         AttachedRow(
-            type="course",
-            readable_id=c.readable_id,
-            title=c.title,
-            has_run=c.pk in courses_with_runs,
+            type=kind,
+            readable_id=readable_id,
+            title=title,
+            has_run=pk in with_runs if kind == "course" else None,
         )
-        for c in contract.courses.order_by("readable_id")
+        for readable_id, kind, title, pk in found
     ]
-    return CoursewareListing(runs=tuple(run_rows), attached=tuple(attached))
 
 
 @dataclass(frozen=True)

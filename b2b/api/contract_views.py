@@ -10,17 +10,18 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from b2b.api import serializers as s
-from b2b.api.examples import CODE, COURSEWARE_RESULT, MEMBERSHIP, RUN
+from b2b.api.examples import ATTACHED, CODE, COURSEWARE_RESULT, MEMBERSHIP, RUN
 from b2b.api.views import _valid, dry_run_asked, plan_body
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
-from b2b.selectors import courseware_listing
+from b2b.selectors import attached_courseware, contract_run_rows, contract_runs
 from b2b.services.code_export import stream_codes_csv
 from b2b.services.contracts import get_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
 from b2b.services.memberships import attach_learner, detach_learner
 from config.api.docs import documented, error_response
+from config.api.pagination import KeyCursorPagination
 from courses.services.edx_copy import requeue_run_copies
 from ecommerce.selectors import contract_codes
 from users.models import User
@@ -51,21 +52,28 @@ def _run_courseware(request, contract_id: int, action):
 
 
 class Courseware(GenericAPIView):
-    serializer_class = s.CoursewareListingSerializer
-    pagination_class = None  # one object: the contract's runs and attached courses and programs
+    serializer_class = s.AttachedSerializer
+    pagination_class = KeyCursorPagination  # courses and programs, merged by readable id
 
     @documented(
-        "List a contract's courseware",
-        description="Its runs (with their products, usable codes and Open edX copy state), and "
-        "the courses and programs recorded on it.",
-        ok={200: s.CoursewareListingSerializer},
+        "List a contract's courses and programs",
+        description="The courses and programs recorded on the contract, by readable id, with "
+        "whether the contract has a run of each course. The runs themselves: runs/.",
+        ok={200: s.AttachedSerializer(many=True)},
         errors=(404,),
-        example={"runs": [RUN], "attached": []},
+        example=ATTACHED,
         tags=["courseware"],
     )
     def get(self, request, contract_id: int):
-        listing = courseware_listing(get_contract(contract_id))
-        return Response(s.CoursewareListingSerializer(listing).data)
+        contract = get_contract(contract_id)
+        paginator = self.paginator
+        assert isinstance(paginator, KeyCursorPagination)
+        rows = paginator.page(
+            request,
+            lambda **page: attached_courseware(contract, **page),
+            key=lambda row: row.readable_id,
+        )
+        return paginator.get_paginated_response(s.AttachedSerializer(rows, many=True).data)
 
     @documented(
         "Add a course, run or program to a contract",
@@ -251,18 +259,22 @@ class Learner(GenericAPIView):
 
 class Runs(GenericAPIView):
     serializer_class = s.RunSerializer
-    pagination_class = None
+
+    def get_queryset(self):
+        return contract_runs(self.kwargs["contract_id"])
 
     @documented(
         "List a contract's runs with their Open edX copy state",
         ok={200: s.RunSerializer(many=True)},
         errors=(404,),
-        example=[RUN],
+        example=RUN,
         tags=["runs"],
     )
     def get(self, request, contract_id: int):
-        runs = courseware_listing(get_contract(contract_id)).runs
-        return Response(s.RunSerializer(runs, many=True).data)
+        get_contract(contract_id)
+        page = self.paginate_queryset(self.get_queryset())
+        rows = contract_run_rows(contract_id, list(page or ()))
+        return self.get_paginated_response(s.RunSerializer(rows, many=True).data)
 
 
 class RequeueRuns(GenericAPIView):

@@ -45,6 +45,12 @@ RUN = {
     "edx_copy": "created",
     "edx_error": None,
 }
+ATTACHED = {
+    "type": "course",
+    "readable_id": "course-v1:UAI_SOURCE+AI101",
+    "title": "Introduction to AI",
+    "has_run": True,
+}
 COURSEWARE_RESULT = {
     "dry_run": False,
     "attached": ["program-v1:UAI_SOURCE+AI_FOUNDATIONS"],

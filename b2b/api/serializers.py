@@ -158,11 +158,6 @@ class AttachedSerializer(serializers.Serializer):
     has_run = serializers.BooleanField(allow_null=True)
 
 
-class CoursewareListingSerializer(serializers.Serializer):
-    runs = RunSerializer(many=True)
-    attached = AttachedSerializer(many=True)
-
-
 class CoursewareAddSerializer(serializers.Serializer):
     courseware_id = serializers.CharField(
         max_length=255, help_text="course-v1:ORG+NUMBER, course-v1:ORG+NUMBER+RUN or program-v1:..."

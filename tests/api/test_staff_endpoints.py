@@ -135,8 +135,10 @@ def test_courseware_codes_learners_and_runs(
     assert response.status_code == 201, response.json()
     assert len(response.json()["created_runs"]) == 6
     listing = staff_api.get(f"{base}/courseware/").json()
-    assert len(listing["runs"]) == 6
-    runs = staff_api.get(f"{base}/runs/").json()
+    assert [(item["type"], item["readable_id"]) for item in listing["results"]] == [
+        ("program", "program-v1:UAI_SOURCE+AI_FOUNDATIONS")
+    ]
+    runs = staff_api.get(f"{base}/runs/").json()["results"]
     assert len(runs) == 6
     assert {run["usable_codes"] for run in runs} == {3}
 
