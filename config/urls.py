@@ -2,11 +2,12 @@
 staff), learner accounts, cart and dashboard, and Wagtail's page serving last."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 from b2b.api.urls import me_urlpatterns
+from config.api.errors import UnknownEndpoint
 from config.api.schema import StaffDocsView, StaffSchemaView
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/b2b/", include("b2b.api.urls")),
     path("api/v1/b2b/", include("ecommerce.api.urls")),
     path("api/v1/me/", include(me_urlpatterns)),
+    re_path(r"^api/", UnknownEndpoint.as_view()),  # the rest of /api/: a 404 in the API's shape
     path("auth/", include("social_django.urls", namespace="social")),
     path("", include("users.urls")),
     path("", include("ecommerce.urls")),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
@@ -335,8 +336,11 @@ def contract_codes(
         redemption_type=F("discount__redemption_type"),
         is_active=F("discount__is_active"),
     ).annotate(
-        times_redeemed=Subquery(
-            redemptions.order_by().values("discount_id").annotate(n=Count("pk")).values("n")[:1]
+        times_redeemed=Coalesce(
+            Subquery(
+                redemptions.order_by().values("discount_id").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            0,
         ),
         redeemer=Subquery(redemptions.order_by("pk").values("redeemed_by__email")[:1]),
     )

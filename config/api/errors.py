@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
 from b2b.enums import AdmissionRefusal
 from b2b.exceptions import (
@@ -137,3 +137,17 @@ def api_exception_handler(exc, context):
         set_rollback()
         return _drf_response(exc)
     return None
+
+
+class UnknownEndpoint(APIView):
+    """Any address under /api/v1/ that names no endpoint (``contracts/abc/``, a typo): the
+    error shape with 404, not the site's HTML page, whatever the method and whoever asks."""
+
+    schema = None  # not an endpoint: left out of the OpenAPI schema
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No endpoint at {request.path}")
+
+    options = http_method_not_allowed

@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
 from tests import factories as f
+from tests.b2b.codes_helpers import redeem
+from tests.ecommerce import helpers as h
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +220,35 @@ def test_session_writes_need_csrf(staff, site_tree):
     assert response.status_code == 403
     assert response.json()["error"]["message"].startswith("CSRF Failed")
     assert not OrganizationPage.objects.filter(title="X").exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/v1/b2b/contracts/abc/"),
+        ("delete", "/api/v1/b2b/organizations/-1/"),
+        ("post", "/api/v1/no-such-thing/"),
+        ("get", "/api/v1/b2b/contracts/1"),
+    ],
+)
+def test_an_address_that_names_no_endpoint_is_a_404_in_the_error_shape(staff_api, method, url):
+    """Found by the fuzzing: a non-numeric id answered Django's HTML 404 page."""
+    response = getattr(staff_api, method)(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": {"code": "not_found", "message": f"No endpoint at {url}", "fields": {}}
+    }
+
+
+def test_codes_list_counts_redemptions_as_numbers(staff_api):
+    """Found by the fuzzing: an unredeemed code had "times_redeemed": null (the schema says an
+    integer)."""
+    contract, (product,) = h.b2b_product(max_learners=2)
+    used, unused = h.code_for(product), h.code_for(product, pk__gt=h.code_for(product).pk)
+    redeem(used, f.UserFactory(email="bo@example.com"))
+    rows = staff_api.get(f"/api/v1/b2b/contracts/{contract.pk}/codes/").json()["results"]
+    assert {r["code"]: (r["times_redeemed"], r["redeemed_by"]) for r in rows} == {
+        used.discount_code: (1, "bo@example.com"),
+        unused.discount_code: (0, None),
+    }
