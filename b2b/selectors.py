@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from b2b.enums import IntegrationType
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
@@ -88,33 +88,40 @@ def organizations_listing(org: OrganizationPage | None = None) -> list[Organizat
     orgs = OrganizationPage.objects.with_contract_counts().order_by("pk")
     if org is not None:
         orgs = orgs.filter(pk=org.pk)
-    return [
-        OrganizationRow(
-            id=o.pk,
-            name=o.title,
-            org_key=o.org_key,
-            slug=o.slug,
-            sso_organization_id=o.sso_organization_id,
-            contracts=o.contract_count,
-        )
-        for o in orgs
-    ]
+    return [organization_row(o) for o in orgs]
+
+
+def organization_row(org: OrganizationPage) -> OrganizationRow:
+    """The row of an organization read with ``with_contract_counts()``."""
+    return OrganizationRow(
+        id=org.pk,
+        name=org.title,
+        org_key=org.org_key,
+        slug=org.slug,
+        sso_organization_id=org.sso_organization_id,
+        contracts=org.contract_count,
+    )
 
 
 def contracts_listing(org: OrganizationPage | None = None) -> list[ContractRow]:
-    contracts = (
-        ContractPage.objects.order_by("pk")
+    contracts = ContractPage.objects.all()
+    if org is not None:
+        contracts = contracts.of_organization(org)
+    return contract_rows(contracts)
+
+
+def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
+    """The rows of these contracts, by id (a fixed number of queries, whatever their number)."""
+    rows_of = list(
+        contracts.order_by("pk")
         .annotate(learners=Count("memberships"))
         .prefetch_related("organization")
     )
-    if org is not None:
-        contracts = contracts.of_organization(org)
-    contracts = list(contracts)
-    ids = [c.pk for c in contracts]
+    ids = [c.pk for c in rows_of]
     counts = contract_code_counts(ids)
     statuses = {s.contract_id: s for s in ContractCodeStatus.objects.filter(contract_id__in=ids)}
     rows = []
-    for c in contracts:
+    for c in rows_of:
         organization = c.organization
         status = statuses.get(c.pk)
         pending = status is not None and status.is_pending
@@ -141,15 +148,40 @@ def contracts_listing(org: OrganizationPage | None = None) -> list[ContractRow]:
 
 
 def courseware_listing(contract: ContractPage) -> CoursewareListing:
-    runs = list(CourseRun.objects.filter(b2b_contract=contract).select_related("course"))
+    runs = list(contract_runs(contract.pk))
+    run_rows = contract_run_rows(contract.pk, runs)
+    courses_with_runs = {run.course_id for run in runs}
+    attached = [
+        AttachedRow(type="program", readable_id=p.readable_id, title=p.title, has_run=None)
+        for p in contract.programs.order_by("readable_id")
+    ] + [
+        AttachedRow(
+            type="course",
+            readable_id=c.readable_id,
+            title=c.title,
+            has_run=c.pk in courses_with_runs,
+        )
+        for c in contract.courses.order_by("readable_id")
+    ]
+    return CoursewareListing(runs=tuple(run_rows), attached=tuple(attached))
+
+
+def contract_runs(contract_id: int) -> "QuerySet[CourseRun]":
+    """The contract's runs, read with their course (for ``contract_run_rows``)."""
+    return CourseRun.objects.filter(b2b_contract_id=contract_id).select_related("course")
+
+
+def contract_run_rows(contract_id: int, runs: list[CourseRun]) -> list[RunRow]:
+    """The rows of these runs of the contract (read with their course), in the given order: two
+    queries, whatever their number."""
     products = active_products_by_run([r.pk for r in runs])
     usable = usable_codes_by_product(
-        contract_id=contract.pk, product_ids=[p.id for p in products.values()]
+        contract_id=contract_id, product_ids=[p.id for p in products.values()]
     )
-    run_rows = []
+    rows = []
     for run in runs:
         product = products.get(run.pk)
-        run_rows.append(
+        rows.append(
             RunRow(
                 courseware_id=run.courseware_id,
                 course=run.course.readable_id,
@@ -168,20 +200,39 @@ def courseware_listing(contract: ContractPage) -> CoursewareListing:
                 ),
             )
         )
-    courses_with_runs = {run.course_id for run in runs}
-    attached = [
-        AttachedRow(type="program", readable_id=p.readable_id, title=p.title, has_run=None)
-        for p in contract.programs.order_by("readable_id")
-    ] + [
+    return rows
+
+
+def attached_courseware(
+    contract: ContractPage, *, after: str | None, before: str | None, limit: int
+) -> list[AttachedRow]:
+    """Up to ``limit`` of the courses and programs recorded on the contract, by readable id,
+    after or before a readable id (before: the nearest first): three queries a page."""
+    found: list[tuple[str, str, str, int]] = []  # readable id, type, title, pk
+    order = "-readable_id" if before is not None else "readable_id"
+    for kind, items in (("course", contract.courses.all()), ("program", contract.programs.all())):
+        if after is not None:
+            items = items.filter(readable_id__gt=after)
+        if before is not None:
+            items = items.filter(readable_id__lt=before)
+        values = items.order_by(order).values_list("readable_id", "title", "pk")[:limit]
+        found += [(readable_id, kind, title, pk) for readable_id, title, pk in values]
+    found = sorted(found, reverse=before is not None)[:limit]
+    with_runs = set(
+        CourseRun.objects.filter(
+            b2b_contract=contract,
+            course_id__in=[pk for _, kind, _, pk in found if kind == "course"],
+        ).values_list("course_id", flat=True)
+    )
+    return [
         AttachedRow(
-            type="course",
-            readable_id=c.readable_id,
-            title=c.title,
-            has_run=c.pk in courses_with_runs,
+            type=kind,
+            readable_id=readable_id,
+            title=title,
+            has_run=pk in with_runs if kind == "course" else None,
         )
-        for c in contract.courses.order_by("readable_id")
+        for readable_id, kind, title, pk in found
     ]
-    return CoursewareListing(runs=tuple(run_rows), attached=tuple(attached))
 
 
 @dataclass(frozen=True)
@@ -208,3 +259,85 @@ def free_contracts_of(user: User) -> list[ContractPage]:
     the learner's dashboard offers their runs."""
     member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
     return list(ContractPage.objects.filter(Exists(member)).free().order_by("title", "pk"))
+
+
+@dataclass(frozen=True)
+class LearnerRun:
+    courseware_id: str
+    title: str
+    start: datetime | None
+    end: datetime | None
+    enrolled: bool
+    product_id: int | None  # the run's active product (a priced contract's runs are bought)
+
+
+@dataclass(frozen=True)
+class LearnerContract:
+    """A contract as its learner sees it: the organization, the terms that matter to them, and
+    the contract's live runs."""
+
+    id: int
+    name: str
+    organization: str | None
+    organization_id: int | None
+    active: bool
+    start: date | None
+    end: date | None
+    free: bool
+    joined_on: datetime
+    runs: tuple[LearnerRun, ...]
+
+
+def learner_contracts(user: User, contract_ids: list[int]) -> list[LearnerContract]:
+    """The learner's memberships among ``contract_ids``, by contract id, with each contract's
+    live runs (a fixed number of queries)."""
+    memberships = list(
+        ContractMembership.objects.filter(user=user, contract_id__in=contract_ids).order_by(
+            "contract_id"
+        )
+    )
+    contracts = {
+        c.pk: c
+        for c in ContractPage.objects.filter(
+            pk__in=[m.contract_id for m in memberships]
+        ).prefetch_related("organization")
+    }
+    runs = list(
+        CourseRun.objects.filter(b2b_contract_id__in=contract_ids, live=True).order_by("pk")
+    )
+    enrolled = set(
+        user.enrollments.filter(run__in=runs, active=True).values_list("run_id", flat=True)
+    )
+    products = active_products_by_run([run.pk for run in runs])
+    by_contract: dict[int, list[LearnerRun]] = {}
+    for run in runs:
+        product = products.get(run.pk)
+        by_contract.setdefault(run.b2b_contract_id or 0, []).append(
+            LearnerRun(
+                courseware_id=run.courseware_id,
+                title=run.title,
+                start=run.start_date,
+                end=run.end_date,
+                enrolled=run.pk in enrolled,
+                product_id=product.id if product else None,
+            )
+        )
+    rows = []
+    for m in memberships:
+        contract = contracts[m.contract_id]
+        organization = contract.organization
+        rows.append(
+            LearnerContract(
+                id=contract.pk,
+                name=contract.title,
+                organization=organization.title if organization else None,
+                organization_id=organization.pk if organization else None,
+                active=contract.active,
+                start=contract.contract_start,
+                end=contract.contract_end,
+                free=contract.is_free,
+                joined_on=m.created_on,
+                runs=tuple(by_contract.get(contract.pk, ())),
+            )
+        )
+    return rows

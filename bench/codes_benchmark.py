@@ -7,6 +7,7 @@ each step, the wall time and the number of queries:
   removed, and a price change;
 - the CSV export of all codes, with the peak memory of the whole `b2b_list` process and the peak
   of Python allocations inside the export;
+- the first page of the codes through the REST API (median of a few requests, and its queries);
 - two references on the same data: the codes created one row at a time (one INSERT per code and
   per link) and a raw PostgreSQL COPY of the same rows.
 
@@ -165,6 +166,47 @@ def _copy_floor(contract, product_ids, cap: int) -> None:
                 copy.write_row((first + offset, product_ids[offset // cap]))
 
 
+def _api_first_pages(contract, results: list, *, repeat: int = 5) -> None:
+    """GET the first page of the contract's codes through the API (Django's test client, a staff
+    session), ``repeat`` times per query string; prints the median time and the queries of one."""
+    import statistics
+    import warnings
+
+    from django.db import connection
+    from django.test import Client
+
+    from users.models import User
+
+    staff = User.objects.create_user(email="bench-staff@example.com", password=None)
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(staff)
+    # WhiteNoise warns that static files were never collected: the API serves none.
+    warnings.filterwarnings("ignore", message="No directory at")
+    for query, label in (("", "API codes, first page"), ("?redeemed=false", "  same, unredeemed")):
+        url = f"/api/v1/b2b/contracts/{contract.pk}/codes/{query}"
+        times, counts = [], []
+        for _ in range(repeat):
+            count = 0
+
+            def counter(execute, sql, params, many, context):
+                nonlocal count
+                count += 1
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(counter):
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.content[:200]
+            assert len(response.json()["results"]) == 50
+            counts.append(count)
+        median = statistics.median(times)
+        results.append((label, median, counts[-1]))
+        print(f"  {label + f' (median of {repeat})':<44} {median:8.3f} s {counts[-1]:7d} queries")
+
+
 def _command_in_subprocess(*args: str) -> tuple[float, float]:
     """Run a real management command; returns (seconds, peak RSS in MB) of that process."""
     start = time.perf_counter()
@@ -248,6 +290,9 @@ def main() -> None:
     print(f"  {'CSV export, in process':<44} {in_process:8.3f} s")
     print(f"  {'  (peak Python allocations)':<44} {peak / 2**20:8.1f} MB")
 
+    print("\nAPI (/api/v1/b2b/contracts/{id}/codes/, 50 a page)")
+    _api_first_pages(contract, results)
+
     print("\nReferences (same rows, fresh contracts)")
     copy_contract, copy_products = _contract("Copy", cap=args.cap, courses=args.courses)
     from django.db import transaction
@@ -272,6 +317,8 @@ def main() -> None:
     print(
         f"  CSV export:                     {seconds:.3f} s, {rss:.0f} MB (targets < 3 s, < 150 MB)"
     )
+    page = timings["API codes, first page"]
+    print(f"  API codes, first page:          {page:.3f} s (constant in the number of codes)")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,9 @@ INSTALLED_APPS = [
     "django_filters",
     # Third parties
     "rest_framework",
+    "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "social_django",
     "axes",
     "mitol.common.apps.CommonApp",
@@ -319,15 +321,41 @@ SOCIAL_AUTH_PIPELINE = (
     "users.pipeline.attach_sso_contracts",
 )
 
+# The REST API (/api/v1/, docs/api.md). Integrations sign in with a token (django-rest-knox:
+# stored hashed, with an expiry, revocable; `manage.py api_token`), browsers with their session
+# (and its CSRF token). Endpoints are for staff unless they say otherwise; every list is
+# cursor-paginated; every error has one shape (config/api/errors.py).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.IdCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+# API_TOKEN_TTL_HOURS: how long an API token made with `manage.py api_token create` is valid;
+# 0 makes tokens that never expire (they can still be revoked).
+API_TOKEN_TTL_HOURS = get_int("API_TOKEN_TTL_HOURS", 24 * 90)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS) if API_TOKEN_TTL_HOURS > 0 else None,
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "B2B contracts API",
-    "VERSION": "0.1.0",
-    # The schema describes the project's API (/api/...) only, not Wagtail's admin API.
-    "PREPROCESSING_HOOKS": ["config.api_schema.project_endpoints_only"],
+    "DESCRIPTION": "Organizations, contracts, courseware, codes and learners (docs/api.md).",
+    "VERSION": "1.0.0",
+    # The schema describes the project's API (/api/v1/...) only, not Wagtail's admin API.
+    "PREPROCESSING_HOOKS": ["config.api.schema.project_endpoints_only"],
+    # The interactive page's scripts and styles come from this site (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.

@@ -1,17 +1,24 @@
-"""URL map: Django admin, Wagtail admin, the API schema (staff only), learner accounts, cart and
-dashboard, and Wagtail's page serving last."""
+"""URL map: Django admin, Wagtail admin, the REST API (/api/v1/; its schema and docs for
+staff), learner accounts, cart and dashboard, and Wagtail's page serving last."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
-from config.api_schema import StaffSchemaView
+from b2b.api.urls import me_urlpatterns
+from config.api.errors import UnknownEndpoint
+from config.api.schema import StaffDocsView, StaffSchemaView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
-    path("api/schema/", StaffSchemaView.as_view(), name="api-schema"),
+    path("api/v1/schema/", StaffSchemaView.as_view(), name="api-schema"),
+    path("api/v1/docs/", StaffDocsView.as_view(), name="api-docs"),
+    path("api/v1/b2b/", include("b2b.api.urls")),
+    path("api/v1/b2b/", include("ecommerce.api.urls")),
+    path("api/v1/me/", include(me_urlpatterns)),
+    re_path(r"^api/", UnknownEndpoint.as_view()),  # the rest of /api/: a 404 in the API's shape
     path("auth/", include("social_django.urls", namespace="social")),
     path("", include("users.urls")),
     path("", include("ecommerce.urls")),

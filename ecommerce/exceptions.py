@@ -4,6 +4,7 @@ Each error carries one sentence a learner can read and act on (``str(error)``); 
 it is. Nothing was changed when one of these is raised.
 """
 
+from b2b.enums import AdmissionRefusal
 from config.throttling import describe_wait
 
 
@@ -85,6 +86,23 @@ class ContractFull(CodeRefused):
     default_message = "The contract this code belongs to has reached its number of learners."
 
 
+class CodeWithoutContract(CodeRefused):
+    default_message = "This code does not belong to an organization's contract."
+
+
+class ContractPriced(EcommerceError):
+    """The code's contract has a price: the learner joins by checking out, not with the code
+    alone. ``product_urls`` put the code's courses in the cart."""
+
+    default_message = (
+        "This contract has a price: add the course to your cart and check out with this code."
+    )
+
+    def __init__(self, message: str | None = None, *, product_urls: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.product_urls = product_urls
+
+
 # Checkout
 
 
@@ -131,7 +149,21 @@ class OrderNotFound(PaymentError):
 
 
 class EnrollmentRefused(EcommerceError):
+    """``reason`` is the contract's refusal (None: no such run); ``product_urls`` put a priced
+    run in the cart."""
+
     default_message = "You cannot enroll in this course run."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reason: AdmissionRefusal | None = None,
+        product_urls: tuple[str, ...] = (),
+    ):
+        super().__init__(message)
+        self.reason = reason
+        self.product_urls = product_urls
 
 
 # Guessing codes

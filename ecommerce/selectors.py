@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
@@ -306,3 +307,40 @@ def code_product_runs(contract_id: int) -> dict[int, CourseRun | None]:
         )
     }
     return {product_id: runs.get(run_id) for product_id, run_id in product_runs.items()}
+
+
+def contract_codes(
+    contract_id: int,
+    *,
+    redeemed: bool | None = None,
+    product_id: int | None = None,
+    active: bool | None = None,
+) -> QuerySet:
+    """The contract's codes, one row per code and product (dicts, in link id order), filtered as
+    asked. Counts and redeemers are read per row with subqueries, so a page of a contract with
+    any number of codes costs the same."""
+    redemptions = DiscountRedemption.objects.filter(discount_id=OuterRef("discount_id"))
+    rows = DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
+    if product_id is not None:
+        rows = rows.filter(product_id=product_id)
+    if active is not None:
+        rows = rows.filter(discount__is_active=active)
+    if redeemed is not None:
+        rows = rows.filter(
+            code_redeemed("discount_id") if redeemed else ~code_redeemed("discount_id")
+        )
+    return rows.values(
+        "pk",
+        "product_id",
+        code=F("discount__discount_code"),
+        redemption_type=F("discount__redemption_type"),
+        is_active=F("discount__is_active"),
+    ).annotate(
+        times_redeemed=Coalesce(
+            Subquery(
+                redemptions.order_by().values("discount_id").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            0,
+        ),
+        redeemer=Subquery(redemptions.order_by("pk").values("redeemed_by__email")[:1]),
+    )

@@ -7,3 +7,7 @@ class UsersError(Exception):
 
 class SsoAccountRefused(UsersError):
     """A single sign-on identity may not use the local account it points at."""
+
+
+class ApiTokenRefused(UsersError):
+    """An API token cannot be made for, or revoked from, this account (unknown, not staff)."""

@@ -17,14 +17,19 @@ class _RolledBack(Exception):
         self.plan = plan
 
 
-def preview(action: Callable[[], T], *, contract_id: int) -> tuple[T, CodePlan]:
+def preview(action: Callable[[], T], *, contract_id: int | None = None) -> tuple[T, CodePlan]:
     """Run ``action``, plan the code reconciliation it would cause, and undo everything.
+
+    Without ``contract_id`` the contract is the one ``action`` returns (``result.contract``),
+    as when it creates one.
 
     Work scheduled with ``transaction.on_commit`` (queued tasks) is discarded with the rollback.
     """
     try:
         with transaction.atomic():
             result = action()
+            if contract_id is None:
+                contract_id = result.contract.pk  # type: ignore[attr-defined]
             plan = plan_reconciliation(ContractPage.objects.get(pk=contract_id))
             raise _RolledBack(result, plan)
     except _RolledBack as rolled_back:

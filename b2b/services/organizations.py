@@ -49,23 +49,35 @@ def _first_free(base: str, taken: set[str], *, separator: str) -> str:
     return candidate
 
 
-@transaction.atomic
-def create_organization(*, name: str, org_key: str | None = None) -> OrganizationPage:
+def checked_name(name: str, *, others) -> str:
+    """The organization name, stripped; refused when empty or used by one of ``others``."""
     name = name.strip()
     if not name:
         raise OrganizationConflict("The organization name must not be empty")
-    if OrganizationPage.objects.filter(title=name).exists():
+    if others.filter(title=name).exists():
         raise OrganizationConflict(f"An organization named {name!r} already exists")
+    return name
+
+
+def checked_org_key(org_key: str, *, others) -> str:
+    """The org key in upper case; refused when malformed or used by one of ``others``."""
+    org_key = org_key.strip().upper()
+    if not ORG_KEY_RE.match(org_key):
+        raise OrganizationConflict(
+            f"Invalid org key {org_key!r}: use 1 to 40 upper-case letters, digits, '_' or '-'"
+        )
+    if others.filter(org_key=org_key).exists():
+        raise OrganizationConflict(f"The org key {org_key!r} is already in use")
+    return org_key
+
+
+@transaction.atomic
+def create_organization(*, name: str, org_key: str | None = None) -> OrganizationPage:
+    name = checked_name(name, others=OrganizationPage.objects.all())
     if org_key is None:
         org_key = derive_org_key(name)
     else:
-        org_key = org_key.strip().upper()
-        if not ORG_KEY_RE.match(org_key):
-            raise OrganizationConflict(
-                f"Invalid org key {org_key!r}: use 1 to 40 upper-case letters, digits, '_' or '-'"
-            )
-        if OrganizationPage.objects.filter(org_key=org_key).exists():
-            raise OrganizationConflict(f"The org key {org_key!r} is already in use")
+        org_key = checked_org_key(org_key, others=OrganizationPage.objects.all())
     index = ensure_organizations_index().index
     return index.add_child(
         instance=OrganizationPage(title=name, slug=unique_child_slug(index, name), org_key=org_key)

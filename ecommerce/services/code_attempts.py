@@ -12,7 +12,9 @@ the limits to hold across processes.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,6 +27,7 @@ from users.models import User
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "code-attempts"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,15 +91,23 @@ def apply_code_with_throttle(*, user: User, code: str, address: str) -> Discount
     Raises TooManyCodeAttempts (nothing is looked up) while a limit is reached, and the
     CodeRefused of ``apply_code_to_basket`` (counted) when the code is refused.
     """
+    return throttled_code_attempt(
+        user=user, address=address, attempt=lambda: apply_code_to_basket(user=user, code=code)
+    )
+
+
+def throttled_code_attempt(*, user: User, address: str, attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (a use of a code) under the throttle: refused at once while the learner or
+    the address is paused, its CodeRefused counted, a success clearing the learner's count."""
     counters = _counters(user=user, address=address)
     now = time.time()
     wait = _wait_seconds(counters, now)
     if wait > 0:
         raise TooManyCodeAttempts(wait_seconds=wait)
     try:
-        discount = apply_code_to_basket(user=user, code=code)
+        result = attempt()
     except CodeRefused:
         _count_failure(counters, now)
         raise
     cache.delete_many([counters[0].count_key, counters[0].ends_key])
-    return discount
+    return result

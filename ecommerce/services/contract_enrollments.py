@@ -72,6 +72,26 @@ def enroll_in_contract_run(*, user: User, run_id: int) -> CourseRunEnrollment:
         free_only=True,
     )
     if reason is not None:
-        raise EnrollmentRefused(REFUSALS[reason])
+        urls: tuple[str, ...] = ()
+        if reason == AdmissionRefusal.PRICED:
+            urls = tuple(selectors.product_cart_url(p.pk) for p in selectors.run_products([run.pk]))
+        raise EnrollmentRefused(REFUSALS[reason], reason=reason, product_urls=urls)
     # free_only: the learner pays nothing for a seat the contract covers.
     return enroll_learner(user=user, run=run, mode=enrollment_mode(run=run, price=None))
+
+
+@dataclass(frozen=True)
+class ContractEnrollment:
+    enrollment: CourseRunEnrollment
+    created: bool  # False: the learner was already enrolled
+
+
+def enroll_by_courseware_id(*, user: User, courseware_id: str) -> ContractEnrollment:
+    """``enroll_in_contract_run`` for the run with this courseware id; says whether the learner
+    was enrolled already."""
+    run = CourseRun.objects.filter(courseware_id=courseware_id.strip()).first()
+    if run is None:
+        raise EnrollmentRefused(NOT_AVAILABLE)
+    already = CourseRunEnrollment.objects.filter(user=user, run=run, active=True).exists()
+    enrollment = enroll_in_contract_run(user=user, run_id=run.pk)
+    return ContractEnrollment(enrollment=enrollment, created=not already)

@@ -1,0 +1,69 @@
+"""Changing an organization's name, key, description or SSO organization id (the API's update).
+
+The same checks as creation: a non-empty name nobody else uses, a valid key nobody else uses;
+and an SSO organization id nobody else uses. The change is published as a new revision.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from b2b.exceptions import OrganizationConflict, OrganizationNotFound
+from b2b.models import OrganizationPage
+from b2b.services.organizations import checked_name, checked_org_key
+
+
+@dataclass(frozen=True)
+class OrganizationChange:
+    """What to change; None leaves a field as it is, except ``sso_organization_id`` where
+    ``clear_sso_organization_id`` removes it."""
+
+    name: str | None = None
+    org_key: str | None = None
+    description: str | None = None
+    sso_organization_id: str | None = None
+    clear_sso_organization_id: bool = False
+
+
+def get_organization(organization_id: int) -> OrganizationPage:
+    organization = OrganizationPage.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise OrganizationNotFound(f"No organization has id {organization_id}")
+    return organization
+
+
+def _checked(organization: OrganizationPage, change: OrganizationChange) -> dict[str, Any]:
+    others = OrganizationPage.objects.exclude(pk=organization.pk)
+    values: dict[str, Any] = {}
+    if change.name is not None:
+        values["title"] = checked_name(change.name, others=others)
+    if change.org_key is not None:
+        values["org_key"] = checked_org_key(change.org_key, others=others)
+    if change.description is not None:
+        values["description"] = change.description
+    if change.clear_sso_organization_id:
+        values["sso_organization_id"] = None
+    elif change.sso_organization_id is not None:
+        sso_id = change.sso_organization_id.strip() or None
+        if sso_id and others.filter(sso_organization_id=sso_id).exists():
+            raise OrganizationConflict(
+                f"The SSO organization id {sso_id!r} is used by another organization"
+            )
+        values["sso_organization_id"] = sso_id
+    return values
+
+
+@transaction.atomic
+def update_organization(*, organization_id: int, change: OrganizationChange) -> OrganizationPage:
+    organization = OrganizationPage.objects.select_for_update().filter(pk=organization_id).first()
+    if organization is None:
+        raise OrganizationNotFound(f"No organization has id {organization_id}")
+    values = _checked(organization, change)
+    if not values:
+        return organization
+    for name, value in values.items():
+        setattr(organization, name, value)
+    organization.save_revision(clean=False).publish()
+    organization.refresh_from_db()
+    return organization

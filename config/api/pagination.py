@@ -1,0 +1,85 @@
+"""Cursor pagination for every list of the API: stable under inserts, constant cost per page.
+
+Lists read from one queryset use ``IdCursorPagination`` (id order). A list merged from several
+tables (a contract's courses and programs) pages by a string key with ``KeyCursorPagination``:
+the caller fetches the rows after or before a key; the response has the same shape."""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+
+class IdCursorPagination(CursorPagination):
+    """Pages in id order; ``?page_size=`` asks for 1 to 500 rows (50 by default)."""
+
+    ordering = "pk"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class KeyCursorPagination(IdCursorPagination):
+    """Pages over rows ordered by a string key. ``fetch(after=, before=, limit=)`` returns up to
+    ``limit`` rows after ``after`` in key order, or before ``before`` nearest first."""
+
+    def page(
+        self,
+        request: Request,
+        fetch: Callable[..., Sequence[Any]],
+        key: Callable[[Any], str],
+    ) -> list:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        size = self.get_page_size(request) or self.page_size
+        direction, position = self._decode(request.query_params.get(self.cursor_query_param))
+        backwards = direction == "b"
+        rows = list(
+            fetch(
+                after=None if backwards else position,
+                before=position if backwards else None,
+                limit=size + 1,
+            )
+        )
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+        first, last = (key(rows[0]), key(rows[-1])) if rows else (position, position)
+        has_next = more if not backwards else position is not None
+        has_previous = more if backwards else position is not None
+        self._next = self._link("a", last) if has_next and last is not None else None
+        self._previous = self._link("b", first) if has_previous and first is not None else None
+        return rows
+
+    def get_next_link(self):
+        return self._next
+
+    def get_previous_link(self):
+        return self._previous
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"next": self._next, "previous": self._previous, "results": data})
+
+    def _link(self, direction: str, position: str) -> str:
+        token = json.dumps([direction, position]).encode()
+        encoded = base64.urlsafe_b64encode(token).decode()
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def _decode(self, raw: str | None) -> tuple[str, str | None]:
+        if not raw:
+            return "a", None
+        try:
+            direction, position = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        except (ValueError, TypeError, binascii.Error) as error:
+            raise NotFound(self.invalid_cursor_message) from error
+        if direction not in {"a", "b"} or not isinstance(position, str):
+            raise NotFound(self.invalid_cursor_message)
+        return direction, position

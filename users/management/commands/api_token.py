@@ -1,0 +1,31 @@
+"""manage.py api_token create|revoke EMAIL: API tokens of staff accounts."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from users.exceptions import ApiTokenRefused
+from users.services.api_tokens import create_api_token, revoke_api_tokens
+
+
+class Command(BaseCommand):
+    help = "Create an API token for a staff account (shown once), or revoke all of its tokens."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["create", "revoke"])
+        parser.add_argument("email", help="The staff account's e-mail address")
+
+    def handle(self, *args, action, email, **options):
+        try:
+            if action == "create":
+                issued = create_api_token(email=email)
+            else:
+                revoked = revoke_api_tokens(email=email)
+        except ApiTokenRefused as exc:
+            raise CommandError(str(exc)) from exc
+        if action == "revoke":
+            self.stdout.write(f"Revoked {revoked} token{'s' if revoked != 1 else ''} of {email}")
+            return
+        expiry = issued.expiry.isoformat(timespec="seconds") if issued.expiry else "never"
+        self.stdout.write(
+            f"Token for {issued.user.email} (expires {expiry}); it is not shown again:\n"
+            f"{issued.token}"
+        )
