@@ -36,6 +36,14 @@ class NoSourceRun(CoursewareConflict):
     or the course attached without runs."""
 
 
+class CodesFileError(B2BError):
+    """The codes CSV cannot be written where asked; no file was written."""
+
+
+class CodesFileExists(CodesFileError):
+    """The codes CSV's target already exists and was not to be replaced."""
+
+
 class MembershipRefused(B2BError):
     """A learner cannot be attached to a contract (inactive, outside its dates, or full).
 
