@@ -31,12 +31,12 @@ from django.utils import timezone
 
 from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
+from config.queueing import queue_after_commit
 from courses.models import CourseRun
 from ecommerce import selectors as ecommerce_selectors
 from ecommerce.enums import RedemptionType
 from ecommerce.selectors import ProductCodeStats
 from ecommerce.services import bulk_codes, products
-from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
 
