@@ -1,6 +1,11 @@
 """Domain errors of the B2B services. Each message is one line an operator can act on."""
 
+from typing import TYPE_CHECKING
+
 from b2b.enums import AdmissionRefusal
+
+if TYPE_CHECKING:
+    from b2b.models import OrganizationPage
 
 
 class B2BError(Exception):
@@ -13,6 +18,14 @@ class OrganizationNotFound(B2BError):
 
 class OrganizationConflict(B2BError):
     pass
+
+
+class OrganizationExists(OrganizationConflict):
+    """An organization already has this name, up to case and spacing: ``organization``."""
+
+    def __init__(self, message: str, *, organization: "OrganizationPage"):
+        super().__init__(message)
+        self.organization = organization
 
 
 class ContractNotFound(B2BError):
