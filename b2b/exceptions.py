@@ -1,6 +1,11 @@
 """Domain errors of the B2B services. Each message is one line an operator can act on."""
 
+from typing import TYPE_CHECKING
+
 from b2b.enums import AdmissionRefusal
+
+if TYPE_CHECKING:
+    from b2b.models import OrganizationPage
 
 
 class B2BError(Exception):
@@ -13,6 +18,14 @@ class OrganizationNotFound(B2BError):
 
 class OrganizationConflict(B2BError):
     pass
+
+
+class OrganizationExists(OrganizationConflict):
+    """An organization already has this name, up to case and spacing: ``organization``."""
+
+    def __init__(self, message: str, *, organization: "OrganizationPage"):
+        super().__init__(message)
+        self.organization = organization
 
 
 class ContractNotFound(B2BError):
@@ -34,6 +47,14 @@ class CoursewareConflict(B2BError):
 class NoSourceRun(CoursewareConflict):
     """A course has no run to copy for a contract run: its source run must be imported first,
     or the course attached without runs."""
+
+
+class CodesFileError(B2BError):
+    """The codes CSV cannot be written where asked; no file was written."""
+
+
+class CodesFileExists(CodesFileError):
+    """The codes CSV's target already exists and was not to be replaced."""
 
 
 class MembershipRefused(B2BError):

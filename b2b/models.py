@@ -26,6 +26,7 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 
 from b2b.enums import IntegrationType, MembershipSource
+from b2b.naming import name_key
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
 
@@ -49,6 +50,11 @@ class OrganizationIndexPage(NotServedPage):
 
 
 class OrganizationQuerySet(PageQuerySet):
+    def named(self, name: str) -> "OrganizationQuerySet":
+        """The organization whose name is ``name`` up to case and spacing (``naming.name_key``);
+        at most one, the database holds it."""
+        return self.filter(name_key=name_key(name))
+
     def with_contract_counts(self) -> "OrganizationQuerySet":
         """Each organization annotated with ``contract_count``, counted in the same query."""
         contracts = ContractPage.objects.under_page(OuterRef("path"), OuterRef("depth"))
@@ -76,6 +82,10 @@ class OrganizationPage(NotServedPage):
         unique=True,
         help_text="The identity provider's id for this organization (Keycloak organization).",
     )
+    # The name as compared (``b2b.naming.name_key``), kept in step with the title on every save:
+    # two organizations cannot have names that differ only in case or spacing. Empty (null) only
+    # on organizations that had such a twin before the rule existed, until they are renamed.
+    name_key = models.CharField(max_length=255, null=True, unique=True, editable=False)
 
     content_panels = [
         TitleFieldPanel("title", heading="Name", help_text="The organization's name."),
@@ -100,9 +110,24 @@ class OrganizationPage(NotServedPage):
     def name(self) -> str:
         return self.title
 
+    def clean(self):
+        super().clean()
+        twin = OrganizationPage.objects.named(self.title).exclude(pk=self.pk).first()
+        if twin is not None:
+            raise ValidationError(
+                {
+                    "title": f"An organization named {twin.title!r} (id {twin.pk}) already "
+                    "exists; names that differ only in case or spacing are the same name."
+                }
+            )
+
     def save(self, *args, **kwargs):
         if self.sso_organization_id == "":
             self.sso_organization_id = None
+        self.name_key = name_key(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "title" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
         return super().save(*args, **kwargs)
 
 

@@ -9,6 +9,9 @@ from django.core.validators import RegexValidator
 ORG_KEY_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
 ORG_KEY_RE = re.compile(ORG_KEY_PATTERN)
 
+# The largest learner cap the database column holds (a PostgreSQL integer).
+MAX_LEARNER_CAP = 2_147_483_647
+
 validate_org_key = RegexValidator(
     ORG_KEY_PATTERN,
     message=(
@@ -31,6 +34,8 @@ def contract_terms_errors(
         errors["contract_end"] = "The end date must not be before the start date."
     if max_learners is not None and max_learners < 1:
         errors["max_learners"] = "The learner cap must be at least 1 (or no cap at all)."
+    elif max_learners is not None and max_learners > MAX_LEARNER_CAP:
+        errors["max_learners"] = f"The learner cap must be at most {MAX_LEARNER_CAP}."
     if price is not None and price < 0:
         errors["enrollment_fixed_price"] = "The price must not be negative."
     return errors

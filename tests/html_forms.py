@@ -3,8 +3,8 @@
 ``BrowserForm(html, form_id=...)`` holds the name/value pairs a browser would send when the form
 is submitted: enabled fields only, checked checkboxes and radios only, the selected options of
 each ``<select>`` (the first option when none is marked, as browsers do for a single select),
-textareas' text, and the one submit button clicked. Read-only values (plain text in the page) are
-not fields, so they are not sent.
+textareas' text, and the one submit button (``<input>`` or ``<button>``) clicked. Read-only
+values (plain text in the page) are not fields, so they are not sent.
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ class BrowserForm:
         self.checkboxes: set[str] = set()
         self.buttons: dict[str, str] = {}
         self.fields: list[tuple[str, str]] = []
-        for element in form.find_all(["input", "select", "textarea"]):
+        for element in form.find_all(["input", "select", "textarea", "button"]):
             name = element.get("name")
             if not name or element.has_attr("disabled"):
+                continue
+            if element.name == "button":
+                if (element.get("type") or "submit").lower() == "submit":
+                    self.buttons[name] = element.get("value", "")
                 continue
             if element.name == "input":
                 kind = (element.get("type") or "text").lower()
@@ -59,6 +63,12 @@ class BrowserForm:
             raise AssertionError(f"the page has no checkbox named {name!r}")
         self.fields = [(n, v) for n, v in self.fields if n != name] + [(name, "on")]
 
+    def fill(self, name: str, value: str) -> None:
+        """Type ``value`` into a text field the page rendered (not one it does not show)."""
+        if name not in {n for n, _v in self.fields} or name in self.checkboxes:
+            raise AssertionError(f"the page has no text field named {name!r}")
+        self.fields = [(n, value if n == name else v) for n, v in self.fields]
+
     def data(self, *, submit: str | None = None) -> dict[str, list[str]]:
         """The body to post (values grouped by name), with the submit button clicked, if named."""
         body: dict[str, list[str]] = {}
@@ -72,6 +82,7 @@ class BrowserForm:
 
 
 def page_errors(html: str) -> list[str]:
-    """The error notes and field errors a Django form page shows, to explain a failed test."""
+    """The error notes and field errors a Django admin or Wagtail form page shows."""
     soup = BeautifulSoup(html, "html.parser")
-    return [" ".join(e.get_text(" ").split()) for e in soup.select(".errornote, .errorlist")]
+    found = soup.select(".errornote, .errorlist, .error-message")
+    return [" ".join(e.get_text(" ").split()) for e in found]

@@ -3,10 +3,9 @@ scripts, and a progress bar on terminals.
 
 Rows are read models (any objects); a ``Column`` says how to read one value from a row, and this
 module formats the values: ``-`` for nothing and yes/no in tables, ISO dates and decimal strings in
-JSON and CSV.
+JSON and CSV. CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
 """
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,6 +17,8 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from config.exports import csv_writer
 
 FORMATS = ("table", "json", "csv")
 
@@ -70,7 +71,7 @@ def render(
         stream.write("\n")
         return
     if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
+        writer = csv_writer(stream, lineterminator="\n")
         writer.writerow([column.key for column in columns])
         for row in rows:
             values = [column.of(row) for column in columns]

@@ -10,6 +10,7 @@ from django.db import transaction
 from b2b.enums import IntegrationType
 from b2b.exceptions import ContractNotFound, InvalidContractTerms
 from b2b.models import ContractPage, OrganizationPage
+from b2b.naming import name_too_long
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.organizations import unique_child_slug
 from b2b.validators import contract_terms_errors
@@ -99,6 +100,8 @@ def create_contract(
     name = name.strip()
     if not name:
         raise InvalidContractTerms("The contract name must not be empty")
+    if problem := name_too_long(name, what="contract"):
+        raise InvalidContractTerms(problem)
     check_terms(
         start=contract_start,
         end=contract_end,

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from courses import openedx
-from courses.exceptions import CourseRunConflict, InvalidCoursewareId
+from courses.exceptions import CourseRunConflict, InvalidCoursewareId, OpenEdxRequestError
 from courses.models import COURSE_RUN_ID_REGEX, Course, CourseRun
 
 
@@ -67,15 +67,26 @@ class FetchedRun:
     run_values: dict[str, Any]
 
 
+def _title_length(model: type[Course] | type[CourseRun]) -> int:
+    return model._meta.get_field("title").max_length  # type: ignore[return-value]
+
+
 def fetch_course_run(courseware_id: str) -> FetchedRun:
     """Read the run from Open edX's course detail API; nothing is written.
 
     Raises InvalidCoursewareId, OpenEdxNotFound (unknown run), OpenEdxNotConfigured, other Open
-    edX errors, and CourseRunConflict (an end before the start).
+    edX errors (OpenEdxRequestError for a name too long to store), and CourseRunConflict (an
+    end before the start).
     """
     key = parse_courseware_id(courseware_id)
     detail = openedx.get_course_detail(courseware_id)
     title = detail.name or courseware_id
+    longest = min(_title_length(Course), _title_length(CourseRun))
+    if len(title) > longest:
+        raise OpenEdxRequestError(
+            f"Open edX gives {courseware_id} a name of {len(title)} characters; at most "
+            f"{longest} fit: shorten it in Studio"
+        )
     if detail.start and detail.end and detail.end < detail.start:
         raise CourseRunConflict(
             f"Open edX gives {courseware_id} an end ({detail.end.isoformat()}) before its start "

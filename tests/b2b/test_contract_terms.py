@@ -8,7 +8,10 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
+from b2b.exceptions import InvalidContractTerms, OrganizationConflict
 from b2b.models import ContractPage, OrganizationPage
+from b2b.services.contracts import ContractChange, create_contract, modify_contract
+from b2b.services.organizations import create_organization
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +118,26 @@ def test_contract_counts_of_organizations_in_one_query(site_tree):
         counts = {o.pk: o.contract_count for o in OrganizationPage.objects.with_contract_counts()}
     assert len(queries) == 1
     assert counts == {empty.pk: 0, one.pk: 1, two.pk: 2}
+
+
+def test_services_refuse_caps_and_names_the_columns_cannot_hold(site_tree):
+    """Whoever calls them (a command, the API), the services answer with a domain error, never
+    a validation traceback from the page's columns."""
+    org = f.OrganizationPageFactory()
+    contract = f.ContractPageFactory(parent=org, max_learners=5)
+    too_big = "The learner cap must be at most 2147483647."
+    with pytest.raises(InvalidContractTerms) as refused:
+        create_contract(organization=org, name="X", integration_type="non-sso", max_learners=2**31)
+    assert str(refused.value) == too_big
+    with pytest.raises(InvalidContractTerms) as refused:
+        modify_contract(contract_id=contract.pk, change=ContractChange(max_learners=2**31))
+    assert str(refused.value) == too_big
+    with pytest.raises(InvalidContractTerms) as refused:
+        create_contract(organization=org, name="N" * 256, integration_type="non-sso")
+    assert str(refused.value) == "The contract name has 256 characters; at most 255 fit"
+    with pytest.raises(OrganizationConflict) as refused:
+        create_organization(name="N" * 256)
+    assert str(refused.value) == "The organization name has 256 characters; at most 255 fit"
+
+    assert list(ContractPage.objects.values_list("pk", "max_learners")) == [(contract.pk, 5)]
+    assert list(OrganizationPage.objects.values_list("pk", flat=True)) == [org.pk]

@@ -184,14 +184,19 @@ def test_run_already_imported_under_another_course(lms):
             "'UAI_SOURCE/ML101/SOURCE' is not a course run key of the form "
             "course-v1:ORG+NUMBER+RUN",
         ),
+        # The price is parsed by the type every command shares (config.commands.price).
+        (["--courserun", KEY, "--price", "ten"], "Error: argument --price: not an amount: 'ten'"),
         (
-            ["--courserun", KEY, "--price", "ten"],
-            "--price must be an amount such as 49.00, not 'ten'",
+            ["--courserun", KEY, "--price", "-1"],
+            "Error: argument --price: must be zero or more: '-1'",
         ),
-        (["--courserun", KEY, "--price", "-1"], "--price must be an amount of 0 or more, not '-1'"),
         (
             ["--courserun", KEY, "--price", "NaN"],
-            "--price must be an amount of 0 or more, not 'NaN'",
+            "Error: argument --price: must be zero or more: 'NaN'",
+        ),
+        (
+            ["--courserun", KEY, "--price", "1.999"],
+            "Error: argument --price: at most two decimal places: '1.999'",
         ),
     ],
 )

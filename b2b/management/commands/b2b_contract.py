@@ -8,12 +8,11 @@ from b2b.enums import IntegrationType
 from b2b.exceptions import B2BError, NoSourceRun, OrganizationNotFound
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
-from b2b.models import OrganizationPage
 from b2b.services.codes import CodePlan, progress_reporter, reconcile_contract_codes
 from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
-from b2b.services.organizations import create_organization, find_organization
+from b2b.services.organizations import resolve_organization
 
 # What the operator can do about a service error, in this command's words (services name no
 # command-line options).
@@ -91,9 +90,10 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def _create(self, **o):
         with transaction.atomic():  # a new organization is kept only with its contract
-            org, org_created = _organization(
-                o["organization"], create=o["create"], key=o["org_key"]
+            match = resolve_organization(
+                identifier=o["organization"], create=o["create"], org_key=o["org_key"]
             )
+            org = match.organization
             contract = create_contract(
                 organization=org,
                 name=o["name"],
@@ -104,10 +104,15 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 enrollment_fixed_price=o["price"],
                 description=o["description"],
             ).contract
-        if org_created:
+        if match.created:
             self.stdout.write(
                 f"Created organization {org.title} "
                 f"(id {org.pk}, key {org.org_key}, slug {org.slug})"
+            )
+        elif match.matched_by == "similar name":
+            self.stdout.write(
+                f"Using organization {org.title} (id {org.pk}, key {org.org_key}): "
+                f"{o['organization']!r} differs from its name only in case or spacing"
             )
         self.stdout.write(
             f"Created contract {contract.title} (id {contract.pk}, slug {contract.slug}) "
@@ -204,24 +209,6 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 "Enrollment codes will be brought up to date in the background "
                 "(`b2b_list contracts` shows when)."
             )
-
-
-def _organization(
-    identifier: str, *, create: bool, key: str | None
-) -> tuple[OrganizationPage, bool]:
-    """The organization named or keyed ``identifier``, created when missing if ``create``; and
-    whether it was created."""
-    try:
-        org = find_organization(identifier)
-    except OrganizationNotFound:
-        if not create:
-            raise
-        return create_organization(name=identifier, org_key=key), True
-    if key and org.org_key != key.upper():
-        raise CommandError(
-            f"Organization {org.title!r} already exists with key {org.org_key}, not {key.upper()}"
-        )
-    return org, False
 
 
 def _show(value) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from b2b.exceptions import B2BError
+from b2b.exceptions import B2BError, CodesFileExists
 from b2b.management import arguments
 from b2b.management.listings import (
     ATTACHED_COLUMNS,
@@ -15,7 +15,7 @@ from b2b.management.listings import (
 )
 from b2b.management.rendering import FORMATS, render, render_sections_json
 from b2b.selectors import contracts_listing, courseware_listing, organizations_listing
-from b2b.services.code_export import write_codes_csv
+from b2b.services.code_export import check_codes_file, write_codes_csv
 from b2b.services.contracts import get_contract
 from b2b.services.organizations import find_organization
 
@@ -45,6 +45,9 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                     help="Write the contract's enrollment codes to codes-<id>.csv",
                 )
                 p.add_argument("--codes-out", metavar="FILE", help="Where to write the codes CSV")
+                p.add_argument(
+                    "--force", action="store_true", help="Replace the codes CSV if it exists"
+                )
             if name == "courseware":
                 p.add_argument("--contract", type=arguments.object_id, required=True)
 
@@ -53,6 +56,8 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             identifier = options.pop("org", None)
             org = find_organization(identifier) if identifier else None
             getattr(self, f"_{what}")(org=org, **options)
+        except CodesFileExists as exc:
+            raise CommandError(f"{exc}; add --force to replace it") from exc
         except B2BError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -67,10 +72,11 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def _contracts(self, *, org, **o):
         if o["codes"] is not None:
-            self._export_codes(o["codes"], o["codes_out"])
+            self._export_codes(o["codes"], o["codes_out"], replace=o["force"])
             return
-        if o["codes_out"]:
-            raise CommandError("--codes-out needs --codes <contract id>")
+        for option in ("codes_out", "force"):
+            if o[option]:
+                raise CommandError(f"--{option.replace('_', '-')} needs --codes <contract id>")
         render(
             self.stdout,
             contracts_listing(org),
@@ -80,13 +86,12 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         )
 
     def _courses(self, **o):
-        self._export_codes(o["codes"], o["codes_out"])
+        self._export_codes(o["codes"], o["codes_out"], replace=o["force"])
 
-    def _export_codes(self, contract_id: int, codes_out: str | None):
+    def _export_codes(self, contract_id: int, codes_out: str | None, *, replace: bool):
         contract = get_contract(contract_id)
         path = Path(codes_out or f"codes-{contract_id}.csv")
-        if not path.parent.is_dir():
-            raise CommandError(f"Cannot write {path}: folder {path.parent} does not exist")
+        check_codes_file(path, replace=replace)
         status = getattr(contract, "code_status", None)
         if status is not None and status.is_pending:
             self.stderr.write(
@@ -96,7 +101,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                     f"Run `b2b_contract sync-codes {contract_id}` or wait for the worker."
                 )
             )
-        rows = write_codes_csv(contract, path)
+        rows = write_codes_csv(contract, path, replace=replace)
         self.stdout.write(f"Wrote {rows} codes of contract {contract_id} to {path}")
 
     def _courseware(self, *, org, **o):

@@ -7,9 +7,10 @@ from django.core.management.base import BaseCommand
 
 from b2b.services.organizations_index import ensure_organizations_index
 from cms.services.site_tree import ensure_home_page
+from config.commands import OneLineErrorsMixin
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = "Make a home page the site root and create the Organizations index under it."
 
     def handle(self, *args, **options):

@@ -4,11 +4,12 @@ it names contracts, and courses knows nothing of them)."""
 from django.core.management.base import BaseCommand, CommandError
 
 from b2b.models import ContractPage
+from config.commands import OneLineErrorsMixin, object_id
 from courses.exceptions import CoursesError
 from courses.services.edx_copy import requeue_run_copies
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Queue again the Studio copies of a contract's runs (--contract) or of one run (--run). "
         "Copies are idempotent: a run Studio already has only gets its title and schedule again."
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         target = parser.add_mutually_exclusive_group(required=True)
-        target.add_argument("--contract", type=int, metavar="ID", help="A contract id.")
+        target.add_argument("--contract", type=object_id, metavar="ID", help="A contract id.")
         target.add_argument(
             "--run", metavar="COURSEWARE_ID", help="A run key, e.g. course-v1:UAI_ORG1+C1+2026_C4"
         )

@@ -7,10 +7,11 @@ admin. With DEBUG off it never does: a real site gets its staff accounts from `c
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from config.commands import OneLineErrorsMixin
 from courses.services.demo_catalog import load_demo_catalog
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Load a small demo catalog; existing demo rows are left alone. With DEBUG on, also a "
         "demo staff superuser (never with DEBUG off: use createsuperuser)."

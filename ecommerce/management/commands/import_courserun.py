@@ -4,26 +4,15 @@ It lives in ecommerce because it may give the run a product: ecommerce builds on
 courses knows nothing of products.
 """
 
-from decimal import Decimal, InvalidOperation
-
 from django.core.management.base import BaseCommand, CommandError
 
+from config.commands import OneLineErrorsMixin, price
 from courses.exceptions import CoursesError, OpenEdxNotFound
 from ecommerce.exceptions import EcommerceError
 from ecommerce.services.products import import_course_run_for_sale
 
 
-def _price(value: str) -> Decimal:
-    try:
-        price = Decimal(value)
-    except InvalidOperation as exc:
-        raise CommandError(f"--price must be an amount such as 49.00, not {value!r}") from exc
-    if not price.is_finite() or price < 0:
-        raise CommandError(f"--price must be an amount of 0 or more, not {value!r}")
-    return price.quantize(Decimal("0.01"))
-
-
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = (
         "Read a course run from Open edX (course detail API) and create or update its course "
         "(course-v1:ORG+NUMBER) and run here; optionally give the run a product."
@@ -39,15 +28,15 @@ class Command(BaseCommand):
         parser.add_argument("--live", action="store_true", help="Make the course and the run live.")
         parser.add_argument(
             "--price",
-            type=str,
+            type=price,
             metavar="P",
-            help="Give the run an active product at this price (re-prices an existing one).",
+            help="Give the run an active product at this price, e.g. 49.00 (re-prices an "
+            "existing one).",
         )
 
     def handle(self, *args, courserun, live, price, **options):
-        amount = _price(price) if price is not None else None
         try:
-            priced = import_course_run_for_sale(courseware_id=courserun, live=live, price=amount)
+            priced = import_course_run_for_sale(courseware_id=courserun, live=live, price=price)
         except OpenEdxNotFound as exc:
             raise CommandError(f"Open edX has no course run {courserun}") from exc
         except (CoursesError, EcommerceError) as exc:
