@@ -208,6 +208,8 @@ class ContractPage(NotServedPage):
         FieldPanel("enrollment_fixed_price"),
         ContractSummaryPanel(heading="Runs, learners and codes"),
     ]
+    # b2b.apps names the edit form (b2b.forms.ContractPageForm), which checks the code bound
+    # through the services: models stay below them.
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
     objects = PageManager.from_queryset(ContractQuerySet)()

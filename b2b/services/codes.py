@@ -157,14 +157,19 @@ def request_code_reconciliation(contract_id: int) -> None:
     queue_after_commit(RECONCILE_TASK, contract_id)
 
 
+def contract_product_ids(contract_id: int) -> list[int]:
+    """The active products of the contract's runs, in id order (one query)."""
+    return ecommerce_selectors.active_product_ids(
+        CourseRun.objects.filter(b2b_contract_id=contract_id).values("pk")
+    )
+
+
 def plan_reconciliation(contract: ContractPage) -> CodePlan:
     """Work out what reconciliation would change, reading aggregates only (no per-code rows)."""
     mode = code_mode(contract)
     price = contract.price
     plan = CodePlan(contract_id=contract.pk, mode=mode, price=price)
-    product_ids = ecommerce_selectors.active_product_ids(
-        CourseRun.objects.filter(b2b_contract=contract).values("pk")
-    )
+    product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
     plan.codes_to_reprice = bulk_codes.count_codes_to_reprice(contract.pk, price)

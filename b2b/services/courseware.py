@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from b2b.exceptions import CoursewareConflict, CoursewareNotFound, NoSourceRun
 from b2b.models import ContractPage
+from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import get_contract
 from courses.enums import RequirementNodeType
@@ -248,6 +249,8 @@ def add_courseware(
         result.attached.append(item.readable_id)
         if create_runs:
             _create_runs(contract, courses, result)
+    if result.products_created:
+        check_code_bound(contract=contract)  # rolls the new runs and products back if refused
     requested = bool(result.created_runs or result.assigned_runs or result.attached)
     if requested:
         request_code_reconciliation(contract.pk)

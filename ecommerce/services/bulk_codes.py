@@ -77,9 +77,10 @@ def count_unredeemed_codes(contract_id: int, *, now: datetime | None = None) -> 
     """What ``delete_unredeemed_codes`` would do (one query)."""
     now = now or timezone.now()
     held = code_held(now=now)
+    in_order = Q(code_in_pending_order())
     counts = _unredeemed(contract_id).aggregate(
-        deletable=Count("pk", filter=~held & ~code_in_pending_order()),
-        to_deactivate=Count("pk", filter=~held & code_in_pending_order() & Q(is_active=True)),
+        deletable=Count("pk", filter=~held & ~in_order),
+        to_deactivate=Count("pk", filter=~held & in_order & Q(is_active=True)),
         held=Count("pk", filter=held),
     )
     return UnredeemedCodes(**counts)
