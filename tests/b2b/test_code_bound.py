@@ -208,3 +208,29 @@ def test_wagtail_publish_within_the_limit_is_accepted(staff_client, settings):
 
     assert response.status_code == 302, page_errors(response.content.decode())
     assert ContractPage.objects.get(pk=contract.pk).max_learners == 5
+
+
+def _setting_in_fresh_process(value: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true")
+    if value is not None:
+        env["B2B_MAX_CODES_PER_CONTRACT"] = value
+    probe = "from django.conf import settings; print(settings.B2B_MAX_CODES_PER_CONTRACT)"
+    return subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(("value", "read"), [(None, "1000000"), ("25", "25")])
+def test_the_limit_comes_from_the_environment(value, read):
+    done = _setting_in_fresh_process(value)
+    assert (done.returncode, done.stdout.strip()) == (0, read), done.stderr
+
+
+def test_a_limit_below_one_is_refused_at_start_up():
+    done = _setting_in_fresh_process("0")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: B2B_MAX_CODES_PER_CONTRACT must be at "
+        "least 1, not 0"
+    )
