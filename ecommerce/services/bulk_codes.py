@@ -129,6 +129,17 @@ def delete_unredeemed_codes(contract_id: int) -> UnredeemedCodes:
     return UnredeemedCodes(deletable=deleted, to_deactivate=deactivated, held=still_held)
 
 
+def deactivate_codes_of_products(*, contract_id: int, product_ids: list[int]) -> int:
+    """Deactivate the contract's unredeemed codes for these products, which are no longer sold
+    (their runs left the contract); one statement. Redeemed codes stay as they are, as history.
+    Returns how many were deactivated."""
+    return (
+        _unredeemed(contract_id)
+        .filter(is_active=True, product_links__product_id__in=product_ids)
+        .update(is_active=False, updated_on=timezone.now())
+    )
+
+
 def delete_codes_of_contracts(contract_ids: Iterable[int] | QuerySet) -> int:
     """Delete every code of these contracts (ids, or a query of ids); returns how many.
 

@@ -187,6 +187,12 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             say("Created", "Would create", f"{result.products_created} products")
         if result.products_deactivated:
             say("Deactivated", "Would deactivate", f"{result.products_deactivated} products")
+        if result.codes_deactivated:
+            say(
+                "Deactivated",
+                "Would deactivate",
+                f"{result.codes_deactivated} unused enrollment codes",
+            )
         for readable_id, reason in result.skipped:
             self.stdout.write(f"Skipped {readable_id}: {reason}")
         for warning in result.warnings:
