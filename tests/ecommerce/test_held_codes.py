@@ -23,6 +23,7 @@ from ecommerce.models import BasketDiscount, Discount, DiscountRedemption, Order
 from tests import factories as f
 from tests.b2b.codes_helpers import reconcile
 from tests.ecommerce import helpers as h
+from tests.html_forms import BrowserForm, page_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -251,12 +252,15 @@ def test_a_paid_order_whose_code_is_gone_and_contract_full_is_marked_for_refund(
     page = ada.get(response["Location"]).content.decode()
     assert "Refund due." in page
     assert "We owe you a refund of $100.00" in page
+    orders = ada.get(reverse("ecommerce:order-list")).content.decode()
+    assert '<td data-label="Status">Errored, refund due</td>' in orders
 
     staff = Client()
     staff.force_login(f.UserFactory(is_staff=True, is_superuser=True))
     listing = staff.get(reverse("admin:ecommerce_order_changelist"), {"refund_due__exact": "1"})
     html = listing.content.decode()
     assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [order]
     assert "Refund due" in html  # the column and the filter
     assert f'href="/admin/ecommerce/order/{order.pk}/change/' in html
     assert f'href="/admin/ecommerce/order/{paid_and_fine.pk}/change/' not in html
@@ -322,3 +326,28 @@ def test_sso_free_uncapped_deletion_skips_held_codes(site_tree, cybersource):
     reconcile(contract)  # settled: the redeemed code stays, nothing is left to delete
     assert _active(codes) == [None, False, True]
     assert not ContractCodeStatus.objects.get(pk=contract.pk).is_pending
+
+
+def test_staff_settle_a_refund_in_the_admin(site_tree):
+    """What the operator guide tells staff: refund, then mark the order refunded."""
+    order = f.OrderFactory(
+        state=OrderState.ERRORED,
+        total_price_paid=Decimal("100.00"),
+        refund_due=True,
+        refund_reason="Paid $100.00 but not enrolled: full.",
+    )
+    staff = Client()
+    staff.force_login(f.UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:ecommerce_order_change", args=[order.pk])
+    form = BrowserForm(staff.get(url).content.decode(), form_id="order_form")
+    data = form.data(submit="_save")
+    assert data.pop("refund_due") == ["on"]  # staff clear the box...
+    data["state"] = [OrderState.REFUNDED]  # ...and choose "Refunded"
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 302, page_errors(response.content.decode())
+    order.refresh_from_db()
+    assert (order.state, order.refund_due) == (OrderState.REFUNDED, False)
+    listing = staff.get(reverse("admin:ecommerce_order_changelist"), {"refund_due__exact": "1"})
+    assert listing.context["cl"].result_count == 0
