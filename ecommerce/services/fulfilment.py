@@ -73,7 +73,10 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
             raise ProductUnavailable("A course in this order is no longer available.")
         order.state = OrderState.FULFILLED
         order.state_reason = ""
-        order.save(update_fields=["state", "state_reason", "updated_on"])
+        order.refund_due, order.refund_reason = False, ""  # a repeated payment answer found room
+        order.save(
+            update_fields=["state", "state_reason", "refund_due", "refund_reason", "updated_on"]
+        )
         contract_ids = {run.b2b_contract_id for run in runs.values() if run.b2b_contract_id}
         if order.discount_id is not None:
             DiscountRedemption.objects.create(

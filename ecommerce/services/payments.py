@@ -203,8 +203,8 @@ def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[st
     )
     _record_transaction(order, response, data)
     if response.state == ProcessorResponse.STATE_ACCEPTED:
-        if order.state == OrderState.FULFILLED:
-            return order
+        if order.state in (OrderState.FULFILLED, OrderState.REFUNDED):
+            return order  # a repeated answer: the order is settled, one way or the other
         if _amount(data) != order.total_price_paid:
             log.error(
                 "Order %s: paid %s, expected %s", order.pk, _amount(data), order.total_price_paid

@@ -351,3 +351,47 @@ def test_staff_settle_a_refund_in_the_admin(site_tree):
     assert (order.state, order.refund_due) == (OrderState.REFUNDED, False)
     listing = staff.get(reverse("admin:ecommerce_order_changelist"), {"refund_due__exact": "1"})
     assert listing.context["cl"].result_count == 0
+
+
+def test_a_repeated_accept_never_enrolls_a_refunded_order(priced):
+    """CyberSource may post the same ACCEPT again (receipt and back office, retries): once staff
+    have refunded the order, a seat that frees up later must not enroll the learner for free."""
+    contract, product, codes = priced
+    ada = _browser("ada@example.com")
+    fields = _check_out(ada, product, codes[2])
+    for _ in range(3):
+        f.ContractMembershipFactory(contract=contract)  # full before the payment comes back
+    answer = h.processor_response(fields)
+    Client(enforce_csrf_checks=True).post(RECEIPT, answer)
+    order = Order.objects.get(purchaser__email="ada@example.com")
+    assert (order.state, order.refund_due) == (OrderState.ERRORED, True)
+    Order.objects.filter(pk=order.pk).update(state=OrderState.REFUNDED, refund_due=False)
+    ContractMembership.objects.filter(contract=contract).first().delete()  # a seat frees up
+
+    repeated = Client().post(reverse("ecommerce:payment-backoffice"), answer)
+
+    assert repeated.status_code == 200
+    order.refresh_from_db()
+    assert (order.state, order.refund_due) == (OrderState.REFUNDED, False)
+    assert not ContractMembership.objects.filter(user=order.purchaser).exists()
+    assert not CourseRunEnrollment.objects.filter(user=order.purchaser).exists()
+
+
+def test_a_repeated_accept_that_finds_room_clears_the_refund_due(priced):
+    contract, product, codes = priced
+    ada = _browser("ada@example.com")
+    fields = _check_out(ada, product, codes[2])
+    seats = [f.ContractMembershipFactory(contract=contract) for _ in range(3)]
+    answer = h.processor_response(fields)
+    Client(enforce_csrf_checks=True).post(RECEIPT, answer)
+    seats[0].delete()  # a seat frees up before staff refund
+
+    Client().post(reverse("ecommerce:payment-backoffice"), answer)
+
+    order = Order.objects.get(purchaser__email="ada@example.com")
+    assert (order.state, order.refund_due, order.refund_reason) == (
+        OrderState.FULFILLED,
+        False,
+        "",
+    )
+    assert ContractMembership.objects.filter(user=order.purchaser).exists()
