@@ -234,3 +234,17 @@ def test_a_limit_below_one_is_refused_at_start_up():
         "django.core.exceptions.ImproperlyConfigured: B2B_MAX_CODES_PER_CONTRACT must be at "
         "least 1, not 0"
     )
+
+
+def test_the_django_admin_cannot_change_a_contract_s_cap(staff_client):
+    """The Django admin shows contracts read-only: there is no cap to get past the bound there."""
+    contract, _ = contract_with_products(products=2, max_learners=10)
+    url = reverse("admin:b2b_contractpage_change", args=[contract.pk])
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    assert 'name="max_learners"' not in page.content.decode()
+
+    refused = staff_client.post(url, {"max_learners": HUGE})
+
+    assert refused.status_code == 403
+    assert ContractPage.objects.get(pk=contract.pk).max_learners == 10
