@@ -93,7 +93,7 @@ def _delete(codes: QuerySet[Discount]) -> int:
     return deleted.get(Discount._meta.label, 0)  # the codes, not the basket rows they took along
 
 
-def _lock(codes: QuerySet[Discount], *, no_key: bool = False) -> None:
+def _lock(codes: QuerySet[Discount]) -> None:
     """Lock these codes' rows until the transaction ends, waiting for any transaction that holds
     one (a checkout locks the code it uses until it commits); one statement, no rows fetched.
 
@@ -102,7 +102,7 @@ def _lock(codes: QuerySet[Discount], *, no_key: bool = False) -> None:
     """
     if not connection.features.has_select_for_update:
         return
-    locked = codes.select_for_update(of=("self",), no_key=no_key).values("pk")
+    locked = codes.select_for_update(of=("self",)).values("pk")
     sql, params = locked.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({sql}) AS locked", params)
