@@ -36,6 +36,11 @@ class InvalidContractTerms(B2BError):
     pass
 
 
+class TooManyCodes(InvalidContractTerms):
+    """The change would give the contract more enrollment codes than it may hold
+    (B2B_MAX_CODES_PER_CONTRACT)."""
+
+
 class CoursewareNotFound(B2BError):
     pass
 

@@ -233,6 +233,8 @@ class ContractPage(NotServedPage):
         # b2b.apps adds the read-only summary panel (b2b.panels), which reads through the
         # selectors: models stay below them.
     ]
+    # b2b.apps names the edit form (b2b.forms.ContractPageForm), which checks the code bound
+    # through the services: models stay below them.
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
     objects = PageManager.from_queryset(ContractQuerySet)()

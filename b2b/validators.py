@@ -2,15 +2,20 @@
 
 import re
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 
 # The organization key becomes part of Open edX course keys (course-v1:UAI_<ORG_KEY>+...), so it
 # is restricted to characters every Open edX key accepts, in upper case.
 ORG_KEY_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
 ORG_KEY_RE = re.compile(ORG_KEY_PATTERN)
 
-# The largest learner cap the database column holds (a PostgreSQL integer).
-MAX_LEARNER_CAP = 2_147_483_647
+# The largest learner cap the database column holds (a PostgreSQL integer). The command line
+# (``b2b.services.contracts.check_terms``) and Wagtail's contract form both check it with this
+# validator; the model's ``clean`` does not repeat it, so the form shows the error once.
+MAX_LEARNER_CAP = 2**31 - 1
+validate_learner_cap = MaxValueValidator(
+    MAX_LEARNER_CAP, message="The learner cap must be at most %(limit_value)s."
+)
 
 validate_org_key = RegexValidator(
     ORG_KEY_PATTERN,

@@ -360,6 +360,14 @@ SPECTACULAR_SETTINGS = {
 
 # B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.
 B2B_CODE_BATCH_SIZE = get_int("B2B_CODE_BATCH_SIZE", 5000)
+# B2B_MAX_CODES_PER_CONTRACT: the most enrollment codes one contract may hold (a capped contract
+# holds cap x products). A change that would need more is refused, on every path, before anything
+# is written: a mistyped cap must not fill the database with codes.
+B2B_MAX_CODES_PER_CONTRACT = get_int("B2B_MAX_CODES_PER_CONTRACT", 1_000_000)
+if B2B_MAX_CODES_PER_CONTRACT < 1:
+    raise ImproperlyConfigured(
+        f"B2B_MAX_CODES_PER_CONTRACT must be at least 1, not {B2B_MAX_CODES_PER_CONTRACT}"
+    )
 
 # LOG_LEVEL: the level of the project's own loggers.
 LOGGING = {

@@ -88,8 +88,18 @@ class TransactionInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "purchaser", "state", "total_price_paid", "created_on"]
-    list_filter = ["state"]
+    """Orders; "Refund due" lists the paid orders that could not be fulfilled."""
+
+    list_display = [
+        "id",
+        "purchaser",
+        "state",
+        "total_price_paid",
+        "created_on",
+        "refund_due",
+        "refund_reason",
+    ]
+    list_filter = ["refund_due", "state"]
     search_fields = ["purchaser__email", "reference_number"]
     raw_id_fields = ["purchaser", "discount"]
     list_select_related = ["purchaser"]

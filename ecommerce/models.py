@@ -174,6 +174,14 @@ class Order(TimestampedModel):
         blank=True,
         help_text="Why the order was declined, canceled or could not be completed.",
     )
+    refund_due = models.BooleanField(
+        default=False,
+        help_text="A payment was received but the order could not be fulfilled: refund it, then "
+        "mark the order refunded and clear this box.",
+    )
+    refund_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why the payment must be refunded (for staff)."
+    )
 
     class Meta:
         ordering = ["-created_on"]

@@ -9,18 +9,21 @@ contracts' products and codes that b2b's listings, codes CSV and reconciliation 
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from courses.models import CourseRun, CourseRunEnrollment
-from ecommerce.constants import CART_ADD_PATH
+from ecommerce.constants import CART_ADD_PATH, PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState, RedemptionType
 from ecommerce.models import (
     Basket,
+    BasketDiscount,
     BasketItem,
     Discount,
     DiscountProduct,
@@ -36,6 +39,30 @@ def code_redeemed(discount_ref: str = "pk") -> Exists:
     """Whether the discount code referred to by ``discount_ref`` has been redeemed at least
     once; for ``filter`` and ``annotate`` on querysets of codes or of their product links."""
     return Exists(DiscountRedemption.objects.filter(discount_id=OuterRef(discount_ref)))
+
+
+def code_held(discount_ref: str = "pk", *, now: datetime | None = None) -> Q:
+    """Whether a learner is using the code referred to by ``discount_ref`` right now: a pending
+    order placed with it, or a basket it was applied to, within the last PENDING_ORDER_HOLD.
+
+    Reconciliation never deactivates or deletes a held code; for ``filter`` and Count filters on
+    querysets of codes or of their product links.
+    """
+    since = (now or timezone.now()) - PENDING_ORDER_HOLD
+    ref = OuterRef(discount_ref)
+    by_order = _pending_orders().filter(discount_id=ref, created_on__gte=since)
+    in_basket = BasketDiscount.objects.filter(discount_id=ref, created_on__gte=since)
+    return Q(Exists(by_order)) | Q(Exists(in_basket))
+
+
+def code_in_pending_order(discount_ref: str = "pk") -> Exists:
+    """Whether a pending order, however old, was placed with the code: deleting the code would
+    take it from the order (a payment may still come back for it)."""
+    return Exists(_pending_orders().filter(discount_id=OuterRef(discount_ref)))
+
+
+def _pending_orders() -> QuerySet[Order]:
+    return Order.objects.filter(state=OrderState.PENDING)
 
 
 def course_run_type() -> ContentType:
@@ -133,8 +160,7 @@ def contract_runs_not_enrolled(user: User, contract_ids: list[int]) -> list[Cour
 
 def pending_holds(discount_id: int, *, since, exclude_user: User | None = None):
     """Recent pending orders that hold this code (a payment may still come back for them)."""
-    holds = Order.objects.filter(discount_id=discount_id, state=OrderState.PENDING)
-    holds = holds.filter(created_on__gte=since)
+    holds = _pending_orders().filter(discount_id=discount_id, created_on__gte=since)
     if exclude_user is not None:
         holds = holds.exclude(purchaser=exclude_user)
     return holds
@@ -213,11 +239,13 @@ class ProductCodeStats:
     redeemed: int = 0
     active_unredeemed: int = 0
     inactive_unredeemed: int = 0
+    held: int = 0  # of the active unredeemed codes, those a learner is using (``code_held``)
 
 
 def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int, ProductCodeStats]:
-    """Per product: the contract's redeemed codes, and its active and inactive unredeemed codes
-    (one query)."""
+    """Per product: the contract's redeemed codes, its active and inactive unredeemed codes, and
+    how many of the active unredeemed ones are held (one query)."""
+    active_unredeemed = Q(is_redeemed=False, discount__is_active=True)
     rows = (
         DiscountProduct.objects.filter(
             product_id__in=product_ids, discount__b2b_contract_id=contract_id
@@ -226,8 +254,9 @@ def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int,
         .values("product_id")
         .annotate(
             redeemed=Count("pk", filter=Q(is_redeemed=True)),
-            active_unredeemed=Count("pk", filter=Q(is_redeemed=False, discount__is_active=True)),
+            active_unredeemed=Count("pk", filter=active_unredeemed),
             inactive_unredeemed=Count("pk", filter=Q(is_redeemed=False, discount__is_active=False)),
+            held=Count("pk", filter=active_unredeemed & code_held("discount_id")),
         )
         .order_by()
     )
@@ -236,6 +265,7 @@ def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int,
             redeemed=row["redeemed"],
             active_unredeemed=row["active_unredeemed"],
             inactive_unredeemed=row["inactive_unredeemed"],
+            held=row["held"],
         )
         for row in rows
     }

@@ -11,9 +11,13 @@ sales, bulk):
     sso          0/none  N       no new codes; existing ones stay, re-priced to $0
     sso          0/none  none    unredeemed codes deleted (the only deletion)
 
-Redeemed codes are never deleted or deactivated. The work is set-based (a constant number of
-queries per batch of codes), serialised per contract by a row lock on its ContractCodeStatus, and
-idempotent. Requests are versioned so that a pile of requests for one contract coalesces.
+Redeemed codes are never deleted or deactivated, and neither are codes a learner is using (held
+by a recent pending order or applied in a basket: ``ecommerce.selectors.code_held``): lowering a
+cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus stays
+until they are settled and the contract stays pending meanwhile. The work is set-based (a
+constant number of queries per batch of codes), serialised per contract by a row lock on its
+ContractCodeStatus, and idempotent. Requests are versioned so that a pile of requests for one
+contract coalesces.
 """
 
 import logging
@@ -78,6 +82,11 @@ class CodePlan:
     reactivate: dict[int, int] = field(default_factory=dict)
     deactivate: dict[int, int] = field(default_factory=dict)
     codes_to_delete: int = 0
+    # Deletion (SSO, free, uncapped): codes an older pending order was placed with are
+    # deactivated instead, so that the order keeps its code.
+    codes_to_retire: int = 0
+    # Codes the terms would remove but a learner is using now: they stay until that is settled.
+    codes_held_back: int = 0
 
     @property
     def codes_to_create(self) -> int:
@@ -89,7 +98,7 @@ class CodePlan:
 
     @property
     def codes_to_deactivate(self) -> int:
-        return sum(self.deactivate.values())
+        return sum(self.deactivate.values()) + self.codes_to_retire
 
     @property
     def is_noop(self) -> bool:
@@ -101,24 +110,41 @@ class CodePlan:
             or self.reactivate
             or self.deactivate
             or self.codes_to_delete
+            or self.codes_to_retire
         )
 
     def summary_lines(self) -> list[str]:
         if self.is_noop:
-            return ["Codes: already up to date"]
-        return [
-            f"Codes ({self.mode.value}, {len(self.product_ids)} products, price ${self.price}):",
-            f"  create {self.codes_to_create}, reactivate {self.codes_to_reactivate}, "
-            f"deactivate {self.codes_to_deactivate}, delete {self.codes_to_delete}",
-            f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} products, "
-            f"change redemption type of {self.codes_to_retype}",
-        ]
+            lines = ["Codes: already up to date"]
+        else:
+            lines = [
+                f"Codes ({self.mode.value}, {len(self.product_ids)} products, "
+                f"price ${self.price}):",
+                f"  create {self.codes_to_create}, reactivate {self.codes_to_reactivate}, "
+                f"deactivate {self.codes_to_deactivate}, delete {self.codes_to_delete}",
+                f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} "
+                f"products, change redemption type of {self.codes_to_retype}",
+            ]
+        if self.codes_held_back:
+            lines.append(f"  {held_back_note(self.codes_held_back, self.mode)}")
+        return lines
+
+
+def held_back_note(count: int, mode: CodeMode) -> str:
+    """What happens to codes the terms would remove while learners are using them."""
+    what = "deleted" if mode is CodeMode.DELETE else "deactivated"
+    if count == 1:
+        return f"keep 1 code held by a payment in progress ({what} once it is settled)"
+    return f"keep {count} codes held by payments in progress ({what} once they are settled)"
 
 
 @dataclass
 class ReconcileResult:
     plan: CodePlan | None
     skipped: bool  # nothing was requested since the last reconciliation
+    # Codes in use held part of the plan back: the contract stays pending until a later
+    # reconciliation, once they are settled, finishes the work.
+    held_back: int = 0
 
 
 def request_code_reconciliation(contract_id: int) -> None:
@@ -131,21 +157,29 @@ def request_code_reconciliation(contract_id: int) -> None:
     queue_after_commit(RECONCILE_TASK, contract_id)
 
 
+def contract_product_ids(contract_id: int) -> list[int]:
+    """The active products of the contract's runs, in id order (one query)."""
+    return ecommerce_selectors.active_product_ids(
+        CourseRun.objects.filter(b2b_contract_id=contract_id).values("pk")
+    )
+
+
 def plan_reconciliation(contract: ContractPage) -> CodePlan:
     """Work out what reconciliation would change, reading aggregates only (no per-code rows)."""
     mode = code_mode(contract)
     price = contract.price
     plan = CodePlan(contract_id=contract.pk, mode=mode, price=price)
-    product_ids = ecommerce_selectors.active_product_ids(
-        CourseRun.objects.filter(b2b_contract=contract).values("pk")
-    )
+    product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
     plan.codes_to_reprice = bulk_codes.count_codes_to_reprice(contract.pk, price)
     if mode is CodeMode.KEEP:
         return plan
     if mode is CodeMode.DELETE:
-        plan.codes_to_delete = bulk_codes.count_unredeemed_codes(contract.pk)
+        unredeemed = bulk_codes.count_unredeemed_codes(contract.pk)
+        plan.codes_to_delete = unredeemed.deletable
+        plan.codes_to_retire = unredeemed.to_deactivate
+        plan.codes_held_back = unredeemed.held
         return plan
 
     stats = ecommerce_selectors.product_code_stats(contract_id=contract.pk, product_ids=product_ids)
@@ -163,7 +197,11 @@ def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None
     stats = stats or ProductCodeStats()
     target = max(cap - stats.redeemed, 0)
     if stats.active_unredeemed > target:
-        plan.deactivate[product_id] = stats.active_unredeemed - target
+        surplus = stats.active_unredeemed - target
+        unheld = stats.active_unredeemed - stats.held
+        if min(surplus, unheld):
+            plan.deactivate[product_id] = min(surplus, unheld)
+        plan.codes_held_back += surplus - min(surplus, unheld)
     elif stats.active_unredeemed < target:
         missing = target - stats.active_unredeemed
         reactivate = min(missing, stats.inactive_unredeemed)
@@ -188,22 +226,28 @@ def _redemption_type(mode: CodeMode) -> RedemptionType:
     return RedemptionType.ONE_TIME if mode is CodeMode.ONE_TIME else RedemptionType.UNLIMITED
 
 
-def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None = None) -> None:
-    """Carry out ``plan``; the caller holds the contract's code lock."""
+def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None = None) -> int:
+    """Carry out ``plan``; the caller holds the contract's code lock.
+
+    Returns how many codes the terms would remove are still in use: the plan's own count, or
+    more when a checkout took a code while the plan was being carried out.
+    """
+    held_back = plan.codes_held_back
     if plan.products_to_reprice:
         products.reprice_products(plan.product_ids, plan.price)
     if plan.codes_to_reprice:
         bulk_codes.reprice_codes(contract.pk, plan.price)
     if plan.mode is CodeMode.DELETE:
-        if plan.codes_to_delete:
-            bulk_codes.delete_unredeemed_codes(contract.pk)
-        return
+        if plan.codes_to_delete or plan.codes_to_retire:
+            held_back = bulk_codes.delete_unredeemed_codes(contract.pk).held
+        return held_back
     if plan.codes_to_retype:
         bulk_codes.retype_codes(contract.pk, _redemption_type(plan.mode))
     if plan.deactivate:
-        bulk_codes.set_active_by_rank(contract.pk, plan.deactivate, activate=False)
+        taken = bulk_codes.deactivate_unheld_codes(contract.pk, plan.deactivate)
+        held_back += plan.codes_to_deactivate - taken
     if plan.reactivate:
-        bulk_codes.set_active_by_rank(contract.pk, plan.reactivate, activate=True)
+        bulk_codes.reactivate_codes(contract.pk, plan.reactivate)
     if plan.create:
         bulk_codes.create_codes(
             contract.pk,
@@ -213,6 +257,7 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
             batch_size=settings.B2B_CODE_BATCH_SIZE,
             progress=progress,
         )
+    return held_back
 
 
 def reconcile_contract_codes(
@@ -221,6 +266,9 @@ def reconcile_contract_codes(
     """Reconcile the contract's codes if anything was requested since the last run.
 
     ``force`` reconciles even when nothing was requested (an operator's explicit request).
+    While codes the terms would remove are in use (``CodePlan.codes_held_back``), the rest is
+    done and the contract stays pending; the reconciliation that runs once they are settled
+    finishes it.
     """
     progress = progress or progress_reporter.get()
     with transaction.atomic():
@@ -232,12 +280,30 @@ def reconcile_contract_codes(
             return ReconcileResult(plan=None, skipped=True)
         contract = ContractPage.objects.get(pk=contract_id)
         plan = plan_reconciliation(contract)
-        if not plan.is_noop:
-            apply_plan(contract, plan, progress)
-        status.reconciled_version = status.requested_version
-        status.pending_since = None
+        held_back = _carry_out(contract, plan, progress)
+        if not held_back:
+            status.reconciled_version = status.requested_version
+            status.pending_since = None
         status.reconciled_on = timezone.now()
         status.last_error = ""
         status.save()
     log.info("Reconciled codes of contract %s: %s", contract_id, " ".join(plan.summary_lines()))
-    return ReconcileResult(plan=plan, skipped=False)
+    return ReconcileResult(plan=plan, skipped=False, held_back=held_back)
+
+
+# How many times one reconciliation plans again after checkouts took codes it was deactivating.
+MAX_PASSES = 3
+
+
+def _carry_out(contract: ContractPage, plan: CodePlan, progress: Progress | None) -> int:
+    """Apply ``plan``; when a checkout took one of the codes meanwhile (the code was given
+    back), plan again, now seeing it, and apply that. Returns how many codes stay held back."""
+    held_back = plan.codes_held_back
+    for _ in range(MAX_PASSES):
+        if plan.is_noop:
+            return plan.codes_held_back
+        held_back = apply_plan(contract, plan, progress)
+        if held_back == plan.codes_held_back:
+            return held_back
+        plan = plan_reconciliation(contract)
+    return held_back

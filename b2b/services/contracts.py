@@ -5,15 +5,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from b2b.enums import IntegrationType
 from b2b.exceptions import ContractNotFound, InvalidContractTerms
 from b2b.models import ContractPage, OrganizationPage
 from b2b.naming import name_too_long
+from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.organizations import unique_child_slug
-from b2b.validators import contract_terms_errors
+from b2b.validators import contract_terms_errors, validate_learner_cap
 
 
 class _Unset:
@@ -76,6 +78,11 @@ def check_terms(*, start, end, max_learners, price) -> None:
     errors = contract_terms_errors(
         start_date=start, end_date=end, max_learners=max_learners, price=price
     )
+    if max_learners is not None:
+        try:
+            validate_learner_cap(max_learners)  # beyond the column's range
+        except ValidationError as exc:
+            errors["max_learners"] = " ".join(exc.messages)
     if errors:
         raise InvalidContractTerms(" ".join(errors.values()))
 
@@ -108,19 +115,19 @@ def create_contract(
         max_learners=max_learners,
         price=enrollment_fixed_price,
     )
-    contract = organization.add_child(
-        instance=ContractPage(
-            title=name,
-            slug=unique_child_slug(organization, name),
-            description=description,
-            integration_type=integration_type,
-            contract_start=contract_start,
-            contract_end=contract_end,
-            max_learners=max_learners,
-            enrollment_fixed_price=enrollment_fixed_price,
-            active=True,
-        )
+    contract = ContractPage(
+        title=name,
+        slug=unique_child_slug(organization, name),
+        description=description,
+        integration_type=integration_type,
+        contract_start=contract_start,
+        contract_end=contract_end,
+        max_learners=max_learners,
+        enrollment_fixed_price=enrollment_fixed_price,
+        active=True,
     )
+    check_code_bound(contract=contract, products=0)  # no runs yet
+    contract = organization.add_child(instance=contract)
     request_code_reconciliation(contract.pk)
     return CreatedContract(contract=contract, organization=organization)
 
@@ -149,6 +156,7 @@ def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedCont
         max_learners=contract.max_learners,
         price=contract.enrollment_fixed_price,
     )
+    check_code_bound(contract=contract)
     publish_contract(contract)
     deactivation_only = set(diff) == {"active"} and contract.active is False
     if not deactivation_only:

@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from b2b.exceptions import CoursewareConflict, CoursewareNotFound, NoSourceRun
 from b2b.models import ContractPage
+from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import get_contract
 from courses.enums import RequirementNodeType
-from courses.models import Course, CourseRun, Program, ProgramRequirement
+from courses.models import Course, CourseRun, CourseRunEnrollment, Program, ProgramRequirement
 from courses.services.edx_copy import schedule_run_copy
+from ecommerce.selectors import active_product_ids
+from ecommerce.services.bulk_codes import deactivate_codes_of_products
 from ecommerce.services.products import create_run_products, deactivate_run_products
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,7 @@ class CoursewareResult:
     warnings: tuple[str, ...] = ()
     products_created: int = 0
     products_deactivated: int = 0
+    codes_deactivated: int = 0  # unredeemed codes of the removed runs' products
     reconciliation_requested: bool = False  # the contract's codes are reconciled after commit
 
 
@@ -52,6 +57,7 @@ class _Changes:
     warnings: list[str] = field(default_factory=list)
     products_created: int = 0
     products_deactivated: int = 0
+    codes_deactivated: int = 0
 
     def result(self, *, reconciliation_requested: bool) -> CoursewareResult:
         return CoursewareResult(
@@ -63,6 +69,7 @@ class _Changes:
             warnings=tuple(self.warnings),
             products_created=self.products_created,
             products_deactivated=self.products_deactivated,
+            codes_deactivated=self.codes_deactivated,
             reconciliation_requested=reconciliation_requested,
         )
 
@@ -249,6 +256,8 @@ def add_courseware(
         result.attached.append(item.readable_id)
         if create_runs:
             _create_runs(contract, courses, result)
+    if result.products_created:
+        check_code_bound(contract=contract)  # rolls the new runs and products back if refused
     requested = bool(result.created_runs or result.assigned_runs or result.attached)
     if requested:
         request_code_reconciliation(contract.pk)
@@ -258,7 +267,9 @@ def add_courseware(
 @transaction.atomic
 def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResult:
     """Detach a run, or the contract's runs of a course or program; their products are
-    deactivated so nobody can buy them. The runs themselves are kept."""
+    deactivated so nobody can buy them, and so are their unredeemed codes (redeemed ones stay,
+    as history), in this transaction. The runs themselves are kept, with their enrollments: a
+    warning says how many learners are enrolled."""
     contract = get_contract(contract_id, for_update=True)
     item = resolve_courseware(courseware_id)
     result = _Changes()
@@ -281,8 +292,36 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
 
     detached = list(runs.select_for_update())
     run_ids = [run.pk for run in detached]
+    product_ids = active_product_ids(run_ids)
     result.products_deactivated = deactivate_run_products(run_ids=run_ids)
+    # Nobody can buy these products any more: their unused codes go with them, now.
+    result.codes_deactivated = deactivate_codes_of_products(
+        contract_id=contract.pk, product_ids=product_ids
+    )
     CourseRun.objects.filter(pk__in=run_ids).update(b2b_contract=None, updated_on=timezone.now())
     result.detached_runs = detached
+    enrolled = _enrolled_learners_warning(run_ids)
+    if enrolled:
+        result.warnings.append(enrolled)
     request_code_reconciliation(contract.pk)
     return result.result(reconciliation_requested=True)
+
+
+def _enrolled_learners_warning(run_ids: list[int]) -> str | None:
+    """One line naming the detached runs that have learners enrolled, or None (one query)."""
+    counts = list(
+        CourseRunEnrollment.objects.filter(run_id__in=run_ids, active=True)
+        .values("run__courseware_id")
+        .annotate(n=Count("pk"))
+        .order_by("run__courseware_id")
+        .values_list("run__courseware_id", "n")
+    )
+    total = sum(n for _, n in counts)
+    if not total:
+        return None
+    learners = "1 learner is" if total == 1 else f"{total} learners are"
+    runs = ", ".join(f"{courseware_id}: {n}" for courseware_id, n in counts)
+    return (
+        f"{learners} enrolled in the detached runs ({runs}); they keep their enrollments, "
+        "outside the contract"
+    )

@@ -12,16 +12,18 @@ statement per code. Creation has a PostgreSQL path that generates the codes insi
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
 from ecommerce.models import Discount, DiscountProduct
-from ecommerce.selectors import code_redeemed
+from ecommerce.selectors import code_held, code_in_pending_order, code_redeemed
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -57,20 +59,85 @@ def retype_codes(contract_id: int, redemption_type: RedemptionType) -> int:
     )
 
 
-def count_unredeemed_codes(contract_id: int) -> int:
-    return _codes(contract_id).filter(~code_redeemed()).count()
+@dataclass(frozen=True)
+class UnredeemedCodes:
+    """A contract's unredeemed codes, as the deletion of an SSO, free, uncapped contract's codes
+    sees them."""
+
+    deletable: int = 0  # nobody is using them and no pending order was placed with them
+    to_deactivate: int = 0  # active, placed in a pending order past the hold: kept, deactivated
+    held: int = 0  # in use right now (``code_held``): left as they are
+
+
+def _unredeemed(contract_id: int) -> QuerySet[Discount]:
+    return _codes(contract_id).filter(~code_redeemed())
+
+
+def count_unredeemed_codes(contract_id: int, *, now: datetime | None = None) -> UnredeemedCodes:
+    """What ``delete_unredeemed_codes`` would do (one query)."""
+    now = now or timezone.now()
+    held = code_held(now=now)
+    in_order = Q(code_in_pending_order())
+    counts = _unredeemed(contract_id).aggregate(
+        deletable=Count("pk", filter=~held & ~in_order),
+        to_deactivate=Count("pk", filter=~held & in_order & Q(is_active=True)),
+        held=Count("pk", filter=held),
+    )
+    return UnredeemedCodes(**counts)
 
 
 def _delete(codes: QuerySet[Discount]) -> int:
     doomed = codes.values("pk")
     DiscountProduct.objects.filter(discount_id__in=doomed).delete()
-    deleted, _ = Discount.objects.filter(pk__in=doomed).delete()
-    return deleted
+    _, deleted = Discount.objects.filter(pk__in=doomed).delete()
+    return deleted.get(Discount._meta.label, 0)  # the codes, not the basket rows they took along
 
 
-def delete_unredeemed_codes(contract_id: int) -> int:
-    """Delete the contract's codes nobody has redeemed; returns how many."""
-    return _delete(_codes(contract_id).filter(~code_redeemed()))
+def _lock(codes: QuerySet[Discount]) -> None:
+    """Lock these codes' rows until the transaction ends, waiting for any transaction that holds
+    one (a checkout locks the code it uses until it commits); one statement, no rows fetched.
+
+    A statement that starts afterwards sees what those transactions committed: read committed
+    gives each statement a fresh view. SQLite, which lets one writer in at a time, needs none.
+    """
+    if not connection.features.has_select_for_update:
+        return
+    locked = codes.select_for_update(of=("self",)).values("pk")
+    sql, params = locked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql}) AS locked", params)
+
+
+def delete_unredeemed_codes(contract_id: int) -> UnredeemedCodes:
+    """Delete the contract's codes nobody has redeemed, except those in use; returns what was
+    done (``held``: how many were left because a learner is using them).
+
+    A code held by a pending order or a basket (``code_held``) is left as it is. A code a pending
+    order was placed with longer ago is deactivated rather than deleted, so the order keeps it
+    (a late payment is still recognised). The unredeemed codes are locked first, so a checkout
+    that is taking one of them right now is waited for and its hold seen.
+    """
+    now = timezone.now()
+    _lock(_unredeemed(contract_id))
+    held = code_held(now=now)
+    unheld = _unredeemed(contract_id).filter(~held)
+    deleted = _delete(unheld.filter(~code_in_pending_order()))
+    deactivated = unheld.filter(code_in_pending_order(), is_active=True).update(
+        is_active=False, updated_on=now
+    )
+    still_held = _unredeemed(contract_id).filter(held).count()
+    return UnredeemedCodes(deletable=deleted, to_deactivate=deactivated, held=still_held)
+
+
+def deactivate_codes_of_products(*, contract_id: int, product_ids: list[int]) -> int:
+    """Deactivate the contract's unredeemed codes for these products, which are no longer sold
+    (their runs left the contract); one statement. Redeemed codes stay as they are, as history.
+    Returns how many were deactivated."""
+    return (
+        _unredeemed(contract_id)
+        .filter(is_active=True, product_links__product_id__in=product_ids)
+        .update(is_active=False, updated_on=timezone.now())
+    )
 
 
 def delete_codes_of_contracts(contract_ids: Iterable[int] | QuerySet) -> int:
@@ -81,33 +148,64 @@ def delete_codes_of_contracts(contract_ids: Iterable[int] | QuerySet) -> int:
     return _delete(Discount.objects.filter(b2b_contract_id__in=contract_ids))
 
 
-def set_active_by_rank(contract_id: int, counts: dict[int, int], *, activate: bool) -> int:
-    """Per product, (de)activate ``counts[product]`` unredeemed codes in one statement.
-
-    Deactivation takes the newest codes first; reactivation the oldest deactivated ones first.
-    """
+def _set_active_by_rank(
+    contract_id: int,
+    counts: dict[int, int],
+    *,
+    activate: bool,
+    now: datetime,
+    exclude: Q | None = None,
+) -> int:
+    """Per product, (de)activate ``counts[product]`` unredeemed codes in one statement:
+    deactivation takes the newest codes first, reactivation the oldest deactivated ones first.
+    Codes matching ``exclude`` are never taken."""
     limit = Case(
         *[When(product_id=product_id, then=Value(n)) for product_id, n in counts.items()],
         default=Value(0),
         output_field=IntegerField(),
     )
     order = "discount_id" if activate else "-discount_id"
-    ranked = (
-        DiscountProduct.objects.filter(
-            product_id__in=list(counts),
-            discount__b2b_contract_id=contract_id,
-            discount__is_active=not activate,
-        )
-        .filter(~code_redeemed("discount_id"))
-        .annotate(
-            position=Window(RowNumber(), partition_by=["product_id"], order_by=order),
-            limit=limit,
-        )
+    candidates = DiscountProduct.objects.filter(
+        product_id__in=list(counts),
+        discount__b2b_contract_id=contract_id,
+        discount__is_active=not activate,
+    ).filter(~code_redeemed("discount_id"))
+    if exclude is not None:
+        candidates = candidates.filter(~exclude)
+    ranked = candidates.annotate(
+        position=Window(RowNumber(), partition_by=["product_id"], order_by=order),
+        limit=limit,
     )
     chosen = ranked.filter(position__lte=F("limit")).values("discount_id")
-    return Discount.objects.filter(pk__in=chosen).update(
-        is_active=activate, updated_on=timezone.now()
+    return Discount.objects.filter(pk__in=chosen).update(is_active=activate, updated_on=now)
+
+
+def reactivate_codes(contract_id: int, counts: dict[int, int]) -> int:
+    """Per product, reactivate ``counts[product]`` deactivated unredeemed codes, the oldest
+    first, in one statement; returns how many."""
+    return _set_active_by_rank(contract_id, counts, activate=True, now=timezone.now())
+
+
+def deactivate_unheld_codes(contract_id: int, counts: dict[int, int]) -> int:
+    """Per product, deactivate up to ``counts[product]`` unredeemed codes that nobody is using
+    (``code_held``), the newest first; returns how many were deactivated.
+
+    The ranking statement waits for the row lock of a code a checkout is taking, but it cannot
+    see the pending order that checkout commits meanwhile. A second statement, which does see
+    it, gives such codes back at once; the count returned is then smaller than asked, and the
+    caller plans again.
+    """
+    now = timezone.now()
+    taken = _set_active_by_rank(
+        contract_id, counts, activate=False, now=now, exclude=code_held("discount_id", now=now)
     )
+    given_back = (
+        _codes(contract_id)
+        .filter(is_active=False, updated_on=now)
+        .filter(code_held(now=now))
+        .update(is_active=True, updated_on=timezone.now())
+    )
+    return taken - given_back
 
 
 def create_codes(

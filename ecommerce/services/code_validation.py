@@ -146,10 +146,13 @@ def validate_code(
     already a member. Each refusal raises its own ``CodeRefused`` subclass.
 
     ``holding_order`` is an order of this learner allowed to hold the code (the one being paid).
+    A code deactivated after that order was placed with it still counts for it: the learner has
+    paid with it, and the rest of the checks (the contract's admission above all) still decide.
     """
     now = timezone.now()
     discount = find_code(code, lock=lock)
-    if not discount.is_active:
+    placed_with = holding_order is not None and holding_order.discount_id == discount.pk
+    if not discount.is_active and not placed_with:
         raise CodeInactive
     _check_dates(discount, now)
     linked = _check_products(discount, products, selectors.runs_by_product(products))

@@ -73,7 +73,10 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
             raise ProductUnavailable("A course in this order is no longer available.")
         order.state = OrderState.FULFILLED
         order.state_reason = ""
-        order.save(update_fields=["state", "state_reason", "updated_on"])
+        order.refund_due, order.refund_reason = False, ""  # a repeated payment answer found room
+        order.save(
+            update_fields=["state", "state_reason", "refund_due", "refund_reason", "updated_on"]
+        )
         contract_ids = {run.b2b_contract_id for run in runs.values() if run.b2b_contract_id}
         if order.discount_id is not None:
             DiscountRedemption.objects.create(
@@ -102,11 +105,17 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
     return order
 
 
-def close_order(*, order: Order, state: OrderState, reason: str) -> Order:
-    """Mark an unfulfilled order declined, canceled or errored; its code is released."""
+def close_order(*, order: Order, state: OrderState, reason: str, refund_reason: str = "") -> Order:
+    """Mark an unfulfilled order declined, canceled or errored; its code is released.
+
+    ``reason`` is for the learner. ``refund_reason``, for a paid order, marks a refund due and
+    tells staff why (the Django admin lists orders with a refund due).
+    """
     order.state = state
     order.state_reason = reason[:255]
-    order.save(update_fields=["state", "state_reason", "updated_on"])
+    order.refund_due = bool(refund_reason)
+    order.refund_reason = refund_reason[:255]
+    order.save(update_fields=["state", "state_reason", "refund_due", "refund_reason", "updated_on"])
     return order
 
 

@@ -3,7 +3,9 @@
 ``payment_request`` signs the order's fields for the hosted payment form (the learner's browser
 posts them to CyberSource). ``process_payment_response`` handles what CyberSource posts back to
 the receipt (or cancel) address: the signature is verified with our key first; ACCEPT fulfils the
-order; DECLINE, CANCEL and ERROR decline it, which releases its code; REVIEW leaves it pending.
+order, or, when it cannot be fulfilled (the contract is full, say), marks it errored with a
+refund due for staff; DECLINE, CANCEL and ERROR decline it, which releases its code; REVIEW leaves
+it pending.
 """
 
 import logging
@@ -16,10 +18,8 @@ from django.conf import settings
 from django.db import transaction
 
 from b2b.enums import MembershipSource
-from ecommerce import selectors
 from ecommerce.enums import OrderState, TransactionType
 from ecommerce.exceptions import (
-    CodeRequired,
     EcommerceError,
     InvalidPaymentResponse,
     OrderNotFound,
@@ -162,13 +162,16 @@ def _amount(data: Mapping[str, str]) -> Decimal | None:
 
 
 def _fulfil_paid_order(order: Order) -> None:
-    """Check the order's code again and fulfil; on refusal the order is marked errored."""
+    """Fulfil a paid order, or mark it errored with a refund due.
+
+    The order's code is checked again, even if it was deactivated since checkout (the learner
+    paid with it). A code deleted since leaves nothing to check: the contract's admission rule,
+    which ``attach_learner`` applies during fulfilment, decides alone.
+    """
     try:
         with transaction.atomic():
-            lines = list(order.lines.select_related("product"))
-            products = [line.product for line in lines]
-            runs = selectors.runs_by_product(products)
             if order.discount is not None:
+                products = [line.product for line in order.lines.select_related("product")]
                 validate_code(
                     user=order.purchaser,
                     code=order.discount.discount_code,
@@ -176,8 +179,6 @@ def _fulfil_paid_order(order: Order) -> None:
                     lock=True,
                     holding_order=order,
                 )
-            elif any(run.b2b_contract_id for run in runs.values()):
-                raise CodeRequired("The enrollment code of this order no longer exists.")
             fulfil_order(order=order, source=MembershipSource.PURCHASE)
     except EcommerceError as exc:
         log.error("Paid order %s could not be fulfilled: %s", order.pk, exc)
@@ -186,6 +187,7 @@ def _fulfil_paid_order(order: Order) -> None:
             state=OrderState.ERRORED,
             reason=f"Your payment was received but you could not be enrolled: {exc} "
             "Contact support for a refund.",
+            refund_reason=f"Paid ${order.total_price_paid} but not enrolled: {exc}",
         )
 
 
@@ -201,8 +203,8 @@ def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[st
     )
     _record_transaction(order, response, data)
     if response.state == ProcessorResponse.STATE_ACCEPTED:
-        if order.state == OrderState.FULFILLED:
-            return order
+        if order.state in (OrderState.FULFILLED, OrderState.REFUNDED):
+            return order  # a repeated answer: the order is settled, one way or the other
         if _amount(data) != order.total_price_paid:
             log.error(
                 "Order %s: paid %s, expected %s", order.pk, _amount(data), order.total_price_paid
@@ -211,6 +213,7 @@ def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[st
                 order=order,
                 state=OrderState.ERRORED,
                 reason="The amount paid does not match the order. Contact support.",
+                refund_reason=f"Paid ${_amount(data)} for an order of ${order.total_price_paid}",
             )
         _fulfil_paid_order(order)
     elif response.state == ProcessorResponse.STATE_REVIEW:

@@ -188,10 +188,15 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             say("Assigned", "Would assign", f"run {run.courseware_id}")
         for run in result.detached_runs:
             say("Detached", "Would detach", f"run {run.courseware_id}")
-        if result.products_created:
-            say("Created", "Would create", f"{result.products_created} products")
-        if result.products_deactivated:
-            say("Deactivated", "Would deactivate", f"{result.products_deactivated} products")
+        created, deactivated = ("Created", "Would create"), ("Deactivated", "Would deactivate")
+        counts = (
+            (result.products_created, *created, "products"),
+            (result.products_deactivated, *deactivated, "products"),
+            (result.codes_deactivated, *deactivated, "unused enrollment codes"),
+        )
+        for count, done, would, what in counts:
+            if count:
+                say(done, would, f"{count} {what}")
         for readable_id, reason in result.skipped:
             self.stdout.write(f"Skipped {readable_id}: {reason}")
         for warning in result.warnings:
