@@ -114,13 +114,14 @@ def test_a_cap_beyond_the_column_is_refused_on_one_line(run_command, site_tree):
             "b2b_contract", "create", "Acme", "Big", "non-sso", "--create",
             "--max-learners", "3000000000",
         )  # fmt: skip
-    assert str(raised.value) == "The learner cap must be at most 2147483647."
+    # The argument type refuses it before any service runs (config.commands, one line).
+    assert str(raised.value) == "Error: argument --max-learners: at most 2147483647: '3000000000'"
     assert not ContractPage.objects.exists()
 
     contract, _ = contract_with_products(products=1, max_learners=3)
     with pytest.raises(CommandError) as raised:
         run_command("b2b_contract", "modify", str(contract.pk), "--max-learners", "2147483648")
-    assert str(raised.value) == "The learner cap must be at most 2147483647."
+    assert str(raised.value) == "Error: argument --max-learners: at most 2147483647: '2147483648'"
     assert ContractPage.objects.get(pk=contract.pk).max_learners == 3
 
 
