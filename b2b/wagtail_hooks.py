@@ -1,6 +1,7 @@
 """Wagtail admin behaviour for organizations and contracts."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import path
 from wagtail import hooks
@@ -26,7 +27,8 @@ def register_b2b_admin_urls():
 @hooks.register("after_publish_page")
 def reconcile_codes_after_publish(request, page):
     if isinstance(page.specific, ContractPage):
-        request_code_reconciliation(page.pk)
+        with transaction.atomic():  # the contract, then its code status: the lock order
+            request_code_reconciliation(page.pk)
 
 
 def _refusal(request, pages):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractMembership
+from b2b.services.locking import lock_contracts
 from b2b.services.memberships import (
     admission_refusal,
     attach_learner,
@@ -90,6 +91,14 @@ class UserAdmin(DjangoUserAdmin):
         user = form.instance
         # The admin's change message reads these three lists.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        adding = [
+            form.cleaned_data["contract"].pk
+            for form in formset.forms
+            if not form.instance.pk and form not in formset.deleted_forms and form.has_changed()
+        ]
+        # All the contracts at once, by ascending id (the lock order): two staff members
+        # adding overlapping contracts to learners at the same time wait for each other.
+        lock_contracts(adding)
         for membership_form in formset.deleted_forms:
             if membership_form.instance.pk:
                 detach_learner(user=user, contract_id=membership_form.instance.contract_id)

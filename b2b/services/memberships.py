@@ -17,6 +17,7 @@ from django.utils import timezone
 from b2b.enums import AdmissionRefusal
 from b2b.exceptions import ContractNotFound, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
+from b2b.services.locking import ContractLock, lock_contract
 from users.models import User
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,10 @@ class Attachment:
 
 
 def _read_contract(contract_id: int, *, lock: bool) -> ContractPage:
-    queryset = ContractPage.objects.select_for_update() if lock else ContractPage.objects.all()
+    if lock:  # one attachment at a time (b2b.services.locking: the lock order)
+        return lock_contract(contract_id, mode=ContractLock.CHANGE)
     try:
-        return queryset.get(pk=contract_id)
+        return ContractPage.objects.get(pk=contract_id)
     except ContractPage.DoesNotExist:
         raise ContractNotFound(f"No contract has id {contract_id}") from None
 
