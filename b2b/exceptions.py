@@ -23,6 +23,10 @@ class InvalidContractTerms(B2BError):
     pass
 
 
+class DuplicateContract(B2BError):
+    """The organization already has a contract of that name."""
+
+
 class CoursewareNotFound(B2BError):
     pass
 

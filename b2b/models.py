@@ -26,6 +26,7 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 
 from b2b.enums import IntegrationType, MembershipSource
+from b2b.forms import ContractPageForm
 from b2b.panels import ContractSummaryPanel
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
@@ -107,6 +108,11 @@ class OrganizationPage(NotServedPage):
         return super().save(*args, **kwargs)
 
 
+def contract_name_key(name: str) -> str:
+    """What makes two contract names the same: case and runs of spaces do not count."""
+    return " ".join(name.split()).casefold()
+
+
 class ContractQuerySet(PageQuerySet):
     """Contracts by the terms that decide admission; each filter matches the row-level property
     of the same meaning on ``ContractPage`` (``active``, ``is_open_on``, ``is_free``,
@@ -128,6 +134,17 @@ class ContractQuerySet(PageQuerySet):
 
     def sso(self) -> "ContractQuerySet":
         return self.filter(integration_type=IntegrationType.SSO)
+
+    def named(self, name: str) -> "ContractQuerySet":
+        """Contracts named ``name``, by ascending id; case and runs of spaces do not count
+        ("Acme  Main" and "acme main" are one name). An organization has at most one."""
+        wanted = contract_name_key(name)
+        same = [
+            pk
+            for pk, title in self.values_list("pk", "title")
+            if contract_name_key(title) == wanted
+        ]
+        return self.filter(pk__in=same).order_by("pk")
 
     def of_organization(self, organization: OrganizationPage) -> "ContractQuerySet":
         """The organization's contracts (the contract pages right under it)."""
@@ -208,6 +225,7 @@ class ContractPage(NotServedPage):
         FieldPanel("enrollment_fixed_price"),
         ContractSummaryPanel(heading="Runs, learners and codes"),
     ]
+    base_form_class = ContractPageForm
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
     objects = PageManager.from_queryset(ContractQuerySet)()

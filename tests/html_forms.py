@@ -3,8 +3,8 @@
 ``BrowserForm(html, form_id=...)`` holds the name/value pairs a browser would send when the form
 is submitted: enabled fields only, checked checkboxes and radios only, the selected options of
 each ``<select>`` (the first option when none is marked, as browsers do for a single select),
-textareas' text, and the one submit button clicked. Read-only values (plain text in the page) are
-not fields, so they are not sent.
+textareas' text, and the one submit button clicked (an ``<input>`` or a ``<button>``).
+Read-only values (plain text in the page) are not fields, so they are not sent.
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ class BrowserForm:
         self.checkboxes: set[str] = set()
         self.buttons: dict[str, str] = {}
         self.fields: list[tuple[str, str]] = []
-        for element in form.find_all(["input", "select", "textarea"]):
+        for element in form.find_all(["input", "select", "textarea", "button"]):
             name = element.get("name")
             if not name or element.has_attr("disabled"):
+                continue
+            if element.name == "button":
+                if (element.get("type") or "submit").lower() == "submit":
+                    self.buttons[name] = element.get("value", "")
                 continue
             if element.name == "input":
                 kind = (element.get("type") or "text").lower()
@@ -58,6 +62,12 @@ class BrowserForm:
         if name not in self.checkboxes:
             raise AssertionError(f"the page has no checkbox named {name!r}")
         self.fields = [(n, v) for n, v in self.fields if n != name] + [(name, "on")]
+
+    def fill(self, name: str, value: str) -> None:
+        """Type ``value`` into a text field (or choose it in a select) the page rendered."""
+        if name not in {n for n, _ in self.fields}:
+            raise AssertionError(f"the page has no field named {name!r}")
+        self.fields = [(n, v) for n, v in self.fields if n != name] + [(name, value)]
 
     def data(self, *, submit: str | None = None) -> dict[str, list[str]]:
         """The body to post (values grouped by name), with the submit button clicked, if named."""
