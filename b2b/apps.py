@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class B2bConfig(AppConfig):
     name = "b2b"
     verbose_name = "B2B contracts"
+
+    def ready(self) -> None:
+        from b2b.forms import ContractPageForm
+        from b2b.models import ContractPage
+
+        # Wagtail's contract form refuses a name the organization already has; set here so
+        # that the models do not import the forms above them.
+        ContractPage.base_form_class = ContractPageForm

@@ -26,7 +26,6 @@ from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 
 from b2b.enums import IntegrationType, MembershipSource
-from b2b.forms import ContractPageForm
 from b2b.panels import ContractSummaryPanel
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
@@ -225,7 +224,7 @@ class ContractPage(NotServedPage):
         FieldPanel("enrollment_fixed_price"),
         ContractSummaryPanel(heading="Runs, learners and codes"),
     ]
-    base_form_class = ContractPageForm
+    # b2b.apps sets base_form_class to b2b.forms.ContractPageForm (forms stay above models).
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
     objects = PageManager.from_queryset(ContractQuerySet)()

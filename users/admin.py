@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractMembership
-from b2b.services.locking import lock_contracts
 from b2b.services.memberships import (
     admission_refusal,
     attach_learner,
     detach_learner,
+    lock_contracts_to_join,
     refusal_message,
 )
 from users.models import User
@@ -98,7 +98,7 @@ class UserAdmin(DjangoUserAdmin):
         ]
         # All the contracts at once, by ascending id (the lock order): two staff members
         # adding overlapping contracts to learners at the same time wait for each other.
-        lock_contracts(adding)
+        lock_contracts_to_join(adding)
         for membership_form in formset.deleted_forms:
             if membership_form.instance.pk:
                 detach_learner(user=user, contract_id=membership_form.instance.contract_id)

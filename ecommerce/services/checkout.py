@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from b2b.enums import MembershipSource
-from b2b.services.locking import lock_contracts
+from b2b.services.memberships import lock_contracts_to_join
 from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
@@ -96,7 +96,7 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
         contract_ids = {run.b2b_contract_id for run in runs.values() if run.b2b_contract_id}
         if applied is not None and applied.discount.b2b_contract_id:
             contract_ids.add(applied.discount.b2b_contract_id)
-        lock_contracts(contract_ids)
+        lock_contracts_to_join(contract_ids)
         valid = None
         if applied is not None:
             valid = validate_code(
