@@ -135,6 +135,10 @@ def test_broker_down_leaves_the_open_edx_copy_pending(site_tree):
     assert result.returncode == 0, result.stderr
     run = CourseRun.objects.get(b2b_contract=contract)
     assert f"Created run {run.courseware_id}" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "Enrollment codes are pending: the queue could not be reached. The periodic sweep "
+        f"queues them again once it is back, or run `b2b_contract sync-codes {contract.pk}` now."
+    )
     assert (run.edx_copy_state, run.edx_copy_attempts) == (EdxCopyState.PENDING, 0)
     lines = result.stderr.splitlines()
     assert len(lines) == 2, result.stderr
