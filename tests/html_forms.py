@@ -17,10 +17,13 @@ _NOT_SENT = {"submit", "button", "reset", "image", "file"}
 class BrowserForm:
     """The fields of one form, as a browser holds them before submission."""
 
-    def __init__(self, html: str, *, form_id: str) -> None:
-        form = BeautifulSoup(html, "html.parser").find("form", id=form_id)
+    def __init__(self, html: str, *, form_id: str | None = None, action: str | None = None):
+        """The form with id ``form_id``, or (for a form without an id) the one posting to
+        ``action``."""
+        wanted = {"id": form_id} if form_id is not None else {"action": action}
+        form = BeautifulSoup(html, "html.parser").find("form", attrs=wanted)
         if not isinstance(form, Tag):
-            raise AssertionError(f"no <form id={form_id!r}> in the page")
+            raise AssertionError(f"no <form {wanted}> in the page")
         self.checkboxes: set[str] = set()
         self.buttons: dict[str, str] = {}
         self.fields: list[tuple[str, str]] = []

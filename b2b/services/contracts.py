@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from wagtail.models import Page
 
 from b2b.enums import IntegrationType
 from b2b.exceptions import ContractNotFound, DuplicateContract, InvalidContractTerms
@@ -73,6 +74,18 @@ def get_contract(contract_id: int, *, for_update: bool = False) -> ContractPage:
         raise ContractNotFound(f"No contract has id {contract_id}") from None
 
 
+def contract_named(
+    *, parent: Page, name: str, exclude_id: int | None = None
+) -> ContractPage | None:
+    """The contract under ``parent`` (an organization) already named ``name``, other than
+    ``exclude_id``: the one rule behind every path that names a contract (the command line,
+    Wagtail's create, edit, copy and move)."""
+    contracts = ContractPage.objects.under_page(parent.path, parent.depth).named(name)
+    if exclude_id is not None:
+        contracts = contracts.exclude(pk=exclude_id)
+    return contracts.first()
+
+
 def duplicate_name_message(organization: OrganizationPage, existing: ContractPage) -> str:
     return (
         f"Organization {organization.title!r} already has a contract named "
@@ -119,7 +132,7 @@ def create_contract(
         price=enrollment_fixed_price,
     )
     organization = lock_organization(organization.pk)
-    existing = ContractPage.objects.of_organization(organization).named(name).first()
+    existing = contract_named(parent=organization, name=name)
     if existing is not None:
         raise DuplicateContract(duplicate_name_message(organization, existing))
     contract = organization.add_child(

@@ -1,5 +1,6 @@
 """One name per contract within an organization, on every path that names a contract."""
 
+import html
 import threading
 
 import pytest
@@ -94,6 +95,36 @@ def test_staff_cannot_create_or_rename_a_contract_to_a_taken_name(staff_client):
     # Publishing a contract under its own name is no conflict.
     response = _publish(staff_client, reverse("wagtailadmin_pages:edit", args=[taken.pk]))
     assert response.status_code == 302, _field_errors(response)
+
+
+@pytest.mark.django_db
+def test_staff_cannot_copy_or_move_a_contract_next_to_one_of_the_same_name(staff_client):
+    acme = f.OrganizationPageFactory(title="Acme")
+    beta = f.OrganizationPageFactory(title="Beta")
+    main = f.ContractPageFactory(parent=acme, title="Main", slug="main")
+    beta_main = f.ContractPageFactory(parent=beta, title="main", slug="beta-main")
+
+    # Copying into its own organization under its own name, as the copy form first offers.
+    url = reverse("wagtailadmin_pages:copy", args=[main.pk])
+    form = BrowserForm(staff_client.get(url).content.decode(), action=url)
+    form.fill("new_slug", "main-copy")
+    response = staff_client.post(url, form.data())
+    assert response.status_code == 200
+    assert _field_errors(response) == [
+        f"This organization already has a contract named 'Main' (id {main.pk})."
+    ]
+    form.fill("new_title", "Main (copy)")
+    assert staff_client.post(url, form.data()).status_code == 302
+    assert ContractPage.objects.of_organization(acme).count() == 2
+
+    # Moving it to an organization that has a contract of the same name.
+    url = reverse("wagtailadmin_pages:move_confirm", args=[main.pk, beta.pk])
+    response = staff_client.post(url, follow=True)
+    assert (
+        f"'Main' cannot move there: 'Beta' already has a contract named 'main' "
+        f"(id {beta_main.pk}). Rename one of them first."
+    ) in html.unescape(response.content.decode())
+    assert ContractPage.objects.get(pk=main.pk).get_parent().pk == acme.pk
 
 
 @pytest.mark.postgres
