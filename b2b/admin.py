@@ -14,6 +14,7 @@ from b2b.services.memberships import (
     admission_refusal,
     attach_learner,
     detach_learner,
+    lock_contracts_to_join,
     refusal_message,
 )
 
@@ -114,6 +115,14 @@ class MembershipFormSet(forms.BaseInlineFormSet):
         new rows attach them (source: staff, by ``staff``)."""
         # The admin's change message reads these three lists.
         self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        adding = [
+            form.cleaned_data["contract"].pk
+            for form in self.forms
+            if not form.instance.pk and form not in self.deleted_forms and form.has_changed()
+        ]
+        # All the contracts at once, by ascending id (the lock order): two staff members
+        # adding overlapping contracts to learners at the same time wait for each other.
+        lock_contracts_to_join(adding)
         for membership_form in self.deleted_forms:
             if membership_form.instance.pk:
                 detach_learner(user=user, contract_id=membership_form.instance.contract_id)

@@ -6,11 +6,12 @@ class B2bConfig(AppConfig):
     verbose_name = "B2B contracts"
 
     def ready(self) -> None:
-        from b2b.forms import ContractPageForm
+        from b2b.forms import ContractCopyForm, ContractPageForm
         from b2b.models import ContractPage
         from b2b.panels import add_summary_panel
 
-        # Wagtail builds the contract's edit form from this class (the code bound is checked
-        # there); set here so that b2b.models does not import the form and the services.
+        # Wagtail builds the contract's edit and copy forms from these classes (names, the code
+        # bound); set here so that b2b.models does not import the forms and the services.
         ContractPage.base_form_class = ContractPageForm
+        ContractPage.copy_form_class = ContractCopyForm
         add_summary_panel()

@@ -41,6 +41,10 @@ class TooManyCodes(InvalidContractTerms):
     (B2B_MAX_CODES_PER_CONTRACT)."""
 
 
+class DuplicateContract(B2BError):
+    """The organization already has a contract of that name."""
+
+
 class CoursewareNotFound(B2BError):
     pass
 

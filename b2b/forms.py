@@ -1,25 +1,37 @@
-"""Wagtail's edit form for contracts: the code bound is checked before a contract is saved.
+"""Wagtail's forms for contracts: the rules the command line applies, for staff too.
 
-``b2b.apps.B2bConfig.ready`` makes it the contract's ``base_form_class``, so that the models never
-import the form and, through it, the services.
+- No two contracts of an organization share a name (``b2b.services.contracts.contract_named``):
+  creating, renaming or copying a contract to a taken name is refused on the name field.
+- A cap beyond the database column's range, and terms that would give the contract more codes
+  than B2B_MAX_CODES_PER_CONTRACT (``b2b.services.code_bound``), are refused on the cap field,
+  whether the page is published or saved as a draft that could be published later.
+
+``b2b.apps.B2bConfig.ready`` gives these forms to ``ContractPage``, so that the models never
+import the forms and, through them, the services.
 """
 
 from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.forms.pages import CopyForm
 
 from b2b.exceptions import TooManyCodes
 from b2b.models import ContractPage
 from b2b.services.code_bound import check_code_bound
+from b2b.services.contracts import contract_named
 from b2b.validators import validate_learner_cap
 
 # The terms that decide how many codes a contract gets.
 CODE_TERMS = ("integration_type", "max_learners", "enrollment_fixed_price")
 
 
+def _taken(parent, name: str, exclude_id: int | None = None) -> str | None:
+    existing = contract_named(parent=parent, name=name, exclude_id=exclude_id)
+    if existing is None:
+        return None
+    return f"This organization already has a contract named {existing.title!r} (id {existing.pk})."
+
+
 class ContractPageForm(WagtailAdminPageForm):
-    """Refuses, as an error on the cap, a cap beyond the database column's range and terms that
-    would give the contract more codes than B2B_MAX_CODES_PER_CONTRACT
-    (``b2b.services.code_bound``), whether the page is published or saved as a draft that could
-    be published later."""
+    """Creating or editing a contract."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,8 +40,20 @@ class ContractPageForm(WagtailAdminPageForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        self._check_name(cleaned_data)
+        self._check_code_bound(cleaned_data)
+        return cleaned_data
+
+    def _check_name(self, cleaned_data) -> None:
+        title = cleaned_data.get("title")
+        if title and self.parent_page is not None:
+            error = _taken(self.parent_page, title, exclude_id=self.instance.pk)
+            if error:
+                self.add_error("title", error)
+
+    def _check_code_bound(self, cleaned_data) -> None:
         if any(name in self.errors for name in CODE_TERMS):
-            return cleaned_data
+            return
         terms = ContractPage(
             pk=self.instance.pk,
             **{name: cleaned_data.get(name, getattr(self.instance, name)) for name in CODE_TERMS},
@@ -38,4 +62,17 @@ class ContractPageForm(WagtailAdminPageForm):
             check_code_bound(contract=terms)
         except TooManyCodes as exc:
             self.add_error("max_learners", str(exc))
+
+
+class ContractCopyForm(CopyForm):
+    """Copying a contract: the copy's name must be free under the organization it goes to."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        title = cleaned_data.get("new_title")
+        parent = cleaned_data.get("new_parent_page") or self.page.get_parent()
+        if title and parent is not None:
+            error = _taken(parent, title)
+            if error:
+                self.add_error("new_title", error)
         return cleaned_data

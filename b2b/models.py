@@ -131,6 +131,11 @@ class OrganizationPage(NotServedPage):
         return super().save(*args, **kwargs)
 
 
+def contract_name_key(name: str) -> str:
+    """What makes two contract names the same: case and runs of spaces do not count."""
+    return " ".join(name.split()).casefold()
+
+
 class ContractQuerySet(PageQuerySet):
     """Contracts by the terms that decide admission; each filter matches the row-level property
     of the same meaning on ``ContractPage`` (``active``, ``is_open_on``, ``is_free``,
@@ -152,6 +157,17 @@ class ContractQuerySet(PageQuerySet):
 
     def sso(self) -> "ContractQuerySet":
         return self.filter(integration_type=IntegrationType.SSO)
+
+    def named(self, name: str) -> "ContractQuerySet":
+        """Contracts named ``name``, by ascending id; case and runs of spaces do not count
+        ("Acme  Main" and "acme main" are one name). An organization has at most one."""
+        wanted = contract_name_key(name)
+        same = [
+            pk
+            for pk, title in self.values_list("pk", "title")
+            if contract_name_key(title) == wanted
+        ]
+        return self.filter(pk__in=same).order_by("pk")
 
     def of_organization(self, organization: OrganizationPage) -> "ContractQuerySet":
         """The organization's contracts (the contract pages right under it)."""
@@ -233,8 +249,8 @@ class ContractPage(NotServedPage):
         # b2b.apps adds the read-only summary panel (b2b.panels), which reads through the
         # selectors: models stay below them.
     ]
-    # b2b.apps names the edit form (b2b.forms.ContractPageForm), which checks the code bound
-    # through the services: models stay below them.
+    # b2b.apps sets base_form_class and copy_form_class to b2b.forms' classes (contract names,
+    # the code bound), which check through the services: models stay below them.
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
     objects = PageManager.from_queryset(ContractQuerySet)()

@@ -52,6 +52,7 @@ class ContractRow:
     codes: ContractCodeCounts
     codes_pending: bool  # a code reconciliation was requested and has not run yet
     codes_pending_since: datetime | None
+    codes_error: str | None  # why the last reconciliation failed; None once one succeeds
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
                 codes=counts.get(c.pk, ContractCodeCounts()),
                 codes_pending=pending,
                 codes_pending_since=status.pending_since if pending and status else None,
+                codes_error=(status.last_error or None) if status is not None else None,
             )
         )
     return rows

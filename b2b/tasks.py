@@ -1,24 +1,44 @@
 """Queued B2B work."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from b2b.exceptions import ContractNotFound
-from b2b.services.codes import RECONCILE_TASK, reconcile_contract_codes
+from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
+from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
+from config.db_errors import GaveUp, with_conflict_retries
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=RECONCILE_TASK, acks_late=True)
-def reconcile_contract_codes_task(contract_id: int) -> dict:
+@shared_task(bind=True, name=RECONCILE_TASK, acks_late=True)
+def reconcile_contract_codes_task(self, contract_id: int) -> dict:
     """Bring the contract's codes in line; a request already handled by an earlier run is a
-    no-op, so requests that pile up for one contract coalesce."""
+    no-op, so requests that pile up for one contract coalesce.
+
+    A deadlock or a serialization failure (nothing was written) is retried after a growing
+    wait, a bounded number of times (``with_conflict_retries``). Each failed attempt is
+    recorded as the contract's last error; when the retries run out the codes stay pending,
+    and the pending sweep queues them again later.
+    """
     try:
-        result = reconcile_contract_codes(contract_id=contract_id)
+        result = with_conflict_retries(
+            self,
+            lambda: reconcile_contract_codes(contract_id=contract_id),
+            what=f"Codes of contract {contract_id}",
+        )
     except ContractNotFound:
         log.warning("Contract %s no longer exists; nothing to reconcile", contract_id)
         return {"contract_id": contract_id, "skipped": True}
+    if isinstance(result, GaveUp):
+        return {"contract_id": contract_id, "skipped": False, "error": result.reason}
+    return _summary(contract_id, result)
+
+
+def _summary(contract_id: int, result: ReconcileResult) -> dict:
     if result.skipped or result.plan is None:
         return {"contract_id": contract_id, "skipped": True}
     return {
@@ -29,3 +49,12 @@ def reconcile_contract_codes_task(contract_id: int) -> dict:
         "reactivated": result.plan.codes_to_reactivate,
         "deleted": result.plan.codes_to_delete,
     }
+
+
+@shared_task(name=SWEEP_TASK)
+def requeue_pending_codes_task() -> list[int]:
+    """Queue again the reconciliations pending for longer than B2B_CODES_REQUEUE_AFTER_SECONDS
+    (run by Celery beat); returns the contract ids."""
+    return requeue_pending_reconciliations(
+        older_than=timedelta(seconds=settings.B2B_CODES_REQUEUE_AFTER_SECONDS)
+    )

@@ -1,6 +1,7 @@
 """Wagtail admin behaviour for organizations and contracts."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import path
 from wagtail import hooks
@@ -8,6 +9,7 @@ from wagtail.models import Page
 
 from b2b.models import ContractPage
 from b2b.services.codes import request_code_reconciliation
+from b2b.services.contracts import contract_named
 from b2b.services.deletion import deletion_blockers, release_unused_codes
 from b2b.views import contract_codes_csv
 
@@ -26,7 +28,23 @@ def register_b2b_admin_urls():
 @hooks.register("after_publish_page")
 def reconcile_codes_after_publish(request, page):
     if isinstance(page.specific, ContractPage):
-        request_code_reconciliation(page.pk)
+        with transaction.atomic():  # the contract, then its code status: the lock order
+            request_code_reconciliation(page.pk)
+
+
+@hooks.register("before_move_page")
+def refuse_moving_a_contract_to_a_taken_name(request, page, destination):
+    if not isinstance(page, ContractPage):
+        return None
+    existing = contract_named(parent=destination, name=page.title, exclude_id=page.pk)
+    if existing is None:
+        return None
+    messages.error(
+        request,
+        f"{page.title!r} cannot move there: {destination.title!r} already has a contract named "
+        f"{existing.title!r} (id {existing.pk}). Rename one of them first.",
+    )
+    return redirect("wagtailadmin_pages:move", page.pk)
 
 
 def _refusal(request, pages):

@@ -11,9 +11,15 @@ Whatever happens after the commit, the committed change stands and the caller ca
   keeps its pending state, which the operator sees and which can be queued again later;
 - without a broker the task runs here and now (eager); if it raises, which only a bug should
   make it do, the error is logged with its traceback, as a worker would log it.
+
+A caller that reports to a person (an operator's command) wraps its work in ``noting_unsent()``
+to learn which tasks could not be sent, and says that their work is pending.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, partial
 
 from django.db import transaction
@@ -21,6 +27,23 @@ from django.db import transaction
 from config.celery import app
 
 log = logging.getLogger(__name__)
+
+Call = tuple[str, tuple[int | str, ...]]  # (task name, arguments)
+
+# The tasks that could not be sent, while a ``noting_unsent()`` block runs.
+_unsent: ContextVar[list[Call] | None] = ContextVar("unsent_tasks", default=None)
+
+
+@contextmanager
+def noting_unsent() -> Iterator[list[Call]]:
+    """Collect the tasks that could not be sent to the broker during the block, as
+    (task name, arguments); the list fills as commits happen inside the block."""
+    unsent: list[Call] = []
+    token = _unsent.set(unsent)
+    try:
+        yield unsent
+    finally:
+        _unsent.reset(token)
 
 
 def queue_after_commit(task_name: str, *args: int | str) -> None:
@@ -49,6 +72,9 @@ def _send(task_name: str, args: tuple[int | str, ...]) -> None:
     try:
         signature.apply_async()
     except Exception as exc:  # whatever the transport raises: the task was not sent
+        unsent = _unsent.get()
+        if unsent is not None:
+            unsent.append((task_name, args))
         reason = " ".join(str(exc).split()) or type(exc).__name__
         log.warning(
             "Could not queue %s after commit (%s); the change is saved and its queued work "

@@ -263,6 +263,48 @@ OPENEDX_RETRY_BACKOFF_SECONDS = get_int("OPENEDX_RETRY_BACKOFF_SECONDS", 30)
 # OPENEDX_RETRY_BACKOFF_MAX_SECONDS: ...up to this many seconds.
 OPENEDX_RETRY_BACKOFF_MAX_SECONDS = get_int("OPENEDX_RETRY_BACKOFF_MAX_SECONDS", 900)
 
+# Queued work that fails or gets lost, and the periodic sweeps that find it again
+# (docs/operator-guide.md, "Pending work").
+# DATABASE_CONFLICT_RETRIES: how many times a queued task is retried after PostgreSQL aborted it
+# for a deadlock or a serialization failure (nothing of it was written).
+DATABASE_CONFLICT_RETRIES = get_int("DATABASE_CONFLICT_RETRIES", 5)
+# DATABASE_CONFLICT_RETRY_SECONDS: the wait before the first such retry; it doubles at each
+# retry...
+DATABASE_CONFLICT_RETRY_SECONDS = get_int("DATABASE_CONFLICT_RETRY_SECONDS", 2)
+# DATABASE_CONFLICT_RETRY_MAX_SECONDS: ...up to this many seconds.
+DATABASE_CONFLICT_RETRY_MAX_SECONDS = get_int("DATABASE_CONFLICT_RETRY_MAX_SECONDS", 60)
+# PENDING_SWEEP_INTERVAL_SECONDS: how often Celery beat runs the sweeps below.
+PENDING_SWEEP_INTERVAL_SECONDS = get_int("PENDING_SWEEP_INTERVAL_SECONDS", 300)
+# B2B_CODES_REQUEUE_AFTER_SECONDS: a contract whose codes have been pending this long has its
+# reconciliation queued again by the sweep.
+B2B_CODES_REQUEUE_AFTER_SECONDS = get_int("B2B_CODES_REQUEUE_AFTER_SECONDS", 600)
+# OPENEDX_COPY_REQUEUE_AFTER_SECONDS: an Open edX copy still pending with no news for this long
+# is queued again by the sweep. Keep it above OPENEDX_RETRY_BACKOFF_MAX_SECONDS, or copies that
+# are only waiting for their next retry are queued twice.
+OPENEDX_COPY_REQUEUE_AFTER_SECONDS = get_int("OPENEDX_COPY_REQUEUE_AFTER_SECONDS", 1800)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-pending-codes": {
+        "task": "b2b.requeue_pending_codes",
+        "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
+    },
+    "requeue-stuck-edx-copies": {
+        "task": "courses.requeue_stuck_edx_copies",
+        "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
+    },
+}
+# CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken
+# may stay unacknowledged before Redis gives it to another worker (the first one died). It must
+# be longer than the longest task and than the longest wait before a retry (a task waiting for
+# its retry is unacknowledged too), or the task runs twice.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = get_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1200)
+_longest_retry_wait = max(OPENEDX_RETRY_BACKOFF_MAX_SECONDS, DATABASE_CONFLICT_RETRY_MAX_SECONDS)
+if _longest_retry_wait >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS must be longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS "
+        "and DATABASE_CONFLICT_RETRY_MAX_SECONDS"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+
 # CyberSource Secure Acceptance, through mitol-django-payment-gateway.
 # ECOMMERCE_DEFAULT_PAYMENT_GATEWAY: the gateway name; CyberSource is the one we use.
 ECOMMERCE_DEFAULT_PAYMENT_GATEWAY = get_str("ECOMMERCE_DEFAULT_PAYMENT_GATEWAY", "CyberSource")

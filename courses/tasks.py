@@ -1,19 +1,27 @@
 """Queued Open edX work: run copies and enrollment pushes.
 
 Each task takes ids and calls one service, which records the outcome on the row. Only
-``OpenEdxTransientError`` is retried, with exponential backoff and a bounded count; any other
-error is final. A task never raises an Open edX error: when tasks run eagerly (no broker), they
+``OpenEdxTransientError`` is retried, with exponential backoff and a bounded count, and a
+deadlock or serialization failure of the database (``config.db_errors``); any other error is
+final. A task never raises an Open edX error: when tasks run eagerly (no broker), they
 run inside the caller's request or command, which must not break because Open edX is down,
 so an eager run makes one attempt, records the failure and stops.
 """
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
+from config.db_errors import GaveUp, with_conflict_retries
 from courses.exceptions import CoursesError, OpenEdxError, OpenEdxTransientError
-from courses.services.edx_copy import COPY_TASK, copy_run_to_studio
+from courses.services.edx_copy import (
+    COPY_TASK,
+    SWEEP_TASK,
+    copy_run_to_studio,
+    requeue_stuck_copies,
+)
 from courses.services.enrollments import PUSH_TASK, push_enrollment_to_edx
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,10 @@ def _is_final_attempt(task) -> bool:
 def _run_with_retries(task, service, object_id: int, what: str) -> str:
     final = _is_final_attempt(task)
     try:
-        result = service(object_id, final_attempt=final)
+        # A deadlock or serialization failure is retried apart from Open edX's errors.
+        result = with_conflict_retries(
+            task, lambda: service(object_id, final_attempt=final), what=f"{what} {object_id}"
+        )
     except OpenEdxTransientError as exc:
         if final:
             return "failed"
@@ -56,6 +67,8 @@ def _run_with_retries(task, service, object_id: int, what: str) -> str:
         # Nothing to do: the row is gone, or it has nothing to send to Open edX.
         log.warning("%s %s skipped: %s", what, object_id, exc)
         return "skipped"
+    if isinstance(result, GaveUp):
+        return "pending"  # nothing was written: the row keeps its pending state
     return str(result)
 
 
@@ -83,3 +96,13 @@ def push_enrollment_to_edx_task(self, enrollment_id: int) -> str:
         enrollment_id,
         "Open edX enrollment",
     )
+
+
+@shared_task(name=SWEEP_TASK)
+def requeue_stuck_edx_copies_task() -> list[str]:
+    """Queue again the Open edX copies pending with no news for longer than
+    OPENEDX_COPY_REQUEUE_AFTER_SECONDS (run by Celery beat); returns their run keys."""
+    runs = requeue_stuck_copies(
+        older_than=timedelta(seconds=settings.OPENEDX_COPY_REQUEUE_AFTER_SECONDS)
+    )
+    return [run.courseware_id for run in runs]

@@ -90,6 +90,18 @@ def runs_by_product(products: Iterable[Product]) -> dict[int, CourseRun]:
     }
 
 
+def contract_ids_of_order(order_id: int) -> set[int]:
+    """The B2B contracts an order touches: its code's, and those of the runs it sells."""
+    code_contract = (
+        Order.objects.filter(pk=order_id)
+        .values_list("discount__b2b_contract_id", flat=True)
+        .first()
+    )
+    runs = runs_by_product(Product.objects.filter(lines__order_id=order_id).distinct())
+    ids = {run.b2b_contract_id for run in runs.values() if run.b2b_contract_id}
+    return ids | ({code_contract} if code_contract else set())
+
+
 def basket_of(user: User) -> Basket | None:
     return Basket.objects.filter(user=user).first()
 

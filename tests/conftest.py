@@ -187,11 +187,18 @@ def celery_worker_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker_process(redis_url, celery_worker_env):
+def celery_worker_log(tmp_path):
+    """Where the ``celery_worker_process`` worker writes its output (a test can read it)."""
+    return tmp_path / "celery-worker.log"
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, celery_worker_env, celery_worker_log):
     """Start a real ``celery worker`` process consuming from Redis; yields a client app.
 
     The client app sends tasks by name to the same broker, like a web process would. The
-    worker's environment is this process's plus ``celery_worker_env``.
+    worker's environment is this process's plus ``celery_worker_env``; its output goes to
+    ``celery_worker_log``.
     """
     import subprocess
     import sys
@@ -211,6 +218,7 @@ def celery_worker_process(redis_url, celery_worker_env):
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = _database_url_for_subprocess()
     project_root = Path(__file__).resolve().parent.parent
+    log_file = celery_worker_log.open("w")
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -227,7 +235,7 @@ def celery_worker_process(redis_url, celery_worker_env):
         ],
         cwd=project_root,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -237,13 +245,14 @@ def celery_worker_process(redis_url, celery_worker_env):
     finally:
         worker.terminate()
         try:
-            output, _ = worker.communicate(timeout=20)
+            worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-            output, _ = worker.communicate()
+            worker.wait()
+        log_file.close()
         client.close()
         if worker.returncode not in (0, -15):
-            print(output)  # shown by pytest when the test fails
+            print(celery_worker_log.read_text())  # shown by pytest when the test fails
 
 
 @pytest.fixture(scope="session")

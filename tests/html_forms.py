@@ -3,8 +3,8 @@
 ``BrowserForm(html, form_id=...)`` holds the name/value pairs a browser would send when the form
 is submitted: enabled fields only, checked checkboxes and radios only, the selected options of
 each ``<select>`` (the first option when none is marked, as browsers do for a single select),
-textareas' text, and the one submit button (``<input>`` or ``<button>``) clicked. Read-only
-values (plain text in the page) are not fields, so they are not sent.
+textareas' text, and the one submit button clicked (an ``<input>`` or a ``<button>``).
+Read-only values (plain text in the page) are not fields, so they are not sent.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ _NOT_SENT = {"submit", "button", "reset", "image", "file"}
 class BrowserForm:
     """The fields of one form, as a browser holds them before submission."""
 
-    def __init__(self, html: str, *, form_id: str) -> None:
-        form = BeautifulSoup(html, "html.parser").find("form", id=form_id)
+    def __init__(self, html: str, *, form_id: str | None = None, action: str | None = None):
+        """The form with id ``form_id``, or (for a form without an id) the one posting to
+        ``action``."""
+        wanted = {"id": form_id} if form_id is not None else {"action": action}
+        form = BeautifulSoup(html, "html.parser").find("form", attrs=wanted)
         if not isinstance(form, Tag):
-            raise AssertionError(f"no <form id={form_id!r}> in the page")
+            raise AssertionError(f"no <form {wanted}> in the page")
         self.checkboxes: set[str] = set()
         self.buttons: dict[str, str] = {}
         self.fields: list[tuple[str, str]] = []
@@ -64,10 +67,10 @@ class BrowserForm:
         self.fields = [(n, v) for n, v in self.fields if n != name] + [(name, "on")]
 
     def fill(self, name: str, value: str) -> None:
-        """Type ``value`` into a text field the page rendered (not one it does not show)."""
-        if name not in {n for n, _v in self.fields} or name in self.checkboxes:
-            raise AssertionError(f"the page has no text field named {name!r}")
-        self.fields = [(n, value if n == name else v) for n, v in self.fields]
+        """Type ``value`` into a text field (or choose it in a select) the page rendered."""
+        if name not in {n for n, _ in self.fields}:
+            raise AssertionError(f"the page has no field named {name!r}")
+        self.fields = [(n, v) for n, v in self.fields if n != name] + [(name, value)]
 
     def data(self, *, submit: str | None = None) -> dict[str, list[str]]:
         """The body to post (values grouped by name), with the submit button clicked, if named."""

@@ -11,12 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("b2b", "cms", "config", "courses", "ecommerce", "users")
 
-# What ecommerce may import from b2b: the admission rule and the one way in, b2b's enums and
-# exceptions, and the selector of a learner's contracts for the dashboard.
+# What ecommerce may import from b2b: the admission rule and the one way in (with the lock
+# checkout and receipts take on the contracts before the code), b2b's enums and exceptions, and
+# the selector of a learner's contracts for the dashboard.
 ECOMMERCE_ENTRIES_INTO_B2B = {
     "b2b.enums": None,  # any name
     "b2b.exceptions": None,
-    "b2b.services.memberships": {"admission_refusal", "attach_learner"},
+    "b2b.services.memberships": {"admission_refusal", "attach_learner", "lock_contracts_to_join"},
     "b2b.selectors": {"free_contracts_of"},
 }
 

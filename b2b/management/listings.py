@@ -36,6 +36,7 @@ CONTRACT_COLUMNS = [
     Column("codes_usable", "Usable", lambda row: row.codes.usable),
     Column("codes_redeemed", "Redeemed", lambda row: row.codes.redeemed),
     Column("codes_status", "Code status", codes_status),
+    Column("codes_error", "Code error"),
 ]
 
 RUN_COLUMNS = [

@@ -33,8 +33,9 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
-from b2b.exceptions import ContractNotFound
 from b2b.models import ContractCodeStatus, ContractPage
+from b2b.services.code_status import recorded_failure
+from b2b.services.locking import lock_for_change, lock_for_reconciliation
 from config.queueing import queue_after_commit
 from courses.models import CourseRun
 from ecommerce import selectors as ecommerce_selectors
@@ -148,8 +149,12 @@ class ReconcileResult:
 
 
 def request_code_reconciliation(contract_id: int) -> None:
-    """Record that the contract's codes need reconciling and queue it after commit."""
-    ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
+    """Record that the contract's codes need reconciling and queue it after commit.
+
+    Takes the contract and its status row in the lock order (a no-op when the caller's change
+    already holds them, as it should).
+    """
+    lock_for_change(contract_id)
     ContractCodeStatus.objects.filter(pk=contract_id).update(
         requested_version=F("requested_version") + 1,
         pending_since=Coalesce(F("pending_since"), Now()),
@@ -271,11 +276,8 @@ def reconcile_contract_codes(
     finishes it.
     """
     progress = progress or progress_reporter.get()
-    with transaction.atomic():
-        if not ContractPage.objects.filter(pk=contract_id).exists():
-            raise ContractNotFound(f"No contract has id {contract_id}")
-        ContractCodeStatus.objects.get_or_create(contract_id=contract_id)
-        status = ContractCodeStatus.objects.select_for_update().get(pk=contract_id)
+    with recorded_failure(contract_id), transaction.atomic():
+        status = lock_for_reconciliation(contract_id)
         if not force and status.reconciled_version >= status.requested_version:
             return ReconcileResult(plan=None, skipped=True)
         contract = ContractPage.objects.get(pk=contract_id)

@@ -7,13 +7,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from wagtail.models import Page
 
 from b2b.enums import IntegrationType
-from b2b.exceptions import ContractNotFound, InvalidContractTerms
+from b2b.exceptions import ContractNotFound, DuplicateContract, InvalidContractTerms
 from b2b.models import ContractPage, OrganizationPage
 from b2b.naming import name_too_long
 from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
+from b2b.services.locking import lock_for_change, lock_organization
 from b2b.services.organizations import unique_child_slug
 from b2b.validators import contract_terms_errors, validate_learner_cap
 
@@ -65,13 +67,33 @@ class ModifiedContract:
 
 
 def get_contract(contract_id: int, *, for_update: bool = False) -> ContractPage:
-    queryset = ContractPage.objects.all()
+    """The contract; ``for_update`` locks it and its code status for a change until the
+    transaction ends (``b2b.services.locking.lock_for_change``)."""
     if for_update:
-        queryset = queryset.select_for_update()
+        return lock_for_change(contract_id)
     try:
-        return queryset.get(pk=contract_id)
+        return ContractPage.objects.get(pk=contract_id)
     except ContractPage.DoesNotExist:
         raise ContractNotFound(f"No contract has id {contract_id}") from None
+
+
+def contract_named(
+    *, parent: Page, name: str, exclude_id: int | None = None
+) -> ContractPage | None:
+    """The contract under ``parent`` (an organization) already named ``name``, other than
+    ``exclude_id``: the one rule behind every path that names a contract (the command line,
+    Wagtail's create, edit, copy and move)."""
+    contracts = ContractPage.objects.under_page(parent.path, parent.depth).named(name)
+    if exclude_id is not None:
+        contracts = contracts.exclude(pk=exclude_id)
+    return contracts.first()
+
+
+def duplicate_name_message(organization: OrganizationPage, existing: ContractPage) -> str:
+    return (
+        f"Organization {organization.title!r} already has a contract named "
+        f"{existing.title!r} (id {existing.pk})"
+    )
 
 
 def check_terms(*, start, end, max_learners, price) -> None:
@@ -99,7 +121,11 @@ def create_contract(
     enrollment_fixed_price: Decimal | None = None,
     description: str = "",
 ) -> CreatedContract:
-    """Create a contract under ``organization`` and request its codes."""
+    """Create a contract under ``organization`` and request its codes.
+
+    Raises DuplicateContract when the organization already has a contract of that name (the
+    organization is locked first, so two creations of one name cannot both pass the check).
+    """
     if integration_type not in IntegrationType.values:
         raise InvalidContractTerms(
             f"Unknown integration type {integration_type!r}: use sso or non-sso"
@@ -115,6 +141,10 @@ def create_contract(
         max_learners=max_learners,
         price=enrollment_fixed_price,
     )
+    organization = lock_organization(organization.pk)
+    existing = contract_named(parent=organization, name=name)
+    if existing is not None:
+        raise DuplicateContract(duplicate_name_message(organization, existing))
     contract = ContractPage(
         title=name,
         slug=unique_child_slug(organization, name),

@@ -222,7 +222,7 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: _Changes
 
 
 def _assign_run(contract: ContractPage, run: CourseRun, result: _Changes) -> None:
-    run = CourseRun.objects.select_for_update().get(pk=run.pk)
+    run = CourseRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     if run.b2b_contract_id == contract.pk:
         result.skipped.append((run.courseware_id, "already assigned to this contract"))
         return
@@ -290,7 +290,7 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
         contract.courses.remove(item)
         runs = runs.filter(course=item)
 
-    detached = list(runs.select_for_update())
+    detached = list(runs.select_for_update(no_key=True))
     run_ids = [run.pk for run in detached]
     product_ids = active_product_ids(run_ids)
     result.products_deactivated = deactivate_run_products(run_ids=run_ids)

@@ -5,6 +5,7 @@ an organization, the Organizations index or the home page are guarded like a con
 """
 
 from b2b.models import ContractMembership, ContractPage
+from b2b.services.locking import ContractLock, lock_contracts
 from courses.models import CourseRun
 from ecommerce.selectors import count_redeemed_codes
 from ecommerce.services.bulk_codes import delete_codes_of_contracts
@@ -32,5 +33,8 @@ def deletion_blockers(page) -> list[str]:
 
 def release_unused_codes(page) -> int:
     """Delete the unused codes of the contracts at or below the page, which would otherwise
-    block its deletion."""
-    return delete_codes_of_contracts(_contracts_in(page).values("pk"))
+    block its deletion. Call it inside the transaction that deletes the page: the contracts are
+    locked for deletion first (the lock order), so no reconciliation writes codes meanwhile."""
+    contract_ids = list(_contracts_in(page).values_list("pk", flat=True))
+    lock_contracts(contract_ids, mode=ContractLock.DELETE)
+    return delete_codes_of_contracts(contract_ids)

@@ -8,6 +8,7 @@ cart's code check and the dashboard's free enrollment. The contract row is locke
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from b2b.enums import AdmissionRefusal
 from b2b.exceptions import ContractNotFound, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
+from b2b.services.locking import ContractLock, lock_contract, lock_contracts
 from users.models import User
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,19 @@ class Attachment:
 
 
 def _read_contract(contract_id: int, *, lock: bool) -> ContractPage:
-    queryset = ContractPage.objects.select_for_update() if lock else ContractPage.objects.all()
+    if lock:  # one attachment at a time (b2b.services.locking: the lock order)
+        return lock_contract(contract_id, mode=ContractLock.CHANGE)
     try:
-        return queryset.get(pk=contract_id)
+        return ContractPage.objects.get(pk=contract_id)
     except ContractPage.DoesNotExist:
         raise ContractNotFound(f"No contract has id {contract_id}") from None
+
+
+def lock_contracts_to_join(contract_ids: Iterable[int]) -> None:
+    """Lock the contracts a learner is about to join, by ascending id, until the transaction
+    ends: what checkout and payment receipts take before the code (the lock order,
+    ``b2b.services.locking``), so that attaching the learner later needs no further wait."""
+    lock_contracts(contract_ids, mode=ContractLock.CHANGE)
 
 
 def admission_refusal(

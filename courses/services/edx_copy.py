@@ -9,10 +9,11 @@ run's title, pacing and schedule. The state of the copy is kept on the run
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.queueing import queue_after_commit
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # The registered name of the task that runs ``copy_run_to_studio`` (courses/tasks.py).
 COPY_TASK = "courses.copy_run_to_studio"
+# The registered name of the task that runs ``requeue_stuck_copies`` (Celery beat's schedule).
+SWEEP_TASK = "courses.requeue_stuck_edx_copies"
 
 # States a run can be re-queued from with ``failed_only``.
 RETRYABLE_STATES = (EdxCopyState.FAILED, EdxCopyState.NOT_CONFIGURED)
@@ -147,7 +150,7 @@ def requeue_run_copies(
         raise OpenEdxNotConfigured(openedx.not_configured_message())
 
     with transaction.atomic():
-        runs = CourseRun.objects.select_for_update().order_by("id")
+        runs = CourseRun.objects.select_for_update(no_key=True).order_by("id")
         if courseware_id is not None:
             run = runs.filter(courseware_id=courseware_id).first()
             if run is None:
@@ -174,3 +177,36 @@ def requeue_run_copies(
             run.edx_copy_updated_on = now
             queue_after_commit(COPY_TASK, run.pk)
     return selected
+
+
+def requeue_stuck_copies(*, older_than: timedelta) -> list[CourseRun]:
+    """Queue again the copies still pending with no news (no attempt recorded) for at least
+    ``older_than``; returns their runs.
+
+    A copy can be lost after it was requested: the broker was down when it was to be queued, a
+    worker died while running it, or the broker restarted without its queue. A copy waiting for
+    its next retry is pending too, but its last attempt is recent. Copies are idempotent, so
+    queuing one twice only repeats its last step.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stuck = list(
+            CourseRun.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(edx_copy_state=EdxCopyState.PENDING)
+            .exclude(edx_copy_source="")
+            .filter(Q(edx_copy_updated_on__isnull=True) | Q(edx_copy_updated_on__lte=cutoff))
+            .order_by("id")
+        )
+        now = timezone.now()
+        CourseRun.objects.filter(pk__in=[run.pk for run in stuck]).update(edx_copy_updated_on=now)
+        for run in stuck:
+            run.edx_copy_updated_on = now
+            queue_after_commit(COPY_TASK, run.pk)
+    if stuck:
+        log.info(
+            "Queued again %s stuck Open edX cop%s: %s",
+            len(stuck),
+            "y" if len(stuck) == 1 else "ies",
+            ", ".join(run.courseware_id for run in stuck),
+        )
+    return stuck

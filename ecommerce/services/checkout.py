@@ -1,8 +1,9 @@
 """Checkout: the cart becomes an order, re-validated from scratch inside one transaction.
 
 The learner's basket row is locked first (a double submission waits, then finds the cart already
-checked out), then the applied code's row (everyone using the code waits their turn, so a one-time
-code is redeemed at most once). A zero total is fulfilled at once, without the payment processor;
+checked out), then the contracts of the cart (in the system's lock order, ``b2b.services.locking``),
+then the applied code's row (everyone using the code waits their turn, so a one-time code is
+redeemed at most once). A zero total is fulfilled at once, without the payment processor;
 a positive total leaves a pending order (holding its code) and the signed payment form.
 """
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from b2b.enums import MembershipSource
+from b2b.services.memberships import lock_contracts_to_join
 from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
@@ -89,6 +91,12 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
         if any(not p.is_active or p.pk not in runs for p in products):
             raise ProductUnavailable("A course in your cart is no longer available.")
         applied = basket.discounts.select_related("discount").order_by("pk").first()
+        # The lock order (b2b.services.locking): the cart's contracts before the code, as
+        # fulfilment attaches the learner to them.
+        contract_ids = {run.b2b_contract_id for run in runs.values() if run.b2b_contract_id}
+        if applied is not None and applied.discount.b2b_contract_id:
+            contract_ids.add(applied.discount.b2b_contract_id)
+        lock_contracts_to_join(contract_ids)
         valid = None
         if applied is not None:
             valid = validate_code(

@@ -60,7 +60,7 @@ def find_code(code: str, *, lock: bool = False) -> Discount:
     """The code, by its text; with ``lock`` its row stays locked until the transaction ends."""
     queryset = Discount.objects.all()
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(no_key=True)
     discount = queryset.filter(discount_code=normalize_code(code)).first()
     if discount is None:
         raise CodeNotFound

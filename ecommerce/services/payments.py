@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import transaction
 
 from b2b.enums import MembershipSource
+from b2b.services.memberships import lock_contracts_to_join
+from ecommerce import selectors
 from ecommerce.enums import OrderState, TransactionType
 from ecommerce.exceptions import (
     EcommerceError,
@@ -193,9 +195,12 @@ def _fulfil_paid_order(order: Order) -> None:
 
 @transaction.atomic
 def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[str, str]) -> Order:
+    # The lock order (b2b.services.locking), as checkout takes it: the order's contracts, then
+    # its code, then the order.
+    lock_contracts_to_join(selectors.contract_ids_of_order(order_id))
     discount_id = Order.objects.filter(pk=order_id).values_list("discount_id", flat=True).first()
-    if discount_id is not None:  # the code first, as checkout locks it: no deadlock
-        Discount.objects.select_for_update().filter(pk=discount_id).first()
+    if discount_id is not None:
+        Discount.objects.select_for_update(no_key=True).filter(pk=discount_id).first()
     order = (
         Order.objects.select_for_update(of=("self",))
         .select_related("purchaser", "discount")

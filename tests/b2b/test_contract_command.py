@@ -103,7 +103,8 @@ def test_org_key_of_an_existing_organization_must_match(run_command):
 def test_derived_keys_and_slugs_are_unique(run_command):
     run_command("b2b_contract", "create", "University X", "Main", "sso", "--create")
     run_command("b2b_contract", "create", "UniversityX!", "Main", "sso", "--create")
-    run_command("b2b_contract", "create", "University X", "Main", "sso")
+    # Another name whose slug is taken ("Main" itself would be refused as a duplicate).
+    run_command("b2b_contract", "create", "University X", "Main!", "sso")
     keys = sorted(OrganizationPage.objects.values_list("org_key", flat=True))
     assert keys == ["UNIVERSITYX", "UNIVERSITYX2"]
     first = OrganizationPage.objects.get(org_key="UNIVERSITYX")

@@ -74,6 +74,7 @@ def test_contracts_json(run_command, data):
         "codes_usable": 5,
         "codes_redeemed": 1,
         "codes_status": "up to date",
+        "codes_error": None,
     }
     assert rows[data["other"].pk]["codes_total"] == 0
 

@@ -140,7 +140,7 @@ def listed(site_tree, page_ids_from):
     )
     ContractCodeStatus.objects.create(contract_id=SSO_CONTRACT, requested_version=1)
     ContractCodeStatus.objects.filter(pk=SSO_CONTRACT).update(
-        pending_since=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+        pending_since=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC), last_error="deadlock detected"
     )
 
 
@@ -215,6 +215,7 @@ def test_read_models(listed):
             codes=ContractCodeCounts(total=4, usable=3, redeemed=1),
             codes_pending=False,
             codes_pending_since=None,
+            codes_error=None,
         ),
         ContractRow(
             id=SSO_CONTRACT,
@@ -232,6 +233,7 @@ def test_read_models(listed):
             codes=ContractCodeCounts(),
             codes_pending=True,
             codes_pending_since=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+            codes_error="deadlock detected",
         ),
     ]
     listing = courseware_listing(mit_2026)

@@ -66,7 +66,9 @@ def test_attaching_nothing_new_requests_no_reconciliation(site_tree):
 
     assert result.skipped == ((run.courseware_id, "already assigned to this contract"),)
     assert result.reconciliation_requested is False
-    assert not ContractCodeStatus.objects.filter(pk=contract.pk).exists()
+    # The change locked the contract's status row (the lock order) and requested nothing.
+    status = ContractCodeStatus.objects.get(pk=contract.pk)
+    assert (status.requested_version, status.is_pending) == (0, False)
 
 
 def test_removing_a_course_without_runs_requests_a_reconciliation(site_tree):

@@ -69,8 +69,8 @@ def test_broker_down_after_commit_keeps_the_change_and_logs_one_line(site_tree):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "Changed max_learners: 10 -> 20",
-        "Enrollment codes will be brought up to date in the background "
-        "(`b2b_list contracts` shows when).",
+        "Enrollment codes are pending: the queue could not be reached. The periodic sweep "
+        f"queues them again once it is back, or run `b2b_contract sync-codes {contract.pk}` now.",
     ]
     (line,) = result.stderr.splitlines()
     assert f"Could not queue b2b.reconcile_contract_codes({contract.pk}) after commit" in line
@@ -79,6 +79,39 @@ def test_broker_down_after_commit_keeps_the_change_and_logs_one_line(site_tree):
     status = ContractCodeStatus.objects.get(pk=contract.pk)
     assert (status.requested_version, status.reconciled_version) == (1, 0)
     assert status.pending_since is not None
+
+
+def test_broker_down_create_reports_the_contract_once_and_pending_codes(site_tree):
+    org = f.OrganizationPageFactory(title="Beta Corp", org_key="BETACORP")
+    broker = f"redis://127.0.0.1:{_closed_port()}/0"
+    argv = ("b2b_contract", "create", "Beta Corp", "Redis Down", "non-sso", "--max-learners", "5")
+
+    first = _manage(*argv, broker=broker)
+
+    assert first.returncode == 0, first.stderr
+    contract = ContractPage.objects.get(title="Redis Down")
+    assert first.stdout.splitlines() == [
+        f"Created contract Redis Down (id {contract.pk}, slug redis-down) "
+        f"for organization Beta Corp (id {org.pk})",
+        "Enrollment codes are pending: the queue could not be reached. The periodic sweep "
+        f"queues them again once it is back, or run `b2b_contract sync-codes {contract.pk}` now.",
+    ]
+    (line,) = first.stderr.splitlines()
+    assert f"Could not queue b2b.reconcile_contract_codes({contract.pk}) after commit" in line
+    status = ContractCodeStatus.objects.get(pk=contract.pk)
+    assert (status.requested_version, status.reconciled_version) == (1, 0)
+
+    # The operator, unsure, runs it again: refused on one line, nothing added.
+    again = _manage(*argv, broker=broker)
+    assert again.returncode == 1
+    assert (again.stdout, again.stderr.splitlines()) == (
+        "",
+        [
+            "CommandError: Organization 'Beta Corp' already has a contract named "
+            f"'Redis Down' (id {contract.pk})"
+        ],
+    )
+    assert ContractPage.objects.filter(title="Redis Down").count() == 1
 
 
 def test_broker_down_leaves_the_open_edx_copy_pending(site_tree):
@@ -102,6 +135,10 @@ def test_broker_down_leaves_the_open_edx_copy_pending(site_tree):
     assert result.returncode == 0, result.stderr
     run = CourseRun.objects.get(b2b_contract=contract)
     assert f"Created run {run.courseware_id}" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "Enrollment codes are pending: the queue could not be reached. The periodic sweep "
+        f"queues them again once it is back, or run `b2b_contract sync-codes {contract.pk}` now."
+    )
     assert (run.edx_copy_state, run.edx_copy_attempts) == (EdxCopyState.PENDING, 0)
     lines = result.stderr.splitlines()
     assert len(lines) == 2, result.stderr

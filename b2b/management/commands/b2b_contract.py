@@ -2,17 +2,25 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from b2b.enums import IntegrationType
 from b2b.exceptions import B2BError, NoSourceRun, OrganizationNotFound
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
-from b2b.services.codes import CodePlan, progress_reporter, reconcile_contract_codes
+from b2b.services.code_status import code_status, pending_contract_ids
+from b2b.services.codes import (
+    RECONCILE_TASK,
+    CodePlan,
+    progress_reporter,
+    reconcile_contract_codes,
+)
 from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
 from b2b.services.organizations import resolve_organization
+from config.db_errors import one_line, transient_db_error
+from config.queueing import Call, noting_unsent
 
 # What the operator can do about a service error, in this command's words (services name no
 # command-line options).
@@ -74,17 +82,31 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         sync = sub.add_parser(
             "sync-codes", help="Reconcile a contract's codes now, in this process."
         )
-        sync.add_argument("contract_id", type=arguments.object_id)
+        which = sync.add_mutually_exclusive_group(required=True)
+        which.add_argument("contract_id", type=arguments.object_id, nargs="?")
+        which.add_argument(
+            "--all-pending",
+            action="store_true",
+            help="Every contract whose codes are pending, one after the other",
+        )
 
     def handle(self, *args, action, **options):
         # Reconciliations run in this process (eager tasks, sync-codes) draw a progress bar when
         # stderr is a terminal.
-        with TerminalProgress() as progress:
+        with TerminalProgress() as progress, noting_unsent() as unsent:
             token = progress_reporter.set(progress)
             try:
-                getattr(self, f"_{action.replace('-', '_')}")(**options)
+                getattr(self, f"_{action.replace('-', '_')}")(unsent=unsent, **options)
             except B2BError as exc:
                 raise CommandError(f"{exc}{CLI_HINTS.get(type(exc), '')}") from exc
+            except DatabaseError as exc:
+                conflict = transient_db_error(exc)
+                if conflict is None:
+                    raise
+                raise CommandError(
+                    f"Nothing was changed: the database stopped this change because another "
+                    f"one on the same rows ran at the same time ({conflict}). Run it again."
+                ) from exc
             finally:
                 progress_reporter.reset(token)
 
@@ -118,6 +140,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             f"Created contract {contract.title} (id {contract.pk}, slug {contract.slug}) "
             f"for organization {org.title} (id {org.pk})"
         )
+        self._report_codes(contract.pk, None, queued=True, unsent=o["unsent"], only_trouble=True)
 
     def _modify(self, **o):
         change = ContractChange(
@@ -145,7 +168,9 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             self.stdout.write(f"Contract {result.contract.pk}: nothing to change.")
         for name, (old, new) in result.changes.items():
             self.stdout.write(f"{prefix} {name}: {_show(old)} -> {_show(new)}")
-        self._report_codes(plan, queued=result.reconciliation_requested)
+        self._report_codes(
+            o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
+        )
 
     def _courseware(self, **o):
         def run():
@@ -164,12 +189,40 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         else:
             result, plan = run(), None
         self._report_courseware(result, dry_run=o["dry_run"])
-        self._report_codes(plan, queued=result.reconciliation_requested)
+        self._report_codes(
+            o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
+        )
 
     def _sync_codes(self, **o):
-        result = reconcile_contract_codes(contract_id=o["contract_id"], force=True)
-        for line in result.plan.summary_lines():
-            self.stdout.write(line)
+        if not o["all_pending"]:
+            result = reconcile_contract_codes(contract_id=o["contract_id"], force=True)
+            for line in result.plan.summary_lines():
+                self.stdout.write(line)
+            return
+        contract_ids = pending_contract_ids()
+        if not contract_ids:
+            self.stdout.write("No contract has pending codes.")
+            return
+        total = len(contract_ids)
+        self.stdout.write(f"{total} contract{'s' if total > 1 else ''} with pending codes.")
+        failed = 0
+        for number, contract_id in enumerate(contract_ids, start=1):
+            head = f"[{number}/{total}] Contract {contract_id}"
+            try:
+                result = reconcile_contract_codes(contract_id=contract_id, force=True)
+            except (B2BError, DatabaseError) as exc:
+                failed += 1
+                self.stdout.write(f"{head}: failed: {one_line(exc)}")
+                continue
+            lines = result.plan.summary_lines()
+            self.stdout.write(f"{head}: {lines[0]}")
+            for line in lines[1:]:
+                self.stdout.write(line)
+        if failed:
+            raise CommandError(
+                f"{failed} of {total} contracts still have pending codes; run the command again"
+            )
+        self.stdout.write(f"Done: the codes of {total} contracts are up to date.")
 
     def _report_courseware(self, result: CoursewareResult, *, dry_run: bool):
         def say(done: str, would: str, what: str) -> None:
@@ -202,14 +255,43 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
 
-    def _report_codes(self, plan: CodePlan | None, *, queued: bool):
+    def _report_codes(
+        self,
+        contract_id: int,
+        plan: CodePlan | None,
+        *,
+        queued: bool,
+        unsent: list[Call],
+        only_trouble: bool = False,
+    ):
+        """Say what happens to the contract's codes; with ``only_trouble``, only when they are
+        left pending."""
         if plan is not None:
             for line in plan.summary_lines():
                 self.stdout.write(line)
             self.stdout.write("Dry run: nothing was written.")
-        elif queued and settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stdout.write("Enrollment codes were brought up to date.")
-        elif queued:
+            return
+        if not queued:
+            return
+        if (RECONCILE_TASK, (contract_id,)) in unsent:
+            self.stdout.write(
+                "Enrollment codes are pending: the queue could not be reached. The periodic "
+                "sweep queues them again once it is back, or run "
+                f"`b2b_contract sync-codes {contract_id}` now."
+            )
+        elif settings.CELERY_TASK_ALWAYS_EAGER:
+            # The reconciliation ran in this process when the change committed; inside a
+            # caller's transaction (call_command in a test) it runs only when that one commits.
+            status = None if connection.in_atomic_block else code_status(contract_id)
+            if status is not None and status.is_pending:
+                error = f" ({status.last_error})" if status.last_error else ""
+                self.stdout.write(
+                    f"Enrollment codes are still pending{error}: run "
+                    f"`b2b_contract sync-codes {contract_id}`."
+                )
+            elif not only_trouble:
+                self.stdout.write("Enrollment codes were brought up to date.")
+        elif not only_trouble:
             self.stdout.write(
                 "Enrollment codes will be brought up to date in the background "
                 "(`b2b_list contracts` shows when)."

@@ -94,11 +94,13 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         check_codes_file(path, replace=replace)
         status = getattr(contract, "code_status", None)
         if status is not None and status.is_pending:
+            failed = f" (last attempt: {status.last_error})" if status.last_error else ""
             self.stderr.write(
                 self.style.WARNING(
                     f"Warning: codes of contract {contract_id} are pending since "
-                    f"{status.pending_since:%Y-%m-%d %H:%M}; the file may be incomplete. "
-                    f"Run `b2b_contract sync-codes {contract_id}` or wait for the worker."
+                    f"{status.pending_since:%Y-%m-%d %H:%M}{failed}; the file may be incomplete. "
+                    f"Run `b2b_contract sync-codes {contract_id}` (or `sync-codes --all-pending`) "
+                    "to bring them up to date now, then export again."
                 )
             )
         rows = write_codes_csv(contract, path, replace=replace)
