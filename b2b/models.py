@@ -131,11 +131,6 @@ class OrganizationPage(NotServedPage):
         return super().save(*args, **kwargs)
 
 
-def contract_name_key(name: str) -> str:
-    """What makes two contract names the same: case and runs of spaces do not count."""
-    return " ".join(name.split()).casefold()
-
-
 class ContractQuerySet(PageQuerySet):
     """Contracts by the terms that decide admission; each filter matches the row-level property
     of the same meaning on ``ContractPage`` (``active``, ``is_open_on``, ``is_free``,
@@ -159,14 +154,12 @@ class ContractQuerySet(PageQuerySet):
         return self.filter(integration_type=IntegrationType.SSO)
 
     def named(self, name: str) -> "ContractQuerySet":
-        """Contracts named ``name``, by ascending id; case and runs of spaces do not count
-        ("Acme  Main" and "acme main" are one name). An organization has at most one."""
-        wanted = contract_name_key(name)
-        same = [
-            pk
-            for pk, title in self.values_list("pk", "title")
-            if contract_name_key(title) == wanted
-        ]
+        """Contracts named ``name``, by ascending id; two names are the same by the one rule
+        for names, ``b2b.naming.name_key`` ("Acme  Main" and "acme main" are one name). An
+        organization has at most one. Compared in Python: call it on one organization's
+        contracts."""
+        wanted = name_key(name)
+        same = [pk for pk, title in self.values_list("pk", "title") if name_key(title) == wanted]
         return self.filter(pk__in=same).order_by("pk")
 
     def of_organization(self, organization: OrganizationPage) -> "ContractQuerySet":

@@ -9,9 +9,10 @@ from django.core.validators import MaxValueValidator, RegexValidator
 ORG_KEY_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
 ORG_KEY_RE = re.compile(ORG_KEY_PATTERN)
 
-# The largest learner cap the database column holds (a PostgreSQL integer). The command line
-# (``b2b.services.contracts.check_terms``) and Wagtail's contract form both check it with this
-# validator; the model's ``clean`` does not repeat it, so the form shows the error once.
+# The largest learner cap the database column holds (a PostgreSQL integer). The terms check
+# (``contract_terms_errors``: services and the model's ``clean``) refuses a larger cap; Wagtail's
+# contract form also puts this validator on the field, so a value the column cannot hold never
+# reaches the instance (the form shows the error once, on the field).
 MAX_LEARNER_CAP = 2**31 - 1
 validate_learner_cap = MaxValueValidator(
     MAX_LEARNER_CAP, message="The learner cap must be at most %(limit_value)s."

@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from wagtail.models import Page
 
@@ -17,7 +16,7 @@ from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
 from b2b.services.organizations import unique_child_slug
-from b2b.validators import contract_terms_errors, validate_learner_cap
+from b2b.validators import contract_terms_errors
 
 
 class _Unset:
@@ -100,11 +99,6 @@ def check_terms(*, start, end, max_learners, price) -> None:
     errors = contract_terms_errors(
         start_date=start, end_date=end, max_learners=max_learners, price=price
     )
-    if max_learners is not None:
-        try:
-            validate_learner_cap(max_learners)  # beyond the column's range
-        except ValidationError as exc:
-            errors["max_learners"] = " ".join(exc.messages)
     if errors:
         raise InvalidContractTerms(" ".join(errors.values()))
 

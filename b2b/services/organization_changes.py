@@ -11,7 +11,8 @@ from django.db import transaction
 
 from b2b.exceptions import OrganizationConflict, OrganizationNotFound
 from b2b.models import OrganizationPage
-from b2b.services.organizations import checked_name, checked_org_key
+from b2b.services.locking import lock_organization
+from b2b.services.organizations import checked_name, checked_org_key, lock_organizations_index
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,10 @@ def _checked(organization: OrganizationPage, change: OrganizationChange) -> dict
 
 @transaction.atomic
 def update_organization(*, organization_id: int, change: OrganizationChange) -> OrganizationPage:
-    organization = OrganizationPage.objects.select_for_update().filter(pk=organization_id).first()
-    if organization is None:
-        raise OrganizationNotFound(f"No organization has id {organization_id}")
+    # Renames and re-keys queue behind creations on the index, then the organization's row (the
+    # lock order, docs/architecture.md), so two changes to one name or key cannot both pass.
+    lock_organizations_index()
+    organization = lock_organization(organization_id)
     values = _checked(organization, change)
     if not values:
         return organization

@@ -150,6 +150,16 @@ def checked_org_key(org_key: str, *, others: OrganizationQuerySet) -> str:
     return org_key
 
 
+def lock_organizations_index() -> Page:
+    """Lock the Organizations index page: creations and renames of organizations queue here,
+    one at a time, so a name or key check sees what the one before committed (treebeard's
+    add_child locks the index row too, but only after the name, key and slug were chosen).
+    First in the lock order, before any organization or contract row."""
+    index = ensure_organizations_index().index
+    Page.objects.select_for_update().get(pk=index.pk)
+    return index
+
+
 @transaction.atomic
 def create_organization(*, name: str, org_key: str | None = None) -> OrganizationPage:
     """A new organization named ``name`` under the Organizations index.
@@ -157,11 +167,7 @@ def create_organization(*, name: str, org_key: str | None = None) -> Organizatio
     Raises OrganizationConflict for an empty or too long name or a bad or taken key, and
     OrganizationExists when an organization has this name up to case and spacing.
     """
-    index = ensure_organizations_index().index
-    # Creations of organizations queue here, one at a time: the look-up below sees what the
-    # one before committed (treebeard's add_child locks the index row too, but only after the
-    # name, key and slug were chosen).
-    Page.objects.select_for_update().get(pk=index.pk)
+    index = lock_organizations_index()
     name = checked_name(name, others=OrganizationPage.objects.all())
     if org_key is None:
         org_key = derive_org_key(name)

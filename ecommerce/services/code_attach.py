@@ -14,7 +14,7 @@ from django.db import transaction
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal, MembershipSource
-from b2b.services.memberships import admission_refusal
+from b2b.services.memberships import admission_refusal, lock_contracts_to_join
 from ecommerce import selectors
 from ecommerce.exceptions import CodeInactive, CodeWithoutContract, ContractPriced
 from ecommerce.services.code_attempts import throttled_code_attempt
@@ -43,11 +43,17 @@ def attach_with_code(*, user: User, code: str, address: str) -> CodeAttachment:
 
 @transaction.atomic
 def _attach(*, user: User, code: str) -> CodeAttachment:
+    # The lock order (docs/architecture.md): the contract before the code. Read the code
+    # without a lock to learn its contract, lock the contract, then lock and re-read the code.
+    contract_id = find_code(code).b2b_contract_id
+    if contract_id is None:
+        raise CodeWithoutContract
+    lock_contracts_to_join([contract_id])
     discount = find_code(code, lock=True)
     if not discount.is_active:
         raise CodeInactive
     contract = discount.b2b_contract
-    if contract is None:
+    if contract is None or contract.pk != contract_id:  # changed before the lock was had
         raise CodeWithoutContract
     if admission_refusal(contract=contract, user=user, members_only=True) != (
         AdmissionRefusal.NOT_MEMBER

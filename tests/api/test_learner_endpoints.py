@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership
@@ -128,3 +130,24 @@ def test_api_token_command_and_token_auth(site_tree):
         call_command("api_token", "create", learner.email)
     with pytest.raises(CommandError, match=r"No account has the e-mail address 'x@y\.z'"):
         call_command("api_token", "create", "x@y.z")
+
+
+@pytest.mark.postgres
+def test_attach_locks_the_contract_before_the_code(learner_api):
+    """The lock order (docs/architecture.md): contract rows before code rows, as checkout does;
+    the other way round deadlocks with a change that holds the contract while its
+    reconciliation waits for the code."""
+    _contract, (product,) = h.b2b_product(max_learners=5)
+    code = h.code_for(product)
+    with CaptureQueriesContext(connection) as queries:
+        response = learner_api.post(f"/api/v1/b2b/attach/{code.discount_code}/")
+    assert response.status_code == 201, response.json()
+    locks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if " FOR " in q["sql"]
+        and ('"b2b_contractpage"' in q["sql"] or "ecommerce_discount" in q["sql"])
+    ]
+    first_contract = next(i for i, sql in enumerate(locks) if '"b2b_contractpage"' in sql)
+    first_code = next(i for i, sql in enumerate(locks) if '"ecommerce_discount"' in sql)
+    assert first_contract < first_code, locks

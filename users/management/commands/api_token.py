@@ -2,11 +2,12 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.commands import OneLineErrorsMixin
 from users.exceptions import ApiTokenRefused
 from users.services.api_tokens import create_api_token, revoke_api_tokens
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsMixin, BaseCommand):
     help = "Create an API token for a staff account (shown once), or revoke all of its tokens."
 
     def add_arguments(self, parser):
