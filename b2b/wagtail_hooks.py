@@ -10,7 +10,7 @@ from wagtail.models import Page
 from b2b.models import ContractPage
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import contract_named
-from b2b.services.deletion import deletion_blockers, release_unused_codes
+from b2b.services.deletion import deletion_blockers, lock_for_deletion, release_unused_codes
 from b2b.views import contract_codes_csv
 
 
@@ -63,6 +63,8 @@ def _refusal(request, pages):
 
 @hooks.register("before_delete_page")
 def refuse_deleting_contracts_in_use(request, page):
+    if request.method == "POST":  # the delete view's transaction holds them until the delete
+        lock_for_deletion([page])
     response = _refusal(request, [page])
     if response is None and request.method == "POST":
         release_unused_codes(page)  # inside the delete view's transaction
@@ -74,6 +76,7 @@ def refuse_bulk_deleting_contracts_in_use(request, action_type, objects, action_
     if action_type != "delete":
         return None
     pages = [obj for obj in objects if isinstance(obj, Page)]
+    lock_for_deletion(pages)  # all of them at once, by ascending id: overlapping bulk deletes wait
     response = _refusal(request, pages)
     if response is None:
         for page in pages:

@@ -246,6 +246,16 @@ def count_redeemed_codes(contract_ids: Iterable[int] | QuerySet) -> int:
     return Discount.objects.filter(b2b_contract_id__in=contract_ids).filter(code_redeemed()).count()
 
 
+def count_codes_in_pending_orders(contract_ids: Iterable[int] | QuerySet) -> int:
+    """Codes of these contracts that a pending order was placed with (one query): deleting one
+    would take it from the order."""
+    return (
+        Discount.objects.filter(b2b_contract_id__in=contract_ids)
+        .filter(code_in_pending_order())
+        .count()
+    )
+
+
 @dataclass(frozen=True)
 class ProductCodeStats:
     redeemed: int = 0

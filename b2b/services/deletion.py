@@ -7,12 +7,23 @@ an organization, the Organizations index or the home page are guarded like a con
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.locking import ContractLock, lock_contracts
 from courses.models import CourseRun
-from ecommerce.selectors import count_redeemed_codes
+from ecommerce.selectors import count_codes_in_pending_orders, count_redeemed_codes
 from ecommerce.services.bulk_codes import delete_codes_of_contracts
 
 
 def _contracts_in(page):
     return ContractPage.objects.descendant_of(page, inclusive=True)
+
+
+def lock_for_deletion(pages) -> None:
+    """Lock every contract at or below the pages for deletion, by ascending id, in one
+    statement (the lock order). Call it in the deleting transaction before
+    ``deletion_blockers``: no learner joins, no code is redeemed or put in a payment and no run
+    is assigned between the check and the deletion."""
+    contract_ids: set[int] = set()
+    for page in pages:
+        contract_ids.update(_contracts_in(page).values_list("pk", flat=True))
+    lock_contracts(contract_ids, mode=ContractLock.DELETE)
 
 
 def deletion_blockers(page) -> list[str]:
@@ -28,6 +39,9 @@ def deletion_blockers(page) -> list[str]:
     redeemed = count_redeemed_codes(contracts.values("pk"))
     if redeemed:
         reasons.append(f"{redeemed} enrollment code(s) have been used")
+    in_payment = count_codes_in_pending_orders(contracts.values("pk"))
+    if in_payment:
+        reasons.append(f"{in_payment} enrollment code(s) are held by a payment in progress")
     return reasons
 
 
@@ -36,5 +50,5 @@ def release_unused_codes(page) -> int:
     block its deletion. Call it inside the transaction that deletes the page: the contracts are
     locked for deletion first (the lock order), so no reconciliation writes codes meanwhile."""
     contract_ids = list(_contracts_in(page).values_list("pk", flat=True))
-    lock_contracts(contract_ids, mode=ContractLock.DELETE)
+    lock_contracts(contract_ids, mode=ContractLock.DELETE)  # already held after lock_for_deletion
     return delete_codes_of_contracts(contract_ids)

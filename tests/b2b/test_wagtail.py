@@ -176,3 +176,22 @@ def test_delete_allowed_with_only_unused_codes(staff_client):
     assert response.status_code == 302
     assert not ContractPage.objects.filter(pk=contract.pk).exists()
     assert not Discount.objects.filter(pk=code.pk).exists()
+
+
+def test_delete_refused_while_a_payment_holds_a_code(staff_client):
+    """Deleting the contract would delete the code of a pending order (its discount would become
+    null and the payment that comes back could not be fulfilled): refused, on both paths."""
+    contract = f.ContractPageFactory(max_learners=2)
+    code = f.DiscountFactory(b2b_contract=contract)
+    order = f.OrderFactory(discount=code)
+    response = staff_client.post(
+        reverse("wagtailadmin_pages:delete", args=[contract.pk]), follow=True
+    )
+    assert "cannot be deleted: 1 enrollment code(s) are held by a payment in progress" in (
+        response.content.decode()
+    )
+    bulk = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "delete"])
+    staff_client.post(f"{bulk}?id={contract.pk}")
+    assert ContractPage.objects.filter(pk=contract.pk).exists()
+    order.refresh_from_db()
+    assert order.discount_id == code.pk
