@@ -89,9 +89,13 @@ class OrganizationList(GenericAPIView):
     def post(self, request):
         data = _valid(s.OrganizationWriteSerializer, request.data)
         with transaction.atomic():
-            org = create_organization(name=data["name"], org_key=data.get("org_key"))
+            org = create_organization(
+                name=data["name"], org_key=data.get("org_key"), by=request.user
+            )
             update_organization(
-                organization_id=org.pk, change=_organization_change(data, name=False)
+                organization_id=org.pk,
+                change=_organization_change(data, name=False),
+                by=request.user,
             )
         return Response(
             s.OrganizationSerializer(_org_row(org.pk)).data, status=status.HTTP_201_CREATED
@@ -122,7 +126,9 @@ class OrganizationDetail(GenericAPIView):
     )
     def patch(self, request, organization_id: int):
         data = _valid(s.OrganizationUpdateSerializer, request.data, partial=True)
-        update_organization(organization_id=organization_id, change=_organization_change(data))
+        update_organization(
+            organization_id=organization_id, change=_organization_change(data), by=request.user
+        )
         return Response(s.OrganizationSerializer(_org_row(organization_id)).data)
 
 
@@ -225,6 +231,7 @@ class ContractList(GenericAPIView):
                 max_learners=data.get("max_learners"),
                 enrollment_fixed_price=data.get("price"),
                 description=data.get("description", ""),
+                by=request.user,
             )
 
         if dry_run_asked(request):
@@ -286,7 +293,7 @@ class ContractDetail(GenericAPIView):
         change = ContractChange(**{FIELD_OF[name]: data.get(name, UNSET) for name in FIELD_OF})
 
         def run():
-            return modify_contract(contract_id=contract_id, change=change)
+            return modify_contract(contract_id=contract_id, change=change, by=request.user)
 
         if dry_run_asked(request):
             result, plan = preview(run, contract_id=contract_id)

@@ -17,6 +17,7 @@ from b2b.services.codes import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
 from b2b.services.organizations import unique_child_slug
 from b2b.validators import contract_terms_errors
+from users.models import User
 
 
 class _Unset:
@@ -114,6 +115,7 @@ def create_contract(
     max_learners: int | None = None,
     enrollment_fixed_price: Decimal | None = None,
     description: str = "",
+    by: User | None = None,
 ) -> CreatedContract:
     """Create a contract under ``organization`` and request its codes.
 
@@ -149,6 +151,7 @@ def create_contract(
         max_learners=max_learners,
         enrollment_fixed_price=enrollment_fixed_price,
         active=True,
+        owner=by,  # who made it (a staff user through the API; None from the command line)
     )
     check_code_bound(contract=contract, products=0)  # no runs yet
     contract = organization.add_child(instance=contract)
@@ -157,8 +160,11 @@ def create_contract(
 
 
 @transaction.atomic
-def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedContract:
-    """Apply ``change`` to the contract and publish it as a new revision.
+def modify_contract(
+    *, contract_id: int, change: ContractChange, by: User | None = None
+) -> ModifiedContract:
+    """Apply ``change`` to the contract and publish it as a new revision, by ``by`` (the staff
+    user of an API call, shown in Wagtail's history; None from the command line).
 
     Any change other than a lone deactivation queues the code reconciliation after commit.
     """
@@ -181,7 +187,7 @@ def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedCont
         price=contract.enrollment_fixed_price,
     )
     check_code_bound(contract=contract)
-    publish_contract(contract)
+    publish_contract(contract, by=by)
     deactivation_only = set(diff) == {"active"} and contract.active is False
     if not deactivation_only:
         request_code_reconciliation(contract.pk)
@@ -189,8 +195,11 @@ def modify_contract(*, contract_id: int, change: ContractChange) -> ModifiedCont
     return result
 
 
-def publish_contract(contract: ContractPage) -> None:
-    """Save the contract as a new published revision, so Wagtail's editor sees the change."""
-    revision = contract.save_revision(clean=False)
-    revision.publish()
+def publish_contract(contract: ContractPage, *, by: User | None = None) -> None:
+    """Save the contract as a new published revision, so Wagtail's editor sees the change; the
+    revision and the publish are recorded as ``by``'s when given."""
+    revision = contract.save_revision(user=by, clean=False)
+    # The entry point authorized the change (staff on the API, an operator at the terminal);
+    # Wagtail's page permissions are for its own editor.
+    revision.publish(user=by, skip_permission_checks=True)
     contract.refresh_from_db()

@@ -19,6 +19,7 @@ from b2b.models import OrganizationPage, OrganizationQuerySet
 from b2b.naming import ascii_text, name_too_long
 from b2b.services.organizations_index import ensure_organizations_index
 from b2b.validators import ORG_KEY_RE
+from users.models import User
 
 # How an identifier found its organization.
 MatchedBy = Literal["name", "similar name", "key", "id", "created"]
@@ -161,7 +162,9 @@ def lock_organizations_index() -> Page:
 
 
 @transaction.atomic
-def create_organization(*, name: str, org_key: str | None = None) -> OrganizationPage:
+def create_organization(
+    *, name: str, org_key: str | None = None, by: User | None = None
+) -> OrganizationPage:
     """A new organization named ``name`` under the Organizations index.
 
     Raises OrganizationConflict for an empty or too long name or a bad or taken key, and
@@ -174,5 +177,7 @@ def create_organization(*, name: str, org_key: str | None = None) -> Organizatio
     else:
         org_key = checked_org_key(org_key, others=OrganizationPage.objects.all())
     return index.add_child(
-        instance=OrganizationPage(title=name, slug=unique_child_slug(index, name), org_key=org_key)
+        instance=OrganizationPage(
+            title=name, slug=unique_child_slug(index, name), org_key=org_key, owner=by
+        )
     )

@@ -253,3 +253,23 @@ def test_codes_list_counts_redemptions_as_numbers(staff_api):
         used.discount_code: (1, "bo@example.com"),
         unused.discount_code: (0, None),
     }
+
+
+def test_writes_record_the_staff_user_in_wagtail(staff_api, staff):
+    """Who made a change through the API shows in Wagtail: the page's owner on creation, the
+    revision's user on every change."""
+    org = staff_api.post(
+        "/api/v1/b2b/organizations/", {"name": "Acme", "description": "Ours"}, format="json"
+    ).json()
+    organization = OrganizationPage.objects.get(pk=org["id"])
+    assert organization.owner == staff
+    assert organization.latest_revision.user == staff
+    contract = _contract(staff_api, max_learners=3)
+    page = ContractPage.objects.get(pk=contract["id"])
+    assert page.owner == staff
+    response = staff_api.patch(
+        f"/api/v1/b2b/contracts/{page.pk}/", {"max_learners": 4}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    page.refresh_from_db()
+    assert (page.max_learners, page.latest_revision.user) == (4, staff)
