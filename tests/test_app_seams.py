@@ -1,11 +1,12 @@
 """The seams between apps: courses knows nothing of products, b2b reaches ecommerce only through
 ecommerce's product and code entry points, and "the product of a course run" has one owner."""
 
-import ast
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,25 +24,13 @@ def _sources(app: str) -> list[Path]:
     return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Every module the file imports, at module level or inside functions."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def _name(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
 def test_courses_does_not_import_ecommerce():
     offenders = {
-        _name(path): sorted(m for m in _imported_modules(path) if m.split(".")[0] == "ecommerce")
+        _name(path): sorted(m for m in imported_modules(path) if m.split(".")[0] == "ecommerce")
         for path in _sources("courses")
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
@@ -58,7 +47,7 @@ def _outside_entries(module: str) -> bool:
 
 def test_b2b_reaches_ecommerce_only_through_its_entries():
     offenders = {
-        _name(path): sorted(m for m in _imported_modules(path) if _outside_entries(m))
+        _name(path): sorted(m for m in imported_modules(path) if _outside_entries(m))
         for path in _sources("b2b")
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}

@@ -1,29 +1,20 @@
 """Which modules may import which: read from the source, local (function-level) imports too."""
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from tests.source_imports import imported_modules
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _imports(path: Path) -> set[str]:
-    """Every module a file imports, wherever the import statement stands."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def _offenders(files: list[Path], forbidden: str) -> dict[str, list[str]]:
     offenders = {}
     for path in files:
-        hits = sorted(m for m in _imports(path) if m == forbidden or m.startswith(f"{forbidden}."))
+        hits = sorted(
+            m for m in imported_modules(path) if m == forbidden or m.startswith(f"{forbidden}.")
+        )
         if hits:
             offenders[str(path.relative_to(ROOT))] = hits
     return offenders
