@@ -8,10 +8,18 @@ from wagtail import hooks
 from wagtail.models import Page
 
 from b2b.models import ContractPage
+from b2b.services.audit import ACTIONS
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import contract_named
 from b2b.services.deletion import deletion_blockers, lock_for_deletion, release_unused_codes
 from b2b.views import contract_codes_csv
+
+
+@hooks.register("register_log_actions")
+def register_audit_actions(actions):
+    """The audit trail's actions (b2b.services.audit), so each shows in a page's History."""
+    for action, label in ACTIONS.items():
+        actions.register_action(action, label, label)
 
 
 @hooks.register("register_admin_urls")

@@ -23,6 +23,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
 
+from config.acting import acting, command_actor
+
 # Amounts are stored with 10 digits, 2 of them decimals.
 MAX_AMOUNT = Decimal("100000000")
 
@@ -89,7 +91,8 @@ def database_error(exc: BaseException) -> CommandError:
 
 class OneLineErrorsMixin:
     """Put it before ``BaseCommand``: every parser of the command reports bad arguments on one
-    line, and a database connection lost while the command runs is one line too."""
+    line, and a database connection lost while the command runs is one line too. The changes the
+    command makes are attributed to it in the audit trail (``config.acting``)."""
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)  # type: ignore[misc]
@@ -97,8 +100,10 @@ class OneLineErrorsMixin:
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        name = type(self).__module__.rsplit(".", 1)[-1]
         try:
-            return super().execute(*args, **options)  # type: ignore[misc]
+            with acting(command_actor(name)):
+                return super().execute(*args, **options)  # type: ignore[misc]
         except DATABASE_GONE as exc:
             raise database_error(exc) from exc
 

@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Attributes the changes a request makes to its user and channel (the audit trail).
+    "config.acting.ActingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -213,9 +215,30 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
-# EMAIL_BACKEND: how mail is sent. Default: printed to the console.
-EMAIL_BACKEND = get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail. EMAIL_HOST: the SMTP server that sends the system's mail (invitations, reminders,
+# alerts). Set, mail goes out by SMTP; unset, it is printed to the console (the embedded default).
+EMAIL_HOST = get_str("EMAIL_HOST", "localhost")
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD: the SMTP server's port and login.
+EMAIL_PORT = get_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = get_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = get_str("EMAIL_HOST_PASSWORD", "")
+# EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (implicit TLS): how the connection is secured.
+EMAIL_USE_TLS = get_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = get_bool("EMAIL_USE_SSL", False)
+# EMAIL_TIMEOUT: seconds before a connection to the SMTP server gives up.
+EMAIL_TIMEOUT = get_int("EMAIL_TIMEOUT", 20)
+# EMAIL_BACKEND: overrides the choice above (any Django e-mail backend).
+EMAIL_BACKEND = get_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if get_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# DEFAULT_FROM_EMAIL: the sender of the system's mail.
 DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+# B2B_STAFF_ALERT_EMAILS: comma-separated addresses of the staff who receive the health report's
+# new findings and the contracts' utilization alerts. Empty: staff get no such mail.
+B2B_STAFF_ALERT_EMAILS = get_list("B2B_STAFF_ALERT_EMAILS", [])
 
 # Wagtail
 WAGTAIL_SITE_NAME = "B2B contracts"

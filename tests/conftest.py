@@ -181,6 +181,31 @@ def openedx_server(settings):
 
 
 @pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that Django's SMTP backend sends to.
+
+    Read what arrived with ``smtp_server.wait_for(n)`` (parsed e-mails; see tests/smtp_server.py);
+    ``smtp_server.refuse_next(n, reply)`` makes it refuse the next messages. A worker process
+    started by ``celery_worker_process`` can be pointed at it with ``EMAIL_HOST``/``EMAIL_PORT``.
+    """
+    from tests.smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def celery_worker_env() -> dict[str, str]:
     """Extra environment for the ``celery_worker_process`` worker; override it to add some."""
     return {}
