@@ -141,3 +141,20 @@ def test_beat_runs_the_report(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["b2b-health-report"]
     assert entry["task"] == "b2b.health_report"
     assert entry["schedule"].total_seconds() == settings.B2B_HEALTH_INTERVAL_SECONDS
+
+
+def test_the_wagtail_dashboard_shows_the_findings_to_staff(contract, client):
+    for _ in range(3):
+        f.ContractMembershipFactory(contract=contract)
+    staff = f.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    page = client.get("/cms/").content.decode()
+    assert "Health report" in page
+    assert "3 learners, over the cap of 2" in page
+    assert f"{contract.pk} {contract.title}" in page
+
+
+def test_the_dashboard_panel_says_healthy(contract, client):
+    client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
+    page = client.get("/cms/").content.decode()
+    assert "Healthy: no findings (1 contract checked)." in page
