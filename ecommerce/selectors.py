@@ -435,32 +435,49 @@ class CodeTally:
 
 def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], CodeTally]:
     """(contract id, product id) -> its ``CodeTally``, for every product linked to a code of
-    these contracts (one query, grouped by price and type in the database)."""
-    rows = (
-        DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
-        .annotate(is_redeemed=code_redeemed("discount_id"))
-        .values(
-            "product_id",
-            contract=F("discount__b2b_contract_id"),
-            amount=F("discount__amount"),
-            kind=F("discount__redemption_type"),
-        )
-        .annotate(
-            redeemed=Count("pk", filter=Q(is_redeemed=True)),
-            usable=Count("pk", filter=Q(is_redeemed=False, discount__is_active=True)),
-        )
+    these contracts. Two queries, grouped in the database by price and type: the active codes
+    (a plain join, no per-code subquery), and the few codes that were redeemed, read from the
+    redemptions and taken off the usable ones."""
+    links = DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
+    groups = {
+        "contract": F("discount__b2b_contract_id"),
+        "amount": F("discount__amount"),
+        "kind": F("discount__redemption_type"),
+    }
+    active = (
+        links.filter(discount__is_active=True)
+        .values("product_id", **groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    redeemed_ids = DiscountRedemption.objects.values("discount_id")
+    redeemed = (
+        links.filter(discount_id__in=redeemed_ids)
+        .values("product_id", "discount__is_active", **groups)
+        .annotate(n=Count("pk"))
         .order_by()
     )
     tallies: dict[tuple[int, int], CodeTally] = {}
-    for row in rows:
+
+    def add(row: dict, usable: int) -> None:
         key = (row["contract"], row["product_id"])
         tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
-        tally.redeemed += row["redeemed"]
-        if row["usable"]:
-            tally.usable += row["usable"]
-            by_price, by_type = tally.usable_by_price, tally.usable_by_type
-            by_price[row["amount"]] = by_price.get(row["amount"], 0) + row["usable"]
-            by_type[row["kind"]] = by_type.get(row["kind"], 0) + row["usable"]
+        tally.usable += usable
+        by_price, by_type = tally.usable_by_price, tally.usable_by_type
+        by_price[row["amount"]] = by_price.get(row["amount"], 0) + usable
+        by_type[row["kind"]] = by_type.get(row["kind"], 0) + usable
+
+    for row in active:
+        add(row, row["n"])
+    for row in redeemed:
+        if row["discount__is_active"]:
+            add(row, -row["n"])
+        else:
+            add(row, 0)
+        tallies[(row["contract"], row["product_id"])].redeemed += row["n"]
+    for tally in tallies.values():
+        tally.usable_by_price = {k: n for k, n in tally.usable_by_price.items() if n}
+        tally.usable_by_type = {k: n for k, n in tally.usable_by_type.items() if n}
     return tallies
 
 
