@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -459,7 +460,7 @@ def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], Co
     )
     tallies: dict[tuple[int, int], CodeTally] = {}
 
-    def add(row: dict, usable: int) -> None:
+    def add(row: Any, usable: int) -> None:
         key = (row["contract"], row["product_id"])
         tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
         tally.usable += usable
@@ -469,7 +470,9 @@ def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], Co
 
     for row in active:
         add(row, row["n"])
-    for row in redeemed:
+    redeemed_row: Any
+    for redeemed_row in redeemed:
+        row = redeemed_row
         if row["discount__is_active"]:
             add(row, -row["n"])
         else:
