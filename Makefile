@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # it chose; TEST_DATABASE_URL and TEST_REDIS_URL, when set, say which servers to use.
 SERVICES := .ci/services.sh
 
-.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
+.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench bench-health \
 	migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -72,3 +72,8 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)
+
+# The health report on 200 contracts and 1,000,000 codes (drops and recreates its database).
+BENCH_HEALTH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_health
+bench-health: install
+	BENCH_DATABASE_URL=$(BENCH_HEALTH_DATABASE_URL) $(BIN)/python bench/health_benchmark.py $(BENCH_ARGS)

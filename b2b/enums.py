@@ -27,3 +27,12 @@ class AdmissionRefusal(models.TextChoices):
     INACTIVE = "inactive", "is not active"
     OUTSIDE_DATES = "outside-dates", "is outside its dates"
     FULL = "full", "is full"
+
+
+class HealthSeverity(models.TextChoices):
+    """How bad a health report's finding is: an error breaks a rule the system promises (a
+    learner over the cap, a payment without its enrollment); a warning is work that is late or
+    out of line and that a reconciliation, a retry or a person sets right."""
+
+    ERROR = "error", "Error"
+    WARNING = "warning", "Warning"

@@ -387,3 +387,22 @@ class MembershipRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} refused by contract {self.contract_id}"
+
+
+class ReportedHealthFinding(models.Model):
+    """A health report finding staff were told about (``b2b.services.health.notify_staff``):
+    the periodic report mails only findings not recorded here, and forgets a finding once it
+    is gone, so that it is reported again if it comes back."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    check_name = models.CharField(max_length=40)
+    contract_id = models.PositiveBigIntegerField(null=True, blank=True)
+    what = models.TextField()
+    first_reported = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["first_reported", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.check_name} {self.fingerprint}"

@@ -7,9 +7,11 @@ selectors that read them.
 
 from django.urls import reverse
 from wagtail.admin.panels import Panel
+from wagtail.admin.ui.components import Component
 
 from b2b.models import ContractPage
 from b2b.selectors import contract_summary
+from b2b.services.health import contract_label, health_report
 
 
 class ContractSummaryPanel(Panel):
@@ -44,3 +46,24 @@ def add_summary_panel() -> None:
             *ContractPage.content_panels,
             ContractSummaryPanel(heading="Runs, learners and codes"),
         ]
+
+
+class HealthPanel(Component):
+    """The health report's findings on the Wagtail dashboard, for staff
+    (``construct_homepage_panels`` in ``b2b.wagtail_hooks``)."""
+
+    name = "b2b_health"
+    order = 50
+    template_name = "b2b/panels/health.html"
+    shown = 20  # findings listed; the rest are counted
+
+    def get_context_data(self, parent_context=None):
+        context = super().get_context_data(parent_context)
+        report = health_report()
+        context.update(
+            findings=[(f, contract_label(f)) for f in report.findings[: self.shown]],
+            total=len(report.findings),
+            hidden=max(len(report.findings) - self.shown, 0),
+            contracts=report.contracts_checked,
+        )
+        return context

@@ -9,6 +9,7 @@ from django.conf import settings
 from b2b.exceptions import ContractNotFound
 from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
+from b2b.services.health import HEALTH_TASK, health_report, notify_staff
 from config.db_errors import GaveUp, with_conflict_retries
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,10 @@ def requeue_pending_codes_task() -> list[int]:
     return requeue_pending_reconciliations(
         older_than=timedelta(seconds=settings.B2B_CODES_REQUEUE_AFTER_SECONDS)
     )
+
+
+@shared_task(name=HEALTH_TASK)
+def health_report_task() -> int:
+    """Run the health report, log its findings and mail staff the new ones (Celery beat, every
+    B2B_HEALTH_INTERVAL_SECONDS); returns how many findings were new."""
+    return len(notify_staff(health_report()))

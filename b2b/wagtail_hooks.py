@@ -8,6 +8,7 @@ from wagtail import hooks
 from wagtail.models import Page
 
 from b2b.models import ContractPage
+from b2b.panels import HealthPanel
 from b2b.services.audit import ACTIONS
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import contract_named
@@ -90,3 +91,10 @@ def refuse_bulk_deleting_contracts_in_use(request, action_type, objects, action_
         for page in pages:
             release_unused_codes(page)
     return response
+
+
+@hooks.register("construct_homepage_panels")
+def add_health_panel(request, panels):
+    """The health report's findings on the dashboard, for staff only."""
+    if request.user.is_staff:
+        panels.append(HealthPanel())

@@ -305,7 +305,21 @@ B2B_CODES_REQUEUE_AFTER_SECONDS = get_int("B2B_CODES_REQUEUE_AFTER_SECONDS", 600
 # is queued again by the sweep. Keep it above OPENEDX_RETRY_BACKOFF_MAX_SECONDS, or copies that
 # are only waiting for their next retry are queued twice.
 OPENEDX_COPY_REQUEUE_AFTER_SECONDS = get_int("OPENEDX_COPY_REQUEUE_AFTER_SECONDS", 1800)
+# The health report (docs/operations.md, "Health report").
+# B2B_HEALTH_INTERVAL_SECONDS: how often Celery beat runs the report, which logs its findings and
+# mails B2B_STAFF_ALERT_EMAILS the new ones.
+B2B_HEALTH_INTERVAL_SECONDS = get_int("B2B_HEALTH_INTERVAL_SECONDS", 3600)
+# B2B_HEALTH_CODES_PENDING_SECONDS: codes pending reconciliation for longer than this are a finding.
+B2B_HEALTH_CODES_PENDING_SECONDS = get_int("B2B_HEALTH_CODES_PENDING_SECONDS", 3600)
+# B2B_HEALTH_OPENEDX_PENDING_SECONDS: an Open edX copy or enrollment push pending with no news for
+# longer than this is a finding. Keep it above OPENEDX_COPY_REQUEUE_AFTER_SECONDS, so the sweep
+# has had its chance first.
+B2B_HEALTH_OPENEDX_PENDING_SECONDS = get_int("B2B_HEALTH_OPENEDX_PENDING_SECONDS", 3600)
 CELERY_BEAT_SCHEDULE = {
+    "b2b-health-report": {
+        "task": "b2b.health_report",
+        "schedule": timedelta(seconds=B2B_HEALTH_INTERVAL_SECONDS),
+    },
     "requeue-pending-codes": {
         "task": "b2b.requeue_pending_codes",
         "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),

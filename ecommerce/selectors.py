@@ -8,19 +8,31 @@ contracts' products and codes that b2b's listings, codes CSV and reconciliation 
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH, PENDING_ORDER_HOLD
-from ecommerce.enums import OrderState, RedemptionType
+from ecommerce.enums import OrderState, RedemptionType, TransactionType
 from ecommerce.models import (
     Basket,
     BasketDiscount,
@@ -31,6 +43,7 @@ from ecommerce.models import (
     Line,
     Order,
     Product,
+    Transaction,
 )
 from users.models import User
 
@@ -396,3 +409,186 @@ def contract_codes(
         ),
         redeemer=Subquery(redemptions.order_by("pk").values("redeemed_by__email")[:1]),
     )
+
+
+# Set-based reads for the B2B health report: every contract's codes, orders and what fulfilled
+# orders imply, each in one query. ``contract_ids`` None means every contract.
+
+
+def _b2b_codes(contract_ids: Iterable[int] | None, column: str) -> Q:
+    if contract_ids is None:
+        return Q(**{f"{column}__isnull": False})
+    return Q(**{f"{column}__in": list(contract_ids)})
+
+
+@dataclass
+class CodeTally:
+    """One product's codes in one contract: redeemed, usable (active, never redeemed), and the
+    usable ones by price and by redemption type."""
+
+    contract_id: int
+    product_id: int
+    redeemed: int = 0
+    usable: int = 0
+    usable_by_price: dict[Decimal, int] = field(default_factory=dict)
+    usable_by_type: dict[str, int] = field(default_factory=dict)
+
+
+def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], CodeTally]:
+    """(contract id, product id) -> its ``CodeTally``, for every product linked to a code of
+    these contracts. Two queries, grouped in the database by price and type: the active codes
+    (a plain join, no per-code subquery), and the few codes that were redeemed, read from the
+    redemptions and taken off the usable ones."""
+    links = DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
+    groups = {
+        "contract": F("discount__b2b_contract_id"),
+        "amount": F("discount__amount"),
+        "kind": F("discount__redemption_type"),
+    }
+    active = (
+        links.filter(discount__is_active=True)
+        .values("product_id", **groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    redeemed_ids = DiscountRedemption.objects.values("discount_id")
+    redeemed = (
+        links.filter(discount_id__in=redeemed_ids)
+        .values("product_id", "discount__is_active", **groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    tallies: dict[tuple[int, int], CodeTally] = {}
+
+    def add(row: Any, usable: int) -> None:
+        key = (row["contract"], row["product_id"])
+        tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
+        tally.usable += usable
+        by_price, by_type = tally.usable_by_price, tally.usable_by_type
+        by_price[row["amount"]] = by_price.get(row["amount"], 0) + usable
+        by_type[row["kind"]] = by_type.get(row["kind"], 0) + usable
+
+    for row in active:
+        add(row, row["n"])
+    redeemed_row: Any
+    for redeemed_row in redeemed:
+        row = redeemed_row
+        if row["discount__is_active"]:
+            add(row, -row["n"])
+        else:
+            add(row, 0)
+        tallies[(row["contract"], row["product_id"])].redeemed += row["n"]
+    for tally in tallies.values():
+        tally.usable_by_price = {k: n for k, n in tally.usable_by_price.items() if n}
+        tally.usable_by_type = {k: n for k, n in tally.usable_by_type.items() if n}
+    return tallies
+
+
+@dataclass(frozen=True)
+class OverRedeemedCode:
+    contract_id: int
+    code: str
+    times: int
+
+
+def one_time_codes_redeemed_twice(contract_ids: Iterable[int] | None) -> list[OverRedeemedCode]:
+    """One-time codes of these contracts redeemed more than once, by contract then code (one
+    query, over the redemptions)."""
+    rows = (
+        DiscountRedemption.objects.filter(
+            _b2b_codes(contract_ids, "discount__b2b_contract_id"),
+            discount__redemption_type=RedemptionType.ONE_TIME,
+        )
+        .values("discount_id", "discount__discount_code", "discount__b2b_contract_id")
+        .annotate(times=Count("pk"))
+        .filter(times__gt=1)
+        .order_by("discount__b2b_contract_id", "discount_id")
+    )
+    return [
+        OverRedeemedCode(
+            contract_id=row["discount__b2b_contract_id"],
+            code=row["discount__discount_code"],
+            times=row["times"],
+        )
+        for row in rows
+    ]
+
+
+def _run_contract(product_ref: str) -> Subquery:
+    """The contract of the course run a product (referred to by ``product_ref``) sells."""
+    return Subquery(
+        CourseRun.objects.filter(pk=OuterRef(f"{product_ref}__object_id")).values(
+            "b2b_contract_id"
+        )[:1]
+    )
+
+
+@dataclass(frozen=True)
+class UnfulfilledPaidOrder:
+    order_id: int
+    contract_id: int | None
+    state: str
+    paid: Decimal
+    reason: str
+
+
+def paid_orders_not_fulfilled(contract_ids: Iterable[int] | None) -> list[UnfulfilledPaidOrder]:
+    """Orders with an accepted payment (a payment transaction of more than $0) that are neither
+    fulfilled nor refunded, with the contract of their code or of their first line (one
+    query). None for ``contract_ids``: every order, B2B or not."""
+    first_line = Line.objects.filter(order_id=OuterRef("pk")).order_by("pk")
+    line_contract = Subquery(
+        CourseRun.objects.filter(pk=Subquery(first_line.values("product__object_id")[:1])).values(
+            "b2b_contract_id"
+        )[:1]
+    )
+    orders = (
+        Order.objects.exclude(state__in=[OrderState.FULFILLED, OrderState.REFUNDED])
+        .annotate(
+            paid=Subquery(
+                Transaction.objects.filter(
+                    order_id=OuterRef("pk"),
+                    transaction_type=TransactionType.PAYMENT,
+                    amount__gt=0,
+                )
+                .order_by("pk")
+                .values("amount")[:1]
+            ),
+            contract=Coalesce(
+                F("discount__b2b_contract_id"), line_contract, output_field=IntegerField()
+            ),
+        )
+        .filter(paid__isnull=False)
+    )
+    if contract_ids is not None:
+        orders = orders.filter(contract__in=list(contract_ids))
+    return [
+        UnfulfilledPaidOrder(
+            order_id=pk, contract_id=contract, state=state, paid=paid, reason=reason or state_reason
+        )
+        for pk, contract, state, paid, reason, state_reason in orders.order_by("pk").values_list(
+            "pk", "contract", "state", "paid", "refund_reason", "state_reason"
+        )
+    ]
+
+
+def fulfilled_lines(contract_ids: Iterable[int] | None) -> QuerySet:
+    """The lines of fulfilled orders that sell a course run, as dicts: ``order_id``,
+    ``purchaser_id``, ``run_id``, ``contract_id`` (the run's contract, or None) and
+    ``enrolled`` (the purchaser has an active enrollment in the run). A query to filter further
+    (b2b adds whether the purchaser is a member of the contract)."""
+    enrolled = CourseRunEnrollment.objects.filter(
+        user_id=OuterRef("order__purchaser_id"), run_id=OuterRef("product__object_id"), active=True
+    )
+    lines = Line.objects.filter(
+        order__state=OrderState.FULFILLED, product__content_type=course_run_type()
+    ).annotate(contract_id=_run_contract("product"), enrolled=Exists(enrolled))
+    if contract_ids is not None:
+        lines = lines.filter(contract_id__in=list(contract_ids))
+    return lines.values(
+        "order_id",
+        "contract_id",
+        "enrolled",
+        purchaser_id=F("order__purchaser_id"),
+        run_id=F("product__object_id"),
+    ).order_by("order_id", "pk")

@@ -309,3 +309,32 @@ def _carry_out(contract: ContractPage, plan: CodePlan, progress: Progress | None
             return held_back
         plan = plan_reconciliation(contract)
     return held_back
+
+
+@dataclass(frozen=True)
+class ProductCodeRule:
+    """What the code rules say one product of a contract should have in usable codes (active,
+    never redeemed). ``usable`` is None when the rules leave the number as it is (SSO, free,
+    capped: no new codes); ``redemption_type`` is None when no usable code should exist."""
+
+    usable: int | None
+    redemption_type: RedemptionType | None
+    price: Decimal
+
+
+def product_code_rule(contract: ContractPage, *, redeemed: int) -> ProductCodeRule:
+    """The usable codes the rules give a product of ``contract`` that has ``redeemed`` redeemed
+    codes: the public face of the plan above, for readers (the health report) that compare
+    many products at once without planning each contract."""
+    mode = code_mode(contract)
+    if mode is CodeMode.DELETE:
+        return ProductCodeRule(usable=0, redemption_type=None, price=contract.price)
+    if mode is CodeMode.KEEP:
+        return ProductCodeRule(usable=None, redemption_type=None, price=contract.price)
+    if mode is CodeMode.ONE_TIME and contract.max_learners is not None:
+        usable = max(contract.max_learners - redeemed, 0)
+    else:
+        usable = 1
+    return ProductCodeRule(
+        usable=usable, redemption_type=_redemption_type(mode), price=contract.price
+    )

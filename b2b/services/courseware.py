@@ -126,7 +126,7 @@ def contract_run_key(contract: ContractPage, course: Course, org_key: str) -> st
     return f"course-v1:UAI_{org_key}+{course.number}+{year}_C{contract.pk}"
 
 
-def _run_schedule(contract: ContractPage) -> dict:
+def contract_run_schedule(contract: ContractPage) -> dict:
     """Run dates mirroring the contract: the end date is inclusive; open-ended runs start now."""
     tz = timezone.get_current_timezone()
     start = (
@@ -191,7 +191,7 @@ def _create_runs(contract: ContractPage, courses: list[Course], result: _Changes
                 f"Course {course.readable_id}: a run with key {keys[course.pk]} already exists"
             )
 
-    schedule = _run_schedule(contract)
+    schedule = contract_run_schedule(contract)
     runs = CourseRun.objects.bulk_create(
         [
             CourseRun(

@@ -8,6 +8,7 @@ records the outcome on the enrollment (``edx_sync_state``, ``edx_sync_error``).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
@@ -17,8 +18,9 @@ from django.utils import timezone
 from config.queueing import queue_after_commit
 from courses import openedx
 from courses.enums import EdxSyncState, EnrollmentMode
-from courses.exceptions import CoursesError
+from courses.exceptions import CoursesError, OpenEdxNotConfigured
 from courses.models import CourseRun, CourseRunEnrollment
+from courses.selectors import unpushed_enrollment_ids
 from courses.services.edx_outcome import recorded_outcome
 from users.models import User
 
@@ -128,3 +130,20 @@ def push_enrollment_to_edx(
         log.info("Enrolled %s in Open edX (%s)", where, enrollment.mode)
     enrollment.refresh_from_db()
     return enrollment
+
+
+def requeue_enrollment_pushes(*, run_ids: list[int], pending_before: datetime) -> int:
+    """Queue the push again for the active enrollments of these runs whose push failed or has
+    been pending since before ``pending_before`` (``courses.selectors.unpushed_enrollments``);
+    returns how many. Pushes are idempotent: Open edX keeps one enrollment per learner and run.
+    """
+    if not openedx.is_configured():
+        raise OpenEdxNotConfigured(openedx.not_configured_message())
+    ids = unpushed_enrollment_ids(run_ids=run_ids, pending_before=pending_before)
+    with transaction.atomic():
+        CourseRunEnrollment.objects.filter(pk__in=ids).update(
+            edx_sync_state=EdxSyncState.PENDING, edx_sync_error="", updated_on=timezone.now()
+        )
+        for enrollment_id in ids:
+            queue_after_commit(PUSH_TASK, enrollment_id)
+    return len(ids)
