@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SERVICES := .ci/services.sh
 
 .PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
-	migrate clean
+	bench-startup migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,7 +68,14 @@ format: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Enrollment-code benchmark on PostgreSQL (drops and recreates BENCH_DATABASE_URL's database).
+# Benchmarks on PostgreSQL (each drops and recreates BENCH_DATABASE_URL's database): enrollment
+# codes at scale, then start-up and the codes export (`make bench-startup` runs that one alone;
+# BENCH_STARTUP_ARGS="--codes 200000 --baseline ../main" for a smaller run beside another checkout).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/startup_export_benchmark.py \
+		$(BENCH_STARTUP_ARGS)
+bench-startup: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/startup_export_benchmark.py \
+		$(BENCH_STARTUP_ARGS)

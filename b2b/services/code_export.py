@@ -16,7 +16,7 @@ CRLF line ends.
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.db import connection
 
@@ -66,10 +66,16 @@ def iter_code_rows(contract: ContractPage) -> Iterator[list[str]]:
         yield [row.code, labels[row.product_id], redeemed, f"{base_url}{row.product_id}"]
 
 
+def _compose(sql: str, params: list[Any]) -> str:
+    """``sql`` with its ``%s`` parameters quoted in by psycopg (COPY takes no bound parameters).
+    PostgreSQL's database operations only: this path runs on PostgreSQL."""
+    return connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
+
+
 def _literal(value: str) -> str:
-    """``value`` as an SQL literal, quoted by the database driver, ready to go into a statement
-    that is composed with its parameters afterwards (a ``%`` is doubled)."""
-    return connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+    """``value`` as an SQL literal, ready to go into a statement that is composed with its
+    parameters afterwards (a ``%`` is doubled)."""
+    return _compose("%s", [value]).replace("%", "%%")
 
 
 def _copy_statement(contract: ContractPage) -> str:
@@ -94,7 +100,7 @@ def _copy_statement(contract: ContractPage) -> str:
         "ORDER BY code_rows.sold_product, code_rows.code_id) TO STDOUT WITH (FORMAT csv, HEADER)"
     )
     labels = json.dumps({str(product): label for product, label in _run_labels(contract).items()})
-    return connection.ops.compose_sql(sql, [*rows_params, labels])
+    return _compose(sql, [*rows_params, labels])
 
 
 def csv_blocks_from_copy(contract: ContractPage) -> Iterator[tuple[bytes, int]]:

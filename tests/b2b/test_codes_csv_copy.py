@@ -87,7 +87,9 @@ def test_copy_and_python_paths_give_the_same_bytes(hostile_contract):
         "No",
     }
     assert "'-=1+1" in {row[0] for row in rows[1:]}
-    assert rows[1][3] == f"https://learn.example.edu/it's%20here/cart/add/?product_id={products[0].pk}"
+    assert (
+        rows[1][3] == f"https://learn.example.edu/it's%20here/cart/add/?product_id={products[0].pk}"
+    )
     # Ordered by product, then code: the same order as the Python path.
     keys = [(int(row[3].rsplit("=", 1)[1]), row[0]) for row in rows[1:]]
     assert [product for product, _ in keys] == sorted(product for product, _ in keys)
