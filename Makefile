@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 # it chose; TEST_DATABASE_URL and TEST_REDIS_URL, when set, say which servers to use.
 SERVICES := .ci/services.sh
 
-.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench bench-health \
-	migrate clean
+.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
+	bench-startup bench-health migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,10 +68,17 @@ format: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Enrollment-code benchmark on PostgreSQL (drops and recreates BENCH_DATABASE_URL's database).
+# Benchmarks on PostgreSQL (each drops and recreates BENCH_DATABASE_URL's database): enrollment
+# codes at scale, then start-up and the codes export (`make bench-startup` runs that one alone;
+# BENCH_STARTUP_ARGS="--codes 200000 --baseline ../main" for a smaller run beside another checkout).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/startup_export_benchmark.py \
+		$(BENCH_STARTUP_ARGS)
+bench-startup: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/startup_export_benchmark.py \
+		$(BENCH_STARTUP_ARGS)
 
 # The health report on 200 contracts and 1,000,000 codes (drops and recreates its database).
 BENCH_HEALTH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_health

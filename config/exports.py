@@ -1,7 +1,9 @@
 """Files the system hands out: CSV that spreadsheets cannot run, and private files written whole.
 
 Every CSV the project writes (command listings, the codes file, staff downloads) goes through
-``csv_writer``, which neutralises spreadsheet formulas in its cells (``spreadsheet_safe``).
+``csv_writer``, which neutralises spreadsheet formulas in its cells (``spreadsheet_safe``), or,
+when PostgreSQL lays the file out with ``COPY``, through the same rule in SQL
+(``spreadsheet_safe_sql``, built from the same ``FORMULA_STARTS``).
 
 ``private_file`` writes a file that holds secrets (the enrollment codes): into a temporary file
 of mode 0600 in the target's folder, moved onto the target only once complete, so the target
@@ -27,6 +29,21 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return f"'{value}"
     return value
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def spreadsheet_safe_sql(expression: str) -> str:
+    """SQL (PostgreSQL) for the text ``expression`` as ``spreadsheet_safe`` returns it, for
+    files the database lays out itself (``COPY ... TO STDOUT WITH (FORMAT csv)``). NULL stays
+    NULL."""
+    starts = ", ".join(_sql_text(start) for start in FORMULA_STARTS)
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({starts}) THEN '''' || {expression} "
+        f"ELSE {expression} END"
+    )
 
 
 class _Writable(Protocol):

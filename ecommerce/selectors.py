@@ -333,27 +333,47 @@ class CodeRow:
     redeemer: str | None  # the e-mail of a learner who redeemed it, None if nobody did
 
 
-def contract_code_rows(contract_id: int, *, chunk_size: int) -> Iterator[CodeRow]:
-    """The contract's usable or redeemed codes, by product then code, streamed in chunks from
-    one query."""
-    rows = (
+def _contract_code_values(contract_id: int) -> QuerySet:
+    """The contract's usable or redeemed codes, by product then code: one row per code and
+    product, as ``code``, ``redemption`` (its type), ``sold_product``, ``code_id``,
+    ``times_redeemed`` and ``redeemer`` (an e-mail of a learner who redeemed it, or None)."""
+    return (
         DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
-        .values_list("discount__discount_code", "discount__redemption_type", "product_id")
+        .values(
+            code=F("discount__discount_code"),
+            redemption=F("discount__redemption_type"),
+            sold_product=F("product_id"),
+            code_id=F("discount_id"),
+        )
         .annotate(
             times_redeemed=Count("discount__redemptions"),
             redeemer=Min("discount__redemptions__redeemed_by__email"),
         )
         .filter(Q(discount__is_active=True) | Q(times_redeemed__gt=0))
-        .order_by("product_id", "discount_id")
+        .order_by("sold_product", "code_id")
     )
-    for code, redemption_type, product_id, times, redeemer in rows.iterator(chunk_size=chunk_size):
+
+
+def contract_code_rows(contract_id: int, *, chunk_size: int) -> Iterator[CodeRow]:
+    """The contract's usable or redeemed codes, by product then code, streamed in chunks from
+    one query."""
+    for row in _contract_code_values(contract_id).iterator(chunk_size=chunk_size):
         yield CodeRow(
-            code=code,
-            product_id=product_id,
-            unlimited=redemption_type == RedemptionType.UNLIMITED,
-            times_redeemed=times,
-            redeemer=redeemer,
+            code=row["code"],
+            product_id=row["sold_product"],
+            unlimited=row["redemption"] == RedemptionType.UNLIMITED,
+            times_redeemed=row["times_redeemed"],
+            redeemer=row["redeemer"],
         )
+
+
+def contract_code_rows_sql(contract_id: int) -> tuple[str, tuple[Any, ...]]:
+    """The query of ``contract_code_rows`` as SQL and its parameters, for a statement that
+    lays the rows out in the database (the codes CSV through PostgreSQL's COPY). Its columns:
+    ``code``, ``redemption``, ``sold_product``, ``code_id``, ``times_redeemed``, ``redeemer``;
+    an outer query orders by ``sold_product, code_id`` as the rows are ordered here."""
+    sql, params = _contract_code_values(contract_id).query.sql_with_params()
+    return sql, tuple(params)
 
 
 def code_product_runs(contract_id: int) -> dict[int, CourseRun | None]:

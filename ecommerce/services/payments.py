@@ -13,9 +13,13 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
+from mitol.payment_gateway.dataclasses import CartItem, LookupCartItem, ProcessorResponse
+from mitol.payment_gateway.dataclasses import Order as GatewayOrder
 
 from b2b.enums import MembershipSource
 from b2b.services.memberships import lock_contracts_to_join
@@ -32,12 +36,8 @@ from ecommerce.services.code_validation import validate_code
 from ecommerce.services.fulfilment import close_order, fulfil_order, order_id_from_reference
 from users.models import User
 
-with warnings.catch_warnings():
-    # The CyberSource SDK imports pkg_resources, which warns that it is deprecated.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    from mitol.payment_gateway.api import PaymentGateway, ProcessorResponse
-    from mitol.payment_gateway.dataclasses import CartItem, LookupCartItem
-    from mitol.payment_gateway.dataclasses import Order as GatewayOrder
+if TYPE_CHECKING:
+    from mitol.payment_gateway.api import PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,22 @@ class PaymentRequest:
     url: str
     method: str
     fields: dict[str, str]
+
+
+# mitol's gateway module imports the CyberSource and Stripe SDKs: about half a second and tens of
+# megabytes that every process would pay at start-up (the URL configuration imports the views
+# that import this module). It is imported on the first payment instead.
+GATEWAY_CLASS = "mitol.payment_gateway.api.PaymentGateway"
+
+
+def _payment_gateway() -> "type[PaymentGateway]":
+    """mitol's ``PaymentGateway``, imported the first time a payment needs it."""
+    with warnings.catch_warnings():
+        # The CyberSource SDK imports pkg_resources, which warns that it is deprecated.
+        warnings.filterwarnings(
+            "ignore", message="pkg_resources is deprecated", category=UserWarning
+        )
+        return import_string(GATEWAY_CLASS)
 
 
 def _gateway() -> str:
@@ -98,7 +114,7 @@ def payment_request(
         )
         for line in order.lines.select_related("product").order_by("pk")
     ]
-    checkout = PaymentGateway.start_payment(
+    checkout = _payment_gateway().start_payment(
         _gateway(),
         GatewayOrder(
             username=user.email,
@@ -132,12 +148,12 @@ def verify_payment_response(data: Mapping[str, str]) -> ProcessorResponse:
         raise InvalidPaymentResponse
     post = _ProcessorPost(data)
     try:
-        valid = PaymentGateway.validate_processor_response(_gateway(), post)
+        valid = _payment_gateway().validate_processor_response(_gateway(), post)
     except (KeyError, ValueError, TypeError):  # a signed field is missing
         valid = False
     if valid is not True:
         raise InvalidPaymentResponse
-    return PaymentGateway.get_formatted_response(_gateway(), post)
+    return _payment_gateway().get_formatted_response(_gateway(), post)
 
 
 def _record_transaction(order: Order, response: ProcessorResponse, data: Mapping[str, str]):
