@@ -85,7 +85,7 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)
 
 
-def _contract(level: int, cap: int, fake_edx):
+def _contract(level: int | str, cap: int, fake_edx):
     """A free non-SSO contract capped at ``cap`` with one course; its codes reconciled."""
     from django.contrib.contenttypes.models import ContentType
 
@@ -127,7 +127,7 @@ def _contract(level: int, cap: int, fake_edx):
     return contract, product, codes
 
 
-def _learners(level: int, codes: list[str], contenders: int, fake_edx) -> list[Learner]:
+def _learners(level: int | str, codes: list[str], contenders: int, fake_edx) -> list[Learner]:
     """One signed-in learner per code, then ``contenders`` sharing the first codes."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -477,10 +477,11 @@ def _stop(*processes) -> None:
             process.wait()
 
 
-def _run_level(base: str, level: int, rounds: int, fake_edx) -> LevelResult:
+def _run_level(base: str, level: int, rounds: int, fake_edx, label: str = "") -> LevelResult:
     learners_count = level * rounds
-    contract, product, codes = _contract(level, learners_count, fake_edx)
-    learners = _learners(level, codes, max(1, level // 10), fake_edx)
+    name = f"{label}{level}"
+    contract, product, codes = _contract(name, learners_count, fake_edx)
+    learners = _learners(name, codes, max(1, level // 10), fake_edx)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=level) as pool:
         outcomes = list(pool.map(lambda learner: _walk(base, product.pk, learner), learners))
@@ -556,6 +557,10 @@ def main() -> None:
             f"Server: gunicorn, {args.workers} sync workers, persistent database connections; "
             f"one Celery worker (solo pool) on {redis_url}; logs in {log_dir}"
         )
+        # Each worker pays for its first pages (imports, compiled templates) once: a warm-up
+        # round walks a few learners through every page first, outside the figures.
+        warm = _run_level(base, args.workers, 2, fake_edx, label="W")
+        print(f"Warm-up: {warm.checkouts} checkouts, {len(warm.errors)} errors (not counted)")
         results = []
         for level in levels:
             result = _run_level(base, level, args.rounds, fake_edx)
