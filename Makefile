@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SERVICES := .ci/services.sh
 
 .PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
-	bench-startup bench-health migrate clean
+	bench-startup bench-health bench-checkout migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,3 +84,11 @@ bench-startup: install
 BENCH_HEALTH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_health
 bench-health: install
 	BENCH_DATABASE_URL=$(BENCH_HEALTH_DATABASE_URL) $(BIN)/python bench/health_benchmark.py $(BENCH_ARGS)
+
+# A burst of learners through the real pages: gunicorn and a Celery worker on PostgreSQL and
+# Redis (drops and recreates BENCH_CHECKOUT_DATABASE_URL's database, flushes BENCH_REDIS_URL).
+BENCH_CHECKOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_checkout
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench-checkout: install
+	BENCH_DATABASE_URL=$(BENCH_CHECKOUT_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+		$(BIN)/python bench/checkout_benchmark.py $(BENCH_CHECKOUT_ARGS)

@@ -1,5 +1,6 @@
-"""URL map: Django admin, Wagtail admin, the REST API (/api/v1/; its schema and docs for
-staff), learner accounts, cart and dashboard, and Wagtail's page serving last."""
+"""URL map: the liveness probe (/healthz), Django admin, Wagtail admin, the REST API (/api/v1/;
+its schema and docs for staff), learner accounts, cart and dashboard, and Wagtail's page serving
+last."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -9,8 +10,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 from b2b.api.urls import me_urlpatterns
 from config.api.errors import UnknownEndpoint
 from config.api.schema import StaffDocsView, StaffSchemaView
+from config.health import healthz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("api/v1/schema/", StaffSchemaView.as_view(), name="api-schema"),

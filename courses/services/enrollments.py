@@ -8,6 +8,7 @@ records the outcome on the enrollment (``edx_sync_state``, ``edx_sync_error``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -50,46 +51,89 @@ def enrollment_mode(*, run: CourseRun, price: Decimal | None) -> EnrollmentMode:
 
 
 def enroll_learner(*, user: User, run: CourseRun, mode: EnrollmentMode) -> CourseRunEnrollment:
-    """Enroll ``user`` in ``run`` here, and in Open edX after commit.
+    """Enroll ``user`` in ``run`` here, and in Open edX after commit (``enroll_learner_in_runs``
+    for one run)."""
+    (enrollment,) = enroll_learner_in_runs(user=user, modes={run: mode})
+    return enrollment
+
+
+def _target_mode(enrollment: CourseRunEnrollment, mode: EnrollmentMode) -> EnrollmentMode:
+    return max(mode, EnrollmentMode(enrollment.mode), key=_MODE_RANK.__getitem__)
+
+
+def enroll_learner_in_runs(
+    *, user: User, modes: Mapping[CourseRun, EnrollmentMode]
+) -> list[CourseRunEnrollment]:
+    """Enroll ``user`` in each run of ``modes`` in its mode, here and in Open edX after commit;
+    returns the enrollments in the order of ``modes``.
 
     One enrollment per learner and run: an existing one is reactivated and its mode raised
     (audit to verified; never lowered). Nothing is sent again for an enrollment that is
-    already active, in that mode and synced.
+    already active, in that mode and synced. Set-based: the same few statements for any number
+    of runs (an order of many courses), with the enrollment rows locked until the caller's
+    transaction ends.
     """
-    mode = EnrollmentMode(mode)
+    wanted = {run.pk: EnrollmentMode(mode) for run, mode in modes.items()}
     configured = openedx.is_configured()
     sync_state = EdxSyncState.PENDING if configured else EdxSyncState.NOT_CONFIGURED
     sync_error = "" if configured else openedx.not_configured_message()
     with transaction.atomic():
-        enrollment, created = CourseRunEnrollment.objects.select_for_update().get_or_create(
-            user=user,
-            run=run,
-            defaults={
-                "mode": mode,
-                "active": True,
-                "edx_sync_state": sync_state,
-                "edx_sync_error": sync_error,
-            },
+        # Missing rows are inserted as wanted; a row that exists (or that a parallel request
+        # inserts first) is left to the update below.
+        CourseRunEnrollment.objects.bulk_create(
+            [
+                CourseRunEnrollment(
+                    user=user,
+                    run_id=run_id,
+                    mode=mode,
+                    active=True,
+                    edx_sync_state=sync_state,
+                    edx_sync_error=sync_error,
+                )
+                for run_id, mode in wanted.items()
+            ],
+            ignore_conflicts=True,
         )
-        if not created:
-            new_mode = max(mode, EnrollmentMode(enrollment.mode), key=_MODE_RANK.__getitem__)
+        rows = {
+            row.run_id: row
+            for row in CourseRunEnrollment.objects.select_for_update().filter(
+                user=user, run_id__in=wanted
+            )
+        }
+        to_push, to_save = [], []
+        now = timezone.now()
+        for run_id, mode in wanted.items():
+            enrollment = rows[run_id]
+            new_mode = _target_mode(enrollment, mode)
             unchanged = (
                 enrollment.active
                 and new_mode == enrollment.mode
                 and enrollment.edx_sync_state == EdxSyncState.SYNCED
             )
             if unchanged:
-                return enrollment
-            enrollment.active = True
-            enrollment.mode = new_mode
-            enrollment.edx_sync_state = sync_state
-            enrollment.edx_sync_error = sync_error
-            enrollment.save(
-                update_fields=["active", "mode", "edx_sync_state", "edx_sync_error", "updated_on"]
+                continue
+            target = (True, new_mode, sync_state, sync_error)
+            current = (
+                enrollment.active,
+                enrollment.mode,
+                enrollment.edx_sync_state,
+                enrollment.edx_sync_error,
             )
+            if current != target:  # a row just inserted is already as wanted
+                enrollment.active, enrollment.mode = True, new_mode
+                enrollment.edx_sync_state, enrollment.edx_sync_error = sync_state, sync_error
+                enrollment.updated_on = now
+                to_save.append(enrollment)
+            to_push.append(enrollment.pk)
+        CourseRunEnrollment.objects.bulk_update(
+            to_save, ["active", "mode", "edx_sync_state", "edx_sync_error", "updated_on"]
+        )
         if configured:
-            queue_after_commit(PUSH_TASK, enrollment.pk)
-    return enrollment
+            for enrollment_id in to_push:
+                queue_after_commit(PUSH_TASK, enrollment_id)
+    for run in modes:
+        rows[run.pk].run = run
+    return [rows[run.pk] for run in modes]
 
 
 def _record(enrollment_id: int, *, state: EdxSyncState, error: str) -> None:

@@ -2,8 +2,8 @@
 
 Fulfilment is all or nothing: the order is marked fulfilled, the code's redemption recorded, the
 learner attached to the contract (``attach_learner``, which enforces the cap under the contract's
-row lock) and enrolled (``enroll_learner``) in one transaction; if any step refuses, nothing of it
-is written.
+row lock) and enrolled (``enroll_learner_in_runs``: the same statements for any number of
+courses) in one transaction; if any step refuses, nothing of it is written.
 """
 
 import logging
@@ -14,7 +14,7 @@ from django.utils import timezone
 from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.services.memberships import attach_learner
-from courses.services.enrollments import enroll_learner, enrollment_mode
+from courses.services.enrollments import enroll_learner_in_runs, enrollment_mode
 from ecommerce import selectors
 from ecommerce.constants import ORDER_REFERENCE_PREFIX
 from ecommerce.enums import OrderState
@@ -92,10 +92,15 @@ def fulfil_order(*, order: Order, source: MembershipSource) -> Order:
                 attach_learner(user=order.purchaser, contract_id=contract_id, source=source)
             except MembershipRefused as exc:
                 raise ContractRefused(f"{exc}. Your enrollment could not be completed.") from exc
-        for line in lines:
-            run = runs[line.product_id]
-            mode = enrollment_mode(run=run, price=line.total_price)
-            enroll_learner(user=order.purchaser, run=run, mode=mode)
+        enroll_learner_in_runs(
+            user=order.purchaser,
+            modes={
+                runs[line.product_id]: enrollment_mode(
+                    run=runs[line.product_id], price=line.total_price
+                )
+                for line in lines
+            },
+        )
         clear_basket(
             user=order.purchaser,
             product_ids=[line.product_id for line in lines],
