@@ -77,8 +77,9 @@ def _check_dates(discount: Discount, now: datetime) -> None:
 
 
 def _when(moment: datetime) -> str:
-    """A code's date for the learner, in the site's time zone: "Jan. 5, 2027, midnight"."""
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    """A code's date for the learner, in the site's time zone: "Jan. 5, 2027, midnight" (a
+    final dot, as in "p.m.", is left to the sentence)."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT").rstrip(".")
 
 
 def _check_products(
