@@ -188,7 +188,11 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     census = ecommerce_selectors.contract_code_census(contract.pk)
     if census is not None and _census_matches(contract, stamp, product_ids, census):
         return plan  # nothing to do on the codes, told by a few rows per product
-    restamp = bulk_codes.count_codes_to_restamp(contract.pk, stamp)
+    restamp = (
+        _restamp_counts(stamp, census)
+        if census is not None
+        else bulk_codes.count_codes_to_restamp(contract.pk, stamp)
+    )
     plan.codes_to_reprice = restamp.repriced
     plan.codes_to_redate = restamp.redated
     if mode is CodeMode.KEEP:
@@ -255,6 +259,19 @@ def _census_matches(
         return all(usable.values())
     cap = contract.max_learners or 0
     return all(usable[p] == max(cap - redeemed[p], 0) for p in product_ids)
+
+
+def _restamp_counts(stamp: CodeStamp, census: list[CensusGroup]) -> bulk_codes.StampChanges:
+    """How many codes need a new price, and new dates, counted on the census (what
+    ``bulk_codes.count_codes_to_restamp`` counts on the codes)."""
+    return bulk_codes.StampChanges(
+        repriced=sum(g.codes for g in census if g.amount != stamp.price),
+        redated=sum(
+            g.codes
+            for g in census
+            if (g.activation_date, g.expiration_date) != (stamp.activation, stamp.expiration)
+        ),
+    )
 
 
 def _group_conforms(group: CensusGroup, stamp: CodeStamp, mode: CodeMode) -> bool:
