@@ -245,3 +245,33 @@ class Transaction(TimestampedModel):
 
     def __str__(self) -> str:
         return self.transaction_id
+
+
+class ContractCodeCensus(models.Model):
+    """How many codes of a B2B contract share one state, written as changes (deltas).
+
+    On PostgreSQL, triggers on the code tables add a row per (contract, product, state) a
+    statement changed: +n for codes that entered that state, -n for codes that left it. They
+    run inside the statement that writes the codes, whoever writes them. The sum of ``n`` per
+    state is then the number of codes in it, so reconciliation tells that a contract's codes
+    already match its terms by reading a few rows per product instead of every code
+    (``ecommerce.selectors.contract_code_census``). Reconciliation folds the rows of a contract
+    into one per state. No foreign keys: the rows are book-keeping and never lock what they
+    count. SQLite has no triggers here; the census stays empty and is not used there.
+    """
+
+    contract_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    is_active = models.BooleanField()
+    redeemed = models.BooleanField()
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    redemption_type = models.CharField(max_length=30)
+    activation_date = models.DateTimeField(null=True)
+    expiration_date = models.DateTimeField(null=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["contract_id"], name="ecommerce_census_contract")]
+
+    def __str__(self) -> str:
+        return f"contract {self.contract_id} product {self.product_id}: {self.n:+d}"

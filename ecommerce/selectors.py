@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -26,6 +27,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,6 +39,7 @@ from ecommerce.models import (
     Basket,
     BasketDiscount,
     BasketItem,
+    ContractCodeCensus,
     Discount,
     DiscountProduct,
     DiscountRedemption,
@@ -267,6 +270,46 @@ def count_codes_in_pending_orders(contract_ids: Iterable[int] | QuerySet) -> int
         .filter(code_in_pending_order())
         .count()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CensusGroup:
+    """How many codes of a contract, linked to one product, share one state."""
+
+    product_id: int
+    is_active: bool
+    redeemed: bool
+    amount: Decimal
+    redemption_type: str
+    activation_date: datetime | None
+    expiration_date: datetime | None
+    codes: int
+
+
+CENSUS_STATE = (
+    "product_id",
+    "is_active",
+    "redeemed",
+    "amount",
+    "redemption_type",
+    "activation_date",
+    "expiration_date",
+)
+
+
+def contract_code_census(contract_id: int) -> list[CensusGroup] | None:
+    """The contract's codes by product and state (``ContractCodeCensus``), one query reading a
+    few rows per product however many codes there are; None where no census is kept (SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = (
+        ContractCodeCensus.objects.filter(contract_id=contract_id)
+        .values(*CENSUS_STATE)
+        .annotate(codes=Sum("n"))
+        .exclude(codes=0)
+        .order_by()
+    )
+    return [CensusGroup(**row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,9 @@ class CodePlanSerializer(serializers.Serializer):
     products_to_reprice = serializers.IntegerField()
     codes_to_create = serializers.IntegerField()
     codes_to_reprice = serializers.IntegerField()
+    codes_to_redate = serializers.IntegerField(
+        help_text="Codes whose activation or expiration date moves with the contract's dates."
+    )
     codes_to_retype = serializers.IntegerField()
     codes_to_reactivate = serializers.IntegerField()
     codes_to_deactivate = serializers.IntegerField()

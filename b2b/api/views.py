@@ -48,6 +48,7 @@ def plan_body(plan: CodePlan) -> dict:
         "products_to_reprice": plan.products_to_reprice,
         "codes_to_create": plan.codes_to_create,
         "codes_to_reprice": plan.codes_to_reprice,
+        "codes_to_redate": plan.codes_to_redate,
         "codes_to_retype": plan.codes_to_retype,
         "codes_to_reactivate": plan.codes_to_reactivate,
         "codes_to_delete": plan.codes_to_delete,

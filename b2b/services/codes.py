@@ -24,8 +24,10 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -40,8 +42,9 @@ from config.queueing import queue_after_commit
 from courses.models import CourseRun
 from ecommerce import selectors as ecommerce_selectors
 from ecommerce.enums import RedemptionType
-from ecommerce.selectors import ProductCodeStats
+from ecommerce.selectors import CensusGroup, ProductCodeStats
 from ecommerce.services import bulk_codes, products
+from ecommerce.services.bulk_codes import CodeStamp
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class CodePlan:
     product_ids: list[int] = field(default_factory=list)  # the contract's active products
     products_to_reprice: int = 0
     codes_to_reprice: int = 0
+    codes_to_redate: int = 0  # codes whose activation or expiration date moves
     codes_to_retype: int = 0
     create: dict[int, int] = field(default_factory=dict)  # product id -> new codes
     reactivate: dict[int, int] = field(default_factory=dict)
@@ -106,6 +110,7 @@ class CodePlan:
         return not (
             self.products_to_reprice
             or self.codes_to_reprice
+            or self.codes_to_redate
             or self.codes_to_retype
             or self.create
             or self.reactivate
@@ -126,6 +131,8 @@ class CodePlan:
                 f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} "
                 f"products, change redemption type of {self.codes_to_retype}",
             ]
+            if self.codes_to_redate:
+                lines.append(f"  move the dates of {self.codes_to_redate} codes")
         if self.codes_held_back:
             lines.append(f"  {held_back_note(self.codes_held_back, self.mode)}")
         return lines
@@ -177,7 +184,17 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
-    plan.codes_to_reprice = bulk_codes.count_codes_to_reprice(contract.pk, price)
+    stamp = code_stamp(contract)
+    census = ecommerce_selectors.contract_code_census(contract.pk)
+    if census is not None and _census_matches(contract, stamp, product_ids, census):
+        return plan  # nothing to do on the codes, told by a few rows per product
+    restamp = (
+        _restamp_counts(stamp, census)
+        if census is not None
+        else bulk_codes.count_codes_to_restamp(contract.pk, stamp)
+    )
+    plan.codes_to_reprice = restamp.repriced
+    plan.codes_to_redate = restamp.redated
     if mode is CodeMode.KEEP:
         return plan
     if mode is CodeMode.DELETE:
@@ -196,6 +213,83 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
         for product_id in product_ids:
             _plan_unlimited(plan, product_id, stats.get(product_id))
     return plan
+
+
+def day_starts(day: date) -> datetime:
+    """The first instant of ``day`` in the site's time zone (settings.TIME_ZONE)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def day_ends(day: date) -> datetime:
+    """The last instant (microsecond) of ``day`` in the site's time zone."""
+    return datetime.combine(day, time.max, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def code_stamp(contract: ContractPage) -> CodeStamp:
+    """What each of the contract's codes carries: its price, usable from the start of the
+    contract's first day to the end of its last day in the site's time zone."""
+    start, end = contract.contract_start, contract.contract_end
+    return CodeStamp(
+        price=contract.price,
+        activation=day_starts(start) if start else None,
+        expiration=day_ends(end) if end else None,
+    )
+
+
+def _census_matches(
+    contract: ContractPage, stamp: CodeStamp, product_ids: list[int], census: list[CensusGroup]
+) -> bool:
+    """Whether the contract's codes, as its census counts them, already are what its terms
+    say: every code carries the stamp and the right type, and each product has its codes.
+    False sends the plan to the full count, which also sees what the census cannot (codes in
+    use); so False may be said of a contract with nothing to do, True only of one."""
+    mode = code_mode(contract)
+    if not all(_group_conforms(group, stamp, mode) for group in census):
+        return False
+    if mode in (CodeMode.KEEP, CodeMode.DELETE):
+        return True
+    usable = dict.fromkeys(product_ids, 0)
+    redeemed = dict.fromkeys(product_ids, 0)
+    for group in census:
+        if group.product_id in usable and group.redeemed:
+            redeemed[group.product_id] += group.codes
+        elif group.product_id in usable and group.is_active:
+            usable[group.product_id] += group.codes
+    if mode is CodeMode.UNLIMITED:
+        return all(usable.values())
+    cap = contract.max_learners or 0
+    return all(usable[p] == max(cap - redeemed[p], 0) for p in product_ids)
+
+
+def _restamp_counts(stamp: CodeStamp, census: list[CensusGroup]) -> bulk_codes.StampChanges:
+    """How many codes need a new price, and new dates, counted on the census (what
+    ``bulk_codes.count_codes_to_restamp`` counts on the codes)."""
+    return bulk_codes.StampChanges(
+        repriced=sum(g.codes for g in census if g.amount != stamp.price),
+        redated=sum(
+            g.codes
+            for g in census
+            if (g.activation_date, g.expiration_date) != (stamp.activation, stamp.expiration)
+        ),
+    )
+
+
+def _group_conforms(group: CensusGroup, stamp: CodeStamp, mode: CodeMode) -> bool:
+    """Whether these codes carry the stamp, the mode's type (a used one-time code stays used
+    up) and, for a deletion, are all redeemed."""
+    if (group.amount, group.activation_date, group.expiration_date) != (
+        stamp.price,
+        stamp.activation,
+        stamp.expiration,
+    ):
+        return False
+    if mode is CodeMode.KEEP:
+        return True
+    if mode is CodeMode.DELETE:
+        return group.redeemed
+    if mode is CodeMode.UNLIMITED and group.redeemed:
+        return True
+    return group.redemption_type == _redemption_type(mode)
 
 
 def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None, cap: int):
@@ -240,8 +334,8 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
     held_back = plan.codes_held_back
     if plan.products_to_reprice:
         products.reprice_products(plan.product_ids, plan.price)
-    if plan.codes_to_reprice:
-        bulk_codes.reprice_codes(contract.pk, plan.price)
+    if plan.codes_to_reprice or plan.codes_to_redate:
+        bulk_codes.restamp_codes(contract.pk, code_stamp(contract))
     if plan.mode is CodeMode.DELETE:
         if plan.codes_to_delete or plan.codes_to_retire:
             held_back = bulk_codes.delete_unredeemed_codes(contract.pk).held
@@ -257,7 +351,7 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
         bulk_codes.create_codes(
             contract.pk,
             plan.create,
-            price=plan.price,
+            stamp=code_stamp(contract),
             redemption_type=_redemption_type(plan.mode),
             batch_size=settings.B2B_CODE_BATCH_SIZE,
             progress=progress,
@@ -283,6 +377,8 @@ def reconcile_contract_codes(
         contract = ContractPage.objects.get(pk=contract_id)
         plan = plan_reconciliation(contract)
         held_back = _carry_out(contract, plan, progress)
+        if not plan.is_noop:
+            bulk_codes.fold_census(contract_id)
         if not held_back:
             status.reconciled_version = status.requested_version
             status.pending_since = None

@@ -22,8 +22,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
-from ecommerce.models import Discount, DiscountProduct
-from ecommerce.selectors import code_held, code_in_pending_order, code_redeemed
+from ecommerce.models import ContractCodeCensus, Discount, DiscountProduct
+from ecommerce.selectors import CENSUS_STATE, code_held, code_in_pending_order, code_redeemed
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -32,12 +32,72 @@ def _codes(contract_id: int) -> QuerySet[Discount]:
     return Discount.objects.filter(b2b_contract_id=contract_id)
 
 
-def count_codes_to_reprice(contract_id: int, price: Decimal) -> int:
-    return _codes(contract_id).exclude(amount=price).count()
+@dataclass(frozen=True)
+class CodeStamp:
+    """What every code of a contract carries from its terms: the price, and the dates it can be
+    used between (None: open on that side)."""
+
+    price: Decimal
+    activation: datetime | None = None
+    expiration: datetime | None = None
+
+    def differs(self) -> Q:
+        """Codes that do not carry this stamp."""
+        return ~Q(amount=self.price) | self.dates_differ()
+
+    def dates_differ(self) -> Q:
+        return ~Q(activation_date=self.activation) | ~Q(expiration_date=self.expiration)
 
 
-def reprice_codes(contract_id: int, price: Decimal) -> int:
-    return _codes(contract_id).exclude(amount=price).update(amount=price, updated_on=timezone.now())
+@dataclass(frozen=True)
+class StampChanges:
+    repriced: int = 0
+    redated: int = 0
+
+
+def count_codes_to_restamp(contract_id: int, stamp: CodeStamp) -> StampChanges:
+    """How many of the contract's codes need a new price, and new dates (one query)."""
+    counts = _codes(contract_id).aggregate(
+        repriced=Count("pk", filter=~Q(amount=stamp.price)),
+        redated=Count("pk", filter=stamp.dates_differ()),
+    )
+    return StampChanges(**counts)
+
+
+def restamp_codes(contract_id: int, stamp: CodeStamp) -> int:
+    """Give the contract's codes the stamp's price and dates; one statement, writing only the
+    codes that differ. Returns how many it changed."""
+    return (
+        _codes(contract_id)
+        .filter(stamp.differs())
+        .update(
+            amount=stamp.price,
+            activation_date=stamp.activation,
+            expiration_date=stamp.expiration,
+            updated_on=timezone.now(),
+        )
+    )
+
+
+def fold_census(contract_id: int) -> None:
+    """Replace the contract's census rows by one per state (their sums); one statement. The
+    rows other transactions are adding meanwhile are not seen and stay as they are."""
+    if connection.vendor != "postgresql":
+        return
+    census = ContractCodeCensus._meta.db_table
+    state = ", ".join(CENSUS_STATE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH folded AS (
+                DELETE FROM {census} WHERE contract_id = %(contract)s RETURNING {state}, n
+            )
+            INSERT INTO {census} (contract_id, {state}, n)
+            SELECT %(contract)s, {state}, sum(n) FROM folded
+            GROUP BY {state} HAVING sum(n) <> 0
+            """,
+            {"contract": contract_id},
+        )
 
 
 def _retype_queryset(contract_id: int, redemption_type: RedemptionType) -> QuerySet[Discount]:
@@ -212,13 +272,13 @@ def create_codes(
     contract_id: int,
     counts: dict[int, int],
     *,
-    price: Decimal,
+    stamp: CodeStamp,
     redemption_type: RedemptionType,
     batch_size: int,
     progress: Progress | None = None,
 ) -> int:
-    """Create ``counts[product]`` new fixed-price sales codes for each product, in batches of
-    ``batch_size`` codes; returns how many were made."""
+    """Create ``counts[product]`` new fixed-price sales codes for each product, carrying
+    ``stamp`` (price and dates), in batches of ``batch_size`` codes; returns how many were made."""
     total = sum(counts.values())
     writer = _insert_batch_postgres if connection.vendor == "postgresql" else _insert_batch_orm
     done = 0
@@ -231,13 +291,13 @@ def create_codes(
             batch_codes += take
             n -= take
             if batch_codes == batch_size:
-                writer(contract_id, batch, price, redemption_type)
+                writer(contract_id, batch, stamp, redemption_type)
                 done += batch_codes
                 if progress:
                     progress("Creating codes", done, total)
                 batch, batch_codes = [], 0
     if batch:
-        writer(contract_id, batch, price, redemption_type)
+        writer(contract_id, batch, stamp, redemption_type)
         done += batch_codes
         if progress:
             progress("Creating codes", done, total)
@@ -245,7 +305,7 @@ def create_codes(
 
 
 def _insert_batch_postgres(
-    contract_id: int, batch: list[tuple[int, int]], price: Decimal, redemption_type: str
+    contract_id: int, batch: list[tuple[int, int]], stamp: CodeStamp, redemption_type: str
 ) -> None:
     """One statement: codes generated in the database, inserted with their product links."""
     discount = Discount._meta.db_table
@@ -259,10 +319,11 @@ def _insert_batch_postgres(
         inserted AS (
             INSERT INTO {discount} (
                 discount_code, amount, discount_type, redemption_type, payment_type, is_bulk,
-                is_active, b2b_contract_id, created_on, updated_on
+                is_active, b2b_contract_id, activation_date, expiration_date, created_on,
+                updated_on
             )
             SELECT code, %(amount)s, %(discount_type)s, %(redemption_type)s, %(payment_type)s,
-                   TRUE, TRUE, %(contract)s, now(), now()
+                   TRUE, TRUE, %(contract)s, %(activation)s, %(expiration)s, now(), now()
             FROM wanted
             RETURNING id, discount_code
         )
@@ -276,7 +337,9 @@ def _insert_batch_postgres(
             {
                 "products": [product_id for product_id, _ in batch],
                 "counts": [n for _, n in batch],
-                "amount": price,
+                "amount": stamp.price,
+                "activation": stamp.activation,
+                "expiration": stamp.expiration,
                 "discount_type": DiscountType.FIXED_PRICE,
                 "redemption_type": redemption_type,
                 "payment_type": PaymentType.SALES,
@@ -286,7 +349,7 @@ def _insert_batch_postgres(
 
 
 def _insert_batch_orm(
-    contract_id: int, batch: list[tuple[int, int]], price: Decimal, redemption_type: str
+    contract_id: int, batch: list[tuple[int, int]], stamp: CodeStamp, redemption_type: str
 ) -> None:
     now = timezone.now()
     discounts = []
@@ -296,7 +359,9 @@ def _insert_batch_orm(
             discounts.append(
                 Discount(
                     discount_code=str(uuid.uuid4()),
-                    amount=price,
+                    amount=stamp.price,
+                    activation_date=stamp.activation,
+                    expiration_date=stamp.expiration,
                     discount_type=DiscountType.FIXED_PRICE,
                     redemption_type=redemption_type,
                     payment_type=PaymentType.SALES,

@@ -68,11 +68,18 @@ def find_code(code: str, *, lock: bool = False) -> Discount:
 
 
 def _check_dates(discount: Discount, now: datetime) -> None:
+    """A code is used between its dates; a contract's codes carry the contract's (the start of
+    its first day, the end of its last day, in the site's time zone)."""
     if discount.activation_date and now < discount.activation_date:
-        when = date_format(timezone.localtime(discount.activation_date), "DATETIME_FORMAT")
-        raise CodeNotYetValid(f"This code is not valid until {when}.")
+        raise CodeNotYetValid(f"This code is not valid until {_when(discount.activation_date)}.")
     if discount.expiration_date and now > discount.expiration_date:
-        raise CodeExpired
+        raise CodeExpired(f"This code expired on {_when(discount.expiration_date)}.")
+
+
+def _when(moment: datetime) -> str:
+    """A code's date for the learner, in the site's time zone: "Jan. 5, 2027, midnight" (a
+    final dot, as in "p.m.", is left to the sentence)."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT").rstrip(".")
 
 
 def _check_products(

@@ -1,6 +1,6 @@
 """Every rule of the code validation service, each with its own message."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -68,13 +68,14 @@ def test_code_before_its_activation_date(learner, setup):
     assert message.startswith("This code is not valid until ")
 
 
-def test_expired_code(learner, setup):
+def test_expired_code(learner, setup, settings):
+    settings.TIME_ZONE = "UTC"
     _contract, product, code = setup
-    code.expiration_date = timezone.now() - timedelta(minutes=1)
+    code.expiration_date = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
     code.save()
     assert _refusal(learner, code.discount_code, product) == (
         e.CodeExpired,
-        "This code has expired.",
+        "This code expired on Jan. 31, 2026, 11:59 p.m.",
     )
 
 
