@@ -13,6 +13,7 @@ class MembershipSource(models.TextChoices):
     CODE = "code", "Enrollment code"
     PURCHASE = "purchase", "Purchase"
     STAFF = "staff", "Staff"
+    RENEWAL = "renewal", "Carried over from the contract it renews"
 
 
 class AdmissionRefusal(models.TextChoices):
@@ -27,3 +28,14 @@ class AdmissionRefusal(models.TextChoices):
     INACTIVE = "inactive", "is not active"
     OUTSIDE_DATES = "outside-dates", "is outside its dates"
     FULL = "full", "is full"
+
+
+class ContractState(models.TextChoices):
+    """Where a contract stands on a given day (``ContractPage.state_on``, and
+    ``ContractPage.objects.in_state`` for a set): deactivated, not started yet, past its last
+    day, or running."""
+
+    ACTIVE = "active", "Active"
+    SCHEDULED = "scheduled", "Scheduled"
+    ENDED = "ended", "Ended"
+    INACTIVE = "inactive", "Inactive"
