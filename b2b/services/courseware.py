@@ -277,9 +277,9 @@ def add_courseware_set(
     what a renewal or an import sets up in one go. All or nothing."""
     contract = get_contract(contract_id, for_update=True)
     result = _Changes()
-    for item in [*programs, *courses]:
-        (contract.programs if isinstance(item, Program) else contract.courses).add(item)
-        result.attached.append(item.readable_id)
+    contract.programs.add(*programs)
+    contract.courses.add(*courses)
+    result.attached.extend([p.readable_id for p in programs] + [c.readable_id for c in courses])
     _create_runs(contract, list(dict.fromkeys(run_courses)), result)
     if result.products_created:
         check_code_bound(contract=contract)  # rolls the new runs and products back if refused
