@@ -13,6 +13,7 @@ class MembershipSource(models.TextChoices):
     CODE = "code", "Enrollment code"
     PURCHASE = "purchase", "Purchase"
     STAFF = "staff", "Staff"
+    RENEWAL = "renewal", "Carried over from the contract it renews"
 
 
 class AdmissionRefusal(models.TextChoices):
@@ -36,3 +37,14 @@ class HealthSeverity(models.TextChoices):
 
     ERROR = "error", "Error"
     WARNING = "warning", "Warning"
+
+
+class ContractState(models.TextChoices):
+    """Where a contract stands on a given day (``ContractPage.state_on``, and
+    ``ContractPage.objects.in_state`` for a set): deactivated, not started yet, past its last
+    day, or running."""
+
+    ACTIVE = "active", "Active"
+    SCHEDULED = "scheduled", "Scheduled"
+    ENDED = "ended", "Ended"
+    INACTIVE = "inactive", "Inactive"

@@ -45,8 +45,16 @@ class DuplicateContract(B2BError):
     """The organization already has a contract of that name."""
 
 
+class LearnersDoNotFit(B2BError):
+    """A renewal's cap cannot hold the learners to carry over to it."""
+
+
 class CoursewareNotFound(B2BError):
     pass
+
+
+class ContractFileError(B2BError):
+    """A contract description (``b2b_contract export``'s JSON) cannot be read or imported."""
 
 
 class CoursewareConflict(B2BError):

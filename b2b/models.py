@@ -9,7 +9,9 @@ and ``OrganizationPage.objects.with_contract_counts()``.
 The terms that decide whether a learner can join a contract are spelled here, once for a row
 (``active``, ``is_open_on``, ``is_free``, ``is_sso``) and once for a set (the ``active()``,
 ``open_on()``, ``free()`` and ``sso()`` filters of ``ContractPage.objects``); the admission rule
-that combines them is ``b2b.services.memberships.admission_refusal``.
+that combines them is ``b2b.services.memberships.admission_refusal``. A contract's state on a
+day (active, scheduled, ended, inactive) is spelled the same way: ``state_on(day)`` for a row,
+``in_state(state, day)`` for a set.
 """
 
 from datetime import date
@@ -25,7 +27,7 @@ from wagtail.admin.panels import FieldPanel, TitleFieldPanel
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 
-from b2b.enums import IntegrationType, MembershipSource
+from b2b.enums import ContractState, IntegrationType, MembershipSource
 from b2b.naming import name_key
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
 
@@ -131,6 +133,12 @@ class OrganizationPage(NotServedPage):
         return super().save(*args, **kwargs)
 
 
+def _open_on(day: date) -> Q:
+    """Dates that include ``day`` (both ends inclusive; a missing date is open)."""
+    started = Q(contract_start__isnull=True) | Q(contract_start__lte=day)
+    return started & (Q(contract_end__isnull=True) | Q(contract_end__gte=day))
+
+
 class ContractQuerySet(PageQuerySet):
     """Contracts by the terms that decide admission; each filter matches the row-level property
     of the same meaning on ``ContractPage`` (``active``, ``is_open_on``, ``is_free``,
@@ -141,10 +149,19 @@ class ContractQuerySet(PageQuerySet):
 
     def open_on(self, day: date) -> "ContractQuerySet":
         """Contracts whose dates include ``day``; both ends inclusive, a missing end is open."""
-        return self.filter(
-            Q(contract_start__isnull=True) | Q(contract_start__lte=day),
-            Q(contract_end__isnull=True) | Q(contract_end__gte=day),
-        )
+        return self.filter(_open_on(day))
+
+    def in_state(self, state: ContractState, day: date) -> "ContractQuerySet":
+        """Contracts whose state on ``day`` is ``state``: the set form of
+        ``ContractPage.state_on``."""
+        # The database holds start <= end, so a contract not started yet has not ended.
+        conditions = {
+            ContractState.INACTIVE: Q(active=False),
+            ContractState.SCHEDULED: Q(active=True, contract_start__gt=day),
+            ContractState.ENDED: Q(active=True, contract_end__lt=day),
+            ContractState.ACTIVE: Q(active=True) & _open_on(day),
+        }
+        return self.filter(conditions[ContractState(state)])
 
     def free(self) -> "ContractQuerySet":
         """Contracts a learner joins without paying: no fixed price, or a price of 0."""
@@ -228,6 +245,16 @@ class ContractPage(NotServedPage):
         blank=True,
         help_text="What a learner pays to enroll; leave empty for free.",
     )
+    # The contract this one renews (``b2b_contract renew``, or an import of a renewal): set when
+    # the contract is made, never edited; shown in b2b_list and the Wagtail summary panel.
+    renews = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewals",
+        help_text="The contract this one renews.",
+    )
     programs = models.ManyToManyField("courses.Program", blank=True, related_name="b2b_contracts")
     courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
     content_panels = [
@@ -246,6 +273,8 @@ class ContractPage(NotServedPage):
     # the code bound), which check through the services: models stay below them.
     parent_page_types = ["b2b.OrganizationPage"]
     subpage_types: list[str] = []
+    # A copy made in Wagtail is a new contract, not a renewal of what the original renews.
+    exclude_fields_in_copy = ["renews"]
     objects = PageManager.from_queryset(ContractQuerySet)()
     organization = OrganizationOfContract()
 
@@ -303,6 +332,17 @@ class ContractPage(NotServedPage):
         if self.contract_start and day < self.contract_start:
             return False
         return not (self.contract_end and day > self.contract_end)
+
+    def state_on(self, day: date) -> ContractState:
+        """Where the contract stands on ``day``: the row form of
+        ``ContractPage.objects.in_state(state, day)``."""
+        if not self.active:
+            return ContractState.INACTIVE
+        if self.contract_start and day < self.contract_start:
+            return ContractState.SCHEDULED
+        if self.contract_end and day > self.contract_end:
+            return ContractState.ENDED
+        return ContractState.ACTIVE
 
     def clean(self):
         super().clean()

@@ -30,6 +30,8 @@ class ContractSummaryPanel(Panel):
                 learners=summary.learners,
                 codes=summary.codes,
                 code_status=summary.code_status,
+                renews=summary.renews,
+                renewals=summary.renewals,
                 csv_url=(
                     reverse("b2b_contract_codes_csv", args=[contract.pk])
                     if self.request and self.request.user.is_staff

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
 from wagtail.log_actions import registry as log_actions
 from wagtail.models import PageLogEntry
 
-from b2b.enums import IntegrationType
+from b2b.enums import ContractState, IntegrationType
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
@@ -55,6 +56,8 @@ class ContractRow:
     codes_pending: bool  # a code reconciliation was requested and has not run yet
     codes_pending_since: datetime | None
     codes_error: str | None  # why the last reconciliation failed; None once one succeeds
+    state: ContractState  # on the day of the listing (``ContractPage.state_on``)
+    renews: int | None  # the id of the contract this one renews
 
 
 @dataclass(frozen=True)
@@ -106,15 +109,28 @@ def organization_row(org: OrganizationPage) -> OrganizationRow:
     )
 
 
-def contracts_listing(org: OrganizationPage | None = None) -> list[ContractRow]:
+def contracts_listing(
+    org: OrganizationPage | None = None,
+    *,
+    state: ContractState | None = None,
+    day: date | None = None,
+) -> list[ContractRow]:
+    """The contracts (of ``org``; in ``state`` on ``day``, today by default), by id."""
+    day = day or timezone.localdate()
     contracts = ContractPage.objects.all()
     if org is not None:
         contracts = contracts.of_organization(org)
-    return contract_rows(contracts)
+    if state is not None:
+        contracts = contracts.in_state(state, day)
+    return contract_rows(contracts, day=day)
 
 
-def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
-    """The rows of these contracts, by id (a fixed number of queries, whatever their number)."""
+def contract_rows(
+    contracts: "QuerySet[ContractPage]", *, day: date | None = None
+) -> list[ContractRow]:
+    """The rows of these contracts, by id, with their state on ``day`` (today by default): a
+    fixed number of queries, whatever their number."""
+    day = day or timezone.localdate()
     rows_of = list(
         contracts.order_by("pk")
         .annotate(learners=Count("memberships"))
@@ -146,6 +162,8 @@ def contract_rows(contracts: "QuerySet[ContractPage]") -> list[ContractRow]:
                 codes_pending=pending,
                 codes_pending_since=status.pending_since if pending and status else None,
                 codes_error=(status.last_error or None) if status is not None else None,
+                state=c.state_on(day),
+                renews=c.renews_id,
             )
         )
     return rows
@@ -247,6 +265,8 @@ class ContractSummary:
     learners: int
     codes: ContractCodeCounts
     code_status: ContractCodeStatus | None
+    renews: ContractPage | None  # the contract this one renews
+    renewals: tuple[ContractPage, ...]  # the contracts that renew this one, by id
 
 
 def contract_summary(contract: ContractPage) -> ContractSummary:
@@ -255,6 +275,10 @@ def contract_summary(contract: ContractPage) -> ContractSummary:
         learners=contract.memberships.count(),
         codes=contract_code_counts([contract.pk]).get(contract.pk, ContractCodeCounts()),
         code_status=ContractCodeStatus.objects.filter(pk=contract.pk).first(),
+        renews=ContractPage.objects.filter(pk=contract.renews_id).first()
+        if contract.renews_id
+        else None,
+        renewals=tuple(ContractPage.objects.filter(renews_id=contract.pk).order_by("pk")),
     )
 
 

@@ -37,6 +37,9 @@ CONTRACT_COLUMNS = [
     Column("codes_redeemed", "Redeemed", lambda row: row.codes.redeemed),
     Column("codes_status", "Code status", codes_status),
     Column("codes_error", "Code error"),
+    # Added after the columns scripts already read by position.
+    Column("state", "State", lambda row: row.state.value),
+    Column("renews", "Renews"),
 ]
 
 RUN_COLUMNS = [

@@ -100,7 +100,9 @@ def render_sections_json(
 
 def make_console(stream: TextIO) -> Console:
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    return Console(file=stream, width=None if is_tty else 200, highlight=False, soft_wrap=False)
+    # Off a terminal, wide enough for the contracts table's columns side by side; a narrower
+    # table keeps its own width.
+    return Console(file=stream, width=None if is_tty else 240, highlight=False, soft_wrap=False)
 
 
 class TerminalProgress:

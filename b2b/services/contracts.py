@@ -116,8 +116,10 @@ def create_contract(
     enrollment_fixed_price: Decimal | None = None,
     description: str = "",
     by: User | None = None,
+    renews: ContractPage | None = None,
 ) -> CreatedContract:
-    """Create a contract under ``organization`` and request its codes.
+    """Create a contract under ``organization`` and request its codes; ``renews`` is the
+    contract it renews, if any (``b2b.services.renewal``).
 
     Raises DuplicateContract when the organization already has a contract of that name (the
     organization is locked first, so two creations of one name cannot both pass the check).
@@ -151,6 +153,7 @@ def create_contract(
         max_learners=max_learners,
         enrollment_fixed_price=enrollment_fixed_price,
         active=True,
+        renews=renews,
         owner=by,  # who made it (a staff user through the API; None from the command line)
     )
     check_code_bound(contract=contract, products=0)  # no runs yet

@@ -265,6 +265,41 @@ def add_courseware(
 
 
 @transaction.atomic
+def add_courseware_set(
+    *,
+    contract_id: int,
+    programs: list[Program],
+    courses: list[Course],
+    run_courses: list[Course],
+) -> CoursewareResult:
+    """Record ``programs`` and ``courses`` on the contract and give it one new run (copied in
+    Open edX from the course's source run, with its product) per course of ``run_courses``:
+    what a renewal or an import sets up in one go. All or nothing."""
+    contract = get_contract(contract_id, for_update=True)
+    result = _Changes()
+    contract.programs.add(*programs)
+    contract.courses.add(*courses)
+    result.attached.extend([p.readable_id for p in programs] + [c.readable_id for c in courses])
+    _create_runs(contract, list(dict.fromkeys(run_courses)), result)
+    if result.products_created:
+        check_code_bound(contract=contract)  # rolls the new runs and products back if refused
+    requested = bool(result.created_runs or result.attached)
+    if requested:
+        request_code_reconciliation(contract.pk)
+    return result.result(reconciliation_requested=requested)
+
+
+def courseware_set(contract: ContractPage) -> tuple[list[Program], list[Course], list[Course]]:
+    """The contract's programs and courses (by readable id) and the courses of its runs (by
+    run id): what ``add_courseware_set`` gives another contract."""
+    programs = list(contract.programs.order_by("readable_id"))
+    courses = list(contract.courses.order_by("readable_id"))
+    runs = CourseRun.objects.filter(b2b_contract=contract).select_related("course").order_by("pk")
+    run_courses = list(dict.fromkeys(run.course for run in runs))
+    return programs, courses, run_courses
+
+
+@transaction.atomic
 def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResult:
     """Detach a run, or the contract's runs of a course or program; their products are
     deactivated so nobody can buy them, and so are their unredeemed codes (redeemed ones stay,

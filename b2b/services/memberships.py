@@ -15,8 +15,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from b2b.enums import AdmissionRefusal
-from b2b.exceptions import ContractNotFound, MembershipRefused
+from b2b.enums import AdmissionRefusal, MembershipSource
+from b2b.exceptions import ContractNotFound, LearnersDoNotFit, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts
 from users.models import User
@@ -138,3 +138,42 @@ def detach_learner(*, user, contract_id: int) -> bool:
     """Remove the learner from the contract; returns whether they were attached."""
     deleted, _ = ContractMembership.objects.filter(user=user, contract_id=contract_id).delete()
     return bool(deleted)
+
+
+# Memberships written per INSERT when learners are carried over to a renewal.
+CARRY_BATCH_SIZE = 1000
+
+
+def carry_members(*, source: ContractPage, target: ContractPage) -> int:
+    """Attach every member of ``source`` to ``target`` (a renewal), as ``RENEWAL`` members;
+    ``source`` keeps its own memberships, its record of who belonged to it. Returns how many
+    were added.
+
+    The caller holds both contracts locked (the lock order), so neither set of members moves
+    meanwhile. Raises LearnersDoNotFit, adding nobody, when ``target``'s cap cannot hold its
+    members and the newcomers. Two queries, plus one INSERT per ``CARRY_BATCH_SIZE`` learners.
+    """
+    already = ContractMembership.objects.filter(contract=target).values("user_id")
+    user_ids = list(
+        ContractMembership.objects.filter(contract=source)
+        .exclude(user_id__in=already)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+    )
+    cap = target.max_learners
+    if cap is not None:
+        members = target.memberships.count()
+        if members + len(user_ids) > cap:
+            raise LearnersDoNotFit(
+                f"Contract {source.title!r} has {len(user_ids)} learners to carry over, "
+                f"more than contract {target.title!r} has room for ({cap} learners, "
+                f"{members} already members)"
+            )
+    ContractMembership.objects.bulk_create(
+        [
+            ContractMembership(user_id=user_id, contract=target, source=MembershipSource.RENEWAL)
+            for user_id in user_ids
+        ],
+        batch_size=CARRY_BATCH_SIZE,
+    )
+    return len(user_ids)

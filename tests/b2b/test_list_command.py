@@ -10,6 +10,7 @@ import pytest
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
@@ -54,7 +55,8 @@ def test_organizations(run_command, data):
     assert "Acme" in out and "MIT" not in out
 
 
-def test_contracts_json(run_command, data):
+def test_contracts_json(run_command, data, monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2026, 6, 15))
     out, _ = run_command("b2b_list", "contracts", "--format", "json")
     rows = {r["id"]: r for r in json.loads(out)}
     row = rows[data["contract"].pk]
@@ -75,6 +77,8 @@ def test_contracts_json(run_command, data):
         "codes_redeemed": 1,
         "codes_status": "up to date",
         "codes_error": None,
+        "state": "active",
+        "renews": None,
     }
     assert rows[data["other"].pk]["codes_total"] == 0
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.utils import timezone
 from wagtail.models import Page
 
-from b2b.enums import IntegrationType, MembershipSource
+from b2b.enums import ContractState, IntegrationType, MembershipSource
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
 from b2b.selectors import (
     AttachedRow,
@@ -75,8 +76,18 @@ def page_ids_from():
             cursor.execute("SELECT setval(%s, %s, %s)", [sequence, last_value, is_called])
 
 
+# The day the listings are made on (a contract's state depends on it).
+LISTING_DAY = date(2026, 6, 15)
+
+
 @pytest.fixture
-def listed(site_tree, page_ids_from):
+def listing_day(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: LISTING_DAY)
+    return LISTING_DAY
+
+
+@pytest.fixture
+def listed(site_tree, page_ids_from, listing_day):
     page_ids_from(MIT)
     mit = f.OrganizationPageFactory(
         title="MIT", slug="mit", org_key="MIT", sso_organization_id="kc-mit"
@@ -184,7 +195,7 @@ def test_output_is_unchanged(run_command, listed, expected, args):
 
 
 @pytest.fixture
-def empty(site_tree, page_ids_from):
+def empty(site_tree, page_ids_from, listing_day):
     page_ids_from(EMPTY_ORG)
     f.OrganizationPageFactory(title="Empty", slug="empty", org_key="EMPTY")
     f.ContractPageFactory(title="Bare", slug="bare", parent=f.OrganizationPageFactory(title="B"))
@@ -192,6 +203,52 @@ def empty(site_tree, page_ids_from):
 
 @pytest.mark.parametrize(("expected", "args"), EMPTY_CASES, ids=[n for n, _ in EMPTY_CASES])
 def test_empty_output_is_unchanged(run_command, empty, expected, args):
+    assert _out(run_command, *args) == (EXPECTED / expected).read_text(encoding="utf-8")
+
+
+LIFE_ORG = 810041
+ENDED, RUNNING, SCHEDULED, INACTIVE = 810042, 810043, 810044, 810045
+
+# One contract in each state on LISTING_DAY; the running one renews the ended one.
+LIFECYCLE_CASES = [
+    ("lifecycle.txt", ["contracts", "--org", "LIFE"]),
+    ("lifecycle.json", ["contracts", "--org", "LIFE", "--format", "json"]),
+    ("lifecycle.csv", ["contracts", "--org", "LIFE", "--format", "csv"]),
+    ("lifecycle-scheduled.txt", ["contracts", "--state", "scheduled"]),
+    ("lifecycle-ended.csv", ["contracts", "--org", "LIFE", "--state", "ended", "--format", "csv"]),
+    ("lifecycle-inactive.json", ["contracts", "--state", "inactive", "--format", "json"]),
+    ("lifecycle-active-none.txt", ["contracts", "--org", "EMPTY", "--state", "active"]),
+]
+
+
+@pytest.fixture
+def lifecycle(site_tree, page_ids_from, listing_day):
+    page_ids_from(LIFE_ORG)
+    org = f.OrganizationPageFactory(title="Lifecycle", slug="lifecycle", org_key="LIFE")
+    ended = f.ContractPageFactory(
+        parent=org,
+        title="Life 2025",
+        slug="life-2025",
+        contract_start=date(2025, 1, 1),
+        contract_end=date(2025, 12, 31),
+    )
+    f.ContractPageFactory(
+        parent=org,
+        title="Life 2026",
+        slug="life-2026",
+        contract_start=date(2026, 1, 1),
+        contract_end=date(2026, 6, 15),  # the last day is the listing's day
+        renews=ended,
+    )
+    f.ContractPageFactory(
+        parent=org, title="Life 2027", slug="life-2027", contract_start=date(2026, 6, 16)
+    )
+    f.ContractPageFactory(parent=org, title="Life off", slug="life-off", active=False)
+    f.OrganizationPageFactory(title="Empty", slug="empty", org_key="EMPTY")
+
+
+@pytest.mark.parametrize(("expected", "args"), LIFECYCLE_CASES, ids=[n for n, _ in LIFECYCLE_CASES])
+def test_lifecycle_output(run_command, lifecycle, expected, args):
     assert _out(run_command, *args) == (EXPECTED / expected).read_text(encoding="utf-8")
 
 
@@ -216,6 +273,8 @@ def test_read_models(listed):
             codes_pending=False,
             codes_pending_since=None,
             codes_error=None,
+            state=ContractState.ACTIVE,
+            renews=None,
         ),
         ContractRow(
             id=SSO_CONTRACT,
@@ -234,6 +293,8 @@ def test_read_models(listed):
             codes_pending=True,
             codes_pending_since=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
             codes_error="deadlock detected",
+            state=ContractState.ACTIVE,
+            renews=None,
         ),
     ]
     listing = courseware_listing(mit_2026)

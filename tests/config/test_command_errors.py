@@ -10,6 +10,7 @@ that cuts the connection at a chosen statement.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,6 +97,50 @@ def _cases(contract_id: int, tmp: Path) -> list[Case]:
             [*codes, str(tmp / "existing.csv")],
             1,
             f"{tmp / 'existing.csv'} already exists; add --force to replace it",
+        ),
+        Case(
+            "renew ending before it starts",
+            ["b2b_contract", "renew", c, "--start", "2027-02-01", "--end", "2027-01-01"],
+            1,
+            "CommandError: The end date must not be before the start date.",
+        ),
+        Case(
+            "renew without an end",
+            ["b2b_contract", "renew", c, "--start", "2027-02-01"],
+            2,
+            "the following arguments are required: --end (see --help)",
+        ),
+        Case(
+            "export output is a folder",
+            ["b2b_contract", "export", c, "--output", str(tmp / "folder")],
+            1,
+            f"Cannot write {tmp / 'folder'}: {tmp / 'folder'} is a folder",
+        ),
+        Case(
+            "export output already exists",
+            ["b2b_contract", "export", c, "--output", str(tmp / "existing.csv")],
+            1,
+            f"{tmp / 'existing.csv'} already exists; add --force to replace it",
+        ),
+        Case(
+            "import of a file that is not JSON",
+            ["b2b_contract", "import", str(tmp / "existing.csv")],
+            1,
+            f"CommandError: {tmp / 'existing.csv'}: not JSON: Expecting value (line 1, column 1)",
+        ),
+        Case(
+            "import of a missing file",
+            ["b2b_contract", "import", str(tmp / "missing.json")],
+            1,
+            f"CommandError: Cannot read {tmp / 'missing.json'}: No such file or directory",
+        ),
+        Case(
+            "connection dropped during an import",
+            ["b2b_contract", "import", str(tmp / "contract.json")],
+            1,
+            "CommandError: database error: consuming input failed: server closed the connection "
+            "unexpectedly",
+            drop_at=(b'INSERT INTO "b2b_contractpage"', 1),
         ),
         Case(
             "import price of 1e8",
@@ -235,6 +280,32 @@ def test_every_bad_input_is_one_line_a_failure_and_changes_nothing(site_tree, tm
     reconcile_contract_codes(contract_id=contract.pk, force=True)  # 6,000 codes: two chunks
     (tmp_path / "folder").mkdir()
     (tmp_path / "existing.csv").write_text("what was here before\n")
+    (tmp_path / "contract.json").write_text(  # a new organization's contract, no courseware
+        json.dumps(
+            {
+                "format": "b2b-contract",
+                "version": 1,
+                "organization": {
+                    "name": "Beta",
+                    "org_key": "BETA",
+                    "sso_organization_id": None,
+                    "description": "",
+                },
+                "contract": {
+                    "name": "Beta 2027",
+                    "description": "",
+                    "integration_type": "non-sso",
+                    "start": None,
+                    "end": None,
+                    "active": True,
+                    "max_learners": 5,
+                    "price": None,
+                    "renews": None,
+                },
+                "courseware": {"programs": [], "courses": [], "courses_with_runs": []},
+            }
+        )
+    )
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}},
         "DATABASE_URL": _database_url_for_subprocess(),

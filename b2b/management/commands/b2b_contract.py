@@ -1,11 +1,21 @@
-"""manage.py b2b_contract: create and modify contracts, and manage their courseware."""
+"""manage.py b2b_contract: create, modify, renew, export and import contracts, and manage their
+courseware."""
+
+import json
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
 from b2b.enums import IntegrationType
-from b2b.exceptions import B2BError, NoSourceRun, OrganizationNotFound
+from b2b.exceptions import (
+    B2BError,
+    ContractFileError,
+    LearnersDoNotFit,
+    NoSourceRun,
+    OrganizationNotFound,
+)
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
 from b2b.services.code_status import code_status, pending_contract_ids
@@ -15,11 +25,14 @@ from b2b.services.codes import (
     progress_reporter,
     reconcile_contract_codes,
 )
+from b2b.services.contract_transfer import describe_contract, import_contract, read_description
 from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.dry_run import preview
 from b2b.services.organizations import resolve_organization
+from b2b.services.renewal import renew_contract
 from config.db_errors import one_line, transient_db_error
+from config.exports import private_file
 from config.queueing import Call, noting_unsent
 
 # What the operator can do about a service error, in this command's words (services name no
@@ -27,11 +40,14 @@ from config.queueing import Call, noting_unsent
 CLI_HINTS: dict[type[B2BError], str] = {
     OrganizationNotFound: "; add --create to create it",
     NoSourceRun: " (manage.py import_courserun) or use --no-create-runs",
+    LearnersDoNotFit: ": give a larger --max-learners, or leave out --carry-learners",
 }
+# Sub-commands that create runs for every course they copy have no --no-create-runs.
+RUNS_ALWAYS = {"renew", "import"}
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):
-    help = "Manage B2B contracts: create, modify, courseware, sync-codes."
+    help = "Manage B2B contracts: create, modify, renew, export, import, courseware, sync-codes."
 
     def add_arguments(self, parser):
         sub = arguments.add_subcommands(parser, dest="action", metavar="ACTION")
@@ -70,6 +86,32 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         modify.add_argument("--description")
         modify.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
 
+        renew = sub.add_parser(
+            "renew", help="Create the next contract of the organization, with the same courseware."
+        )
+        renew.add_argument("contract_id", type=arguments.object_id)
+        renew.add_argument("--start", type=arguments.iso_date, required=True, help="First day")
+        renew.add_argument("--end", type=arguments.iso_date, required=True, help="Last day")
+        renew.add_argument(
+            "--max-learners", type=arguments.learner_cap, help="Default: the current cap"
+        )
+        renew.add_argument("--price", type=arguments.price, help="Default: the current price")
+        renew.add_argument("--name", help="Default: from the current name and the new dates")
+        renew.add_argument(
+            "--carry-learners",
+            action="store_true",
+            help="Make the current members members of the renewal (within its cap)",
+        )
+
+        export = sub.add_parser("export", help="Write a contract's description as JSON.")
+        export.add_argument("contract_id", type=arguments.object_id)
+        export.add_argument("--output", metavar="FILE", help="Write to FILE (default: stdout)")
+        export.add_argument("--force", action="store_true", help="Replace FILE if it exists")
+
+        import_ = sub.add_parser("import", help="Recreate a contract from an exported file.")
+        import_.add_argument("file", metavar="FILE")
+        import_.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
+
         courseware = sub.add_parser("courseware", help="Add or remove a course, run or program.")
         courseware.add_argument("contract_id", type=arguments.object_id)
         courseware.add_argument("courseware_id", help="course-v1:..., or program-v1:...")
@@ -98,7 +140,10 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             try:
                 getattr(self, f"_{action.replace('-', '_')}")(unsent=unsent, **options)
             except B2BError as exc:
-                raise CommandError(f"{exc}{CLI_HINTS.get(type(exc), '')}") from exc
+                hint = CLI_HINTS.get(type(exc), "")
+                if action in RUNS_ALWAYS and isinstance(exc, NoSourceRun):
+                    hint = " (manage.py import_courserun)"
+                raise CommandError(f"{exc}{hint}") from exc
             except DatabaseError as exc:
                 conflict = transient_db_error(exc)
                 if conflict is None:
@@ -171,6 +216,87 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         self._report_codes(
             o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
         )
+
+    def _renew(self, **o):
+        renewal = renew_contract(
+            contract_id=o["contract_id"],
+            start=o["start"],
+            end=o["end"],
+            max_learners=UNSET if o["max_learners"] is None else o["max_learners"],
+            price=UNSET if o["price"] is None else o["price"],
+            name=o["name"],
+            carry_learners=o["carry_learners"],
+        )
+        new, old, org = renewal.contract, renewal.renews, renewal.organization
+        self.stdout.write(
+            f"Created contract {new.title} (id {new.pk}, slug {new.slug}) for organization "
+            f"{org.title} (id {org.pk}), renewing contract {old.title} (id {old.pk})"
+        )
+        self._report_courseware(renewal.courseware, dry_run=False)
+        if o["carry_learners"]:
+            count = renewal.learners_carried
+            self.stdout.write(
+                f"Carried over {count} learner{'' if count == 1 else 's'} from contract {old.pk}"
+            )
+        self._report_codes(new.pk, None, queued=True, unsent=o["unsent"])
+
+    def _export(self, **o):
+        text = json.dumps(describe_contract(o["contract_id"]), indent=2, ensure_ascii=False)
+        if o["output"] is None:
+            self.stdout.write(text)
+            return
+        path = Path(o["output"])
+        try:
+            with private_file(path, replace=o["force"]) as handle:
+                handle.write(f"{text}\n")
+        except FileExistsError as exc:
+            raise CommandError(f"{exc}; add --force to replace it") from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+        self.stdout.write(f"Wrote contract {o['contract_id']} to {path}")
+
+    def _import(self, **o):
+        path = Path(o["file"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise CommandError(f"Cannot read {path}: {reason or exc}") from exc
+        try:
+            description = read_description(text)
+        except ContractFileError as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+
+        def run():
+            return import_contract(description)
+
+        dry_run = o["dry_run"]
+        if dry_run:
+            result, plan = preview(run)
+        else:
+            result, plan = run(), None
+        org, new = result.organization, result.contract
+        if result.organization_created:
+            self.stdout.write(
+                f"{'Would create' if dry_run else 'Created'} organization {org.title} "
+                f"(key {org.org_key})"
+            )
+        else:
+            self.stdout.write(f"Using organization {org.title} (id {org.pk}, key {org.org_key})")
+        made = f"Created contract {new.title} (id {new.pk}, slug {new.slug})"
+        self.stdout.write(
+            f"{f'Would create contract {new.title}' if dry_run else made} for organization "
+            f"{org.title}{' (inactive)' if not new.active else ''}"
+        )
+        if result.renews is not None:
+            self.stdout.write(f"Renews contract {result.renews.title} (id {result.renews.pk})")
+        elif result.renews_missing:
+            self.stdout.write(
+                f"It renews contract {result.renews_missing!r}, which is not here: "
+                "the link is left empty"
+            )
+        self._report_courseware(result.courseware, dry_run=dry_run)
+        self._report_codes(new.pk, plan, queued=True, unsent=o["unsent"])
 
     def _courseware(self, **o):
         def run():

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from b2b.enums import ContractState
 from b2b.exceptions import B2BError, CodesFileExists
 from b2b.management import arguments
 from b2b.management.listings import (
@@ -48,6 +49,13 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 p.add_argument(
                     "--force", action="store_true", help="Replace the codes CSV if it exists"
                 )
+            if name == "contracts":
+                p.add_argument(
+                    "--state",
+                    choices=ContractState.values,
+                    help="Only contracts in this state today (inactive: deactivated; scheduled: "
+                    "not started; ended: past the last day; active: running)",
+                )
             if name == "courseware":
                 p.add_argument("--contract", type=arguments.object_id, required=True)
 
@@ -72,14 +80,17 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def _contracts(self, *, org, **o):
         if o["codes"] is not None:
+            if o["state"]:
+                raise CommandError("--state filters the listing; it does not go with --codes")
             self._export_codes(o["codes"], o["codes_out"], replace=o["force"])
             return
         for option in ("codes_out", "force"):
             if o[option]:
                 raise CommandError(f"--{option.replace('_', '-')} needs --codes <contract id>")
+        state = ContractState(o["state"]) if o["state"] else None
         render(
             self.stdout,
-            contracts_listing(org),
+            contracts_listing(org, state=state),
             CONTRACT_COLUMNS,
             fmt=o["format"],
             title="Contracts",
