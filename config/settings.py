@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import get_bool, get_int, get_list, get_proxy_header, get_str
+from config.env import get_bool, get_int, get_int_list, get_list, get_proxy_header, get_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -305,6 +305,15 @@ B2B_CODES_REQUEUE_AFTER_SECONDS = get_int("B2B_CODES_REQUEUE_AFTER_SECONDS", 600
 # is queued again by the sweep. Keep it above OPENEDX_RETRY_BACKOFF_MAX_SECONDS, or copies that
 # are only waiting for their next retry are queued twice.
 OPENEDX_COPY_REQUEUE_AFTER_SECONDS = get_int("OPENEDX_COPY_REQUEUE_AFTER_SECONDS", 1800)
+# B2B_ALERT_SEAT_PERCENTS: the shares of a capped contract's seats (percent of its learner cap)
+# whose crossing e-mails the alert recipients, once each per contract.
+B2B_ALERT_SEAT_PERCENTS = get_int_list("B2B_ALERT_SEAT_PERCENTS", [75, 90, 100])
+# B2B_ALERT_DAYS_BEFORE_END: how many days before an active contract's end date the recipients
+# are warned, once each per contract.
+B2B_ALERT_DAYS_BEFORE_END = get_int_list("B2B_ALERT_DAYS_BEFORE_END", [30, 7])
+# B2B_ALERT_CHECK_INTERVAL_SECONDS: how often Celery beat looks for contracts past a threshold
+# (the dates, and seats filled by a path that did not send its alert) and sends what is unsent.
+B2B_ALERT_CHECK_INTERVAL_SECONDS = get_int("B2B_ALERT_CHECK_INTERVAL_SECONDS", 3600)
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-codes": {
         "task": "b2b.requeue_pending_codes",
@@ -313,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-edx-copies": {
         "task": "courses.requeue_stuck_edx_copies",
         "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
+    },
+    "contract-alerts": {
+        "task": "b2b.check_contract_alerts",
+        "schedule": timedelta(seconds=B2B_ALERT_CHECK_INTERVAL_SECONDS),
     },
 }
 # CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken
