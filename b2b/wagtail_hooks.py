@@ -40,14 +40,21 @@ _PUBLISH_ACTIONS = {
 }
 
 
+@hooks.register("before_create_page")
+def note_page_creation(request, parent_page, page_class):
+    request.b2b_creating_page = True
+
+
 @hooks.register("before_publish_page")
 def note_fields_before_publish(request, page):
-    """Keep the page's live fields (still in its row: a draft lives in revisions) for the audit
-    record made after the publish; ``None`` for a page published for the first time."""
+    """Keep the page's live fields (still in its row: a draft of a live page lives in its
+    revisions) for the audit record made after the publish; ``None`` for a page being created
+    or never live before."""
     model = type(page.specific)
     if model in _PUBLISH_ACTIONS:
-        live = model.objects.filter(pk=page.pk, live_revision__isnull=False).first()
-        request.b2b_fields_before_publish = None if live is None else fields_of(live)
+        row = model.objects.get(pk=page.pk)
+        creating = getattr(request, "b2b_creating_page", False) or not row.live
+        request.b2b_fields_before_publish = None if creating else fields_of(row)
 
 
 @hooks.register("after_publish_page")

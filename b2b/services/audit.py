@@ -86,8 +86,10 @@ def fields_of(page: Any) -> dict[str, Any]:
 
 
 def record_creation(page: Page, action: str) -> None:
-    """Record that ``page`` was made, with each followed field's first value."""
-    record(page, action, changes=changed_fields({}, fields_of(page)))
+    """Record that ``page`` was made, with each followed field's first value (blank ones left
+    out)."""
+    values = {name: value for name, value in fields_of(page).items() if value not in (None, "")}
+    record(page, action, changes=changed_fields({}, values))
 
 
 def record_change(page: Page, action: str, *, before: Mapping[str, Any]) -> bool:
