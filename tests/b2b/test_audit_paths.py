@@ -70,7 +70,9 @@ def test_command_line_records_creation_changes_and_courseware(run_command, site_
     )  # fmt: skip
     contract = ContractPage.objects.get(title="Cohort 1")
     organization = OrganizationPage.objects.get(title="Acme U")
-    run_command("b2b_contract", "modify", str(contract.pk), "--max-learners", "7", "--no-start-date")
+    run_command(
+        "b2b_contract", "modify", str(contract.pk), "--max-learners", "7", "--no-start-date"
+    )
     course = _course("DEMO1")
     run_command("b2b_contract", "courseware", str(contract.pk), course.readable_id)
     run_command("b2b_contract", "courseware", str(contract.pk), course.readable_id, "--remove")
@@ -264,13 +266,18 @@ def test_api_with_a_token_records_the_staff_user(contract):
     base = f"/api/v1/b2b/contracts/{contract.pk}/"
 
     assert client.patch(base, {"price": "20.00"}, format="json").status_code == 200
-    assert client.post(f"{base}learners/", {"email": learner.email}, format="json").status_code == 201
+    assert (
+        client.post(f"{base}learners/", {"email": learner.email}, format="json").status_code == 201
+    )
     assert client.delete(f"{base}learners/{learner.pk}/").status_code == 204
-    assert client.patch(
-        f"/api/v1/b2b/organizations/{contract.organization.pk}/",
-        {"sso_organization_id": "kc-1"},
-        format="json",
-    ).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/b2b/organizations/{contract.organization.pk}/",
+            {"sso_organization_id": "kc-1"},
+            format="json",
+        ).status_code
+        == 200
+    )
 
     entries = trail(contract)
     assert [(e[0], e[1], e[2]) for e in entries] == [
