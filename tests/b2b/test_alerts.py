@@ -211,3 +211,13 @@ def test_thresholds_are_read_from_the_environment(monkeypatch):
     assert str(raised.value) == (
         "B2B_ALERT_SEAT_PERCENTS must be whole numbers separated by commas, not '50,lots'"
     )
+
+
+@TRANSACTIONAL
+def test_the_command_runs_the_check_on_demand(site_tree, smtp_server, staff_addresses):
+    from tests.b2b.conftest import call_command_output
+
+    contract = f.ContractPageFactory(contract_end=timezone.localdate() + timedelta(days=10))
+    assert call_command_output("b2b_alerts") == f"Contract {contract.pk}: end-30 alert queued\n"
+    assert len(smtp_server.wait_for(1)) == 1
+    assert call_command_output("b2b_alerts") == "No alerts due\n"
