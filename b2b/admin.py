@@ -120,9 +120,10 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if not form.instance.pk and form not in self.deleted_forms and form.has_changed()
         ]
+        removing = [form.instance.contract_id for form in self.deleted_forms if form.instance.pk]
         # All the contracts at once, by ascending id (the lock order): two staff members
-        # adding overlapping contracts to learners at the same time wait for each other.
-        lock_contracts_to_join(adding)
+        # adding or removing overlapping contracts at the same time wait for each other.
+        lock_contracts_to_join(adding + removing)
         for membership_form in self.deleted_forms:
             if membership_form.instance.pk:
                 detach_learner(user=user, contract_id=membership_form.instance.contract_id)

@@ -446,3 +446,30 @@ class ReportedHealthFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_name} {self.fingerprint}"
+
+
+class ContractAlert(models.Model):
+    """A utilization alert of a contract (a share of its seats used, or days left before its
+    end), claimed once: the unique constraint makes the first claimant the only sender.
+
+    ``threshold`` is ``seats-<percent>`` or ``end-<days>``; ``sent_on`` is set when the e-mail
+    went out (to ``recipients``), ``last_error`` keeps the last failure to send it.
+    """
+
+    contract = models.ForeignKey(ContractPage, on_delete=models.CASCADE, related_name="alerts")
+    threshold = models.CharField(max_length=20)
+    claimed_on = models.DateTimeField(auto_now_add=True)
+    sent_on = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["claimed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "threshold"], name="b2b_contract_alert_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold} alert of contract {self.contract_id}"

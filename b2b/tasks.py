@@ -1,12 +1,20 @@
 """Queued B2B work."""
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
 from b2b.exceptions import ContractNotFound
+from b2b.services.alerts import (
+    CHECK_TASK,
+    SEND_TASK,
+    check_contract_alerts,
+    note_send_failure,
+    send_alert,
+)
 from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
 from b2b.services.health import HEALTH_TASK, health_report, notify_staff
@@ -66,3 +74,28 @@ def health_report_task() -> int:
     """Run the health report, log its findings and mail staff the new ones (Celery beat, every
     B2B_HEALTH_INTERVAL_SECONDS); returns how many findings were new."""
     return len(notify_staff(health_report()))
+
+
+@shared_task(name=SEND_TASK, acks_late=True)
+def send_contract_alert_task(alert_id: int) -> bool:
+    """E-mail one utilization alert, unless it went out already (safe to run twice). When the
+    SMTP server refuses or cannot be reached, the error is kept on the alert, one warning line
+    is logged, and the next periodic check sends it again."""
+    try:
+        return send_alert(alert_id=alert_id)
+    except (smtplib.SMTPException, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        note_send_failure(alert_id=alert_id, error=error)
+        log.warning("Could not send alert %s, left for the next check: %s", alert_id, error)
+        return False
+
+
+@shared_task(name=CHECK_TASK)
+def check_contract_alerts_task() -> dict:
+    """Claim and send the utilization alerts due (run by Celery beat every
+    B2B_ALERT_CHECK_INTERVAL_SECONDS). Alerts carry no actor: they change no contract."""
+    result = check_contract_alerts()
+    return {
+        "claimed": [f"{pk}:{threshold}" for pk, threshold in result.claimed],
+        "requeued": result.requeued,
+    }

@@ -47,6 +47,17 @@ def get_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def get_int_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole numbers, e.g. ``75,90,100``."""
+    items = get_list(name, [str(item) for item in default])
+    try:
+        return [int(item) for item in items]
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers separated by commas, not {os.environ[name]!r}"
+        ) from exc
+
+
 def get_proxy_header(name: str) -> tuple[str, str] | None:
     """A ``HEADER,VALUE`` pair as Django's request.META key and value, or None when unset.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import get_bool, get_int, get_list, get_proxy_header, get_str
+from config.env import get_bool, get_int, get_int_list, get_list, get_proxy_header, get_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -315,6 +315,15 @@ B2B_HEALTH_CODES_PENDING_SECONDS = get_int("B2B_HEALTH_CODES_PENDING_SECONDS", 3
 # longer than this is a finding. Keep it above OPENEDX_COPY_REQUEUE_AFTER_SECONDS, so the sweep
 # has had its chance first.
 B2B_HEALTH_OPENEDX_PENDING_SECONDS = get_int("B2B_HEALTH_OPENEDX_PENDING_SECONDS", 3600)
+# B2B_ALERT_SEAT_PERCENTS: the shares of a capped contract's seats (percent of its learner cap)
+# whose crossing e-mails the alert recipients, once each per contract.
+B2B_ALERT_SEAT_PERCENTS = get_int_list("B2B_ALERT_SEAT_PERCENTS", [75, 90, 100])
+# B2B_ALERT_DAYS_BEFORE_END: how many days before an active contract's end date the recipients
+# are warned, once each per contract.
+B2B_ALERT_DAYS_BEFORE_END = get_int_list("B2B_ALERT_DAYS_BEFORE_END", [30, 7])
+# B2B_ALERT_CHECK_INTERVAL_SECONDS: how often Celery beat looks for contracts past a threshold
+# (the dates, and seats filled by a path that did not send its alert) and sends what is unsent.
+B2B_ALERT_CHECK_INTERVAL_SECONDS = get_int("B2B_ALERT_CHECK_INTERVAL_SECONDS", 3600)
 CELERY_BEAT_SCHEDULE = {
     "b2b-health-report": {
         "task": "b2b.health_report",
@@ -327,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-edx-copies": {
         "task": "courses.requeue_stuck_edx_copies",
         "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
+    },
+    "contract-alerts": {
+        "task": "b2b.check_contract_alerts",
+        "schedule": timedelta(seconds=B2B_ALERT_CHECK_INTERVAL_SECONDS),
     },
 }
 # CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken

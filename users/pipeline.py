@@ -8,6 +8,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from b2b.services.sso import attach_from_claim
+from config.acting import Actor, Channel, acting
 from users.exceptions import SsoAccountRefused
 from users.services.sso_accounts import SsoIdentity, resolve_sso_account, sync_sso_profile
 
@@ -43,4 +44,6 @@ def attach_sso_contracts(backend, response, user=None, *args, **kwargs):
     if user is None:
         return
     claim = _claims(backend, response).get(settings.SOCIAL_AUTH_OIDC_ORGANIZATION_CLAIM)
-    attach_from_claim(user=user, claim=claim)
+    # Not signed in yet: the learner signing in is who joins (the audit trail's actor).
+    with acting(Actor(channel=Channel.SSO, user=user)):
+        attach_from_claim(user=user, claim=claim)

@@ -2,7 +2,7 @@
 shown, under which heading, and how a value that is not plain data is spelled."""
 
 from b2b.management.rendering import Column
-from b2b.selectors import AttachedRow, ContractRow
+from b2b.selectors import AttachedRow, ContractRow, HistoryEntry
 
 ORG_COLUMNS = [
     Column("id", "ID"),
@@ -68,4 +68,39 @@ ATTACHED_COLUMNS = [
     Column("readable_id", "ID"),
     Column("title", "Title"),
     Column("runs", "Contract run", has_run),
+]
+
+
+def changes_text(row: HistoryEntry) -> str:
+    """A change as one line: ``field: before -> after; ...`` (``-`` for no value), then what
+    the action was about (the learner, the courseware)."""
+    parts = [
+        f"{name}: {_spelled(change.get('before'))} -> {_spelled(change.get('after'))}"
+        for name, change in sorted(row.changes.items())
+    ]
+    parts += [f"{name}: {_spelled(value)}" for name, value in sorted(row.details.items())]
+    return "; ".join(parts)
+
+
+def _spelled(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+HISTORY_COLUMNS = [
+    Column("when", "When", lambda row: row.timestamp),
+    Column("who", "Who", lambda row: row.actor),
+    Column("channel", "Channel"),
+    Column("action", "Action"),
+    Column("changes", "Changes", changes_text),
+]
+# JSON keeps the changes and details as objects.
+HISTORY_JSON_COLUMNS = [
+    *HISTORY_COLUMNS[:4],
+    Column("label", "Label"),
+    Column("changes", "Changes"),
+    Column("details", "Details"),
 ]

@@ -37,6 +37,25 @@ ACTIONS: dict[str, str] = {
     "b2b.membership.remove": "Learner removed",
 }
 
+# The fields the trail follows, by the name it records them under (a page's title is its name).
+ORGANIZATION_FIELDS: dict[str, str] = {
+    "name": "title",
+    "org_key": "org_key",
+    "description": "description",
+    "sso_organization_id": "sso_organization_id",
+    "logo": "logo_id",
+}
+CONTRACT_FIELDS: dict[str, str] = {
+    "name": "title",
+    "description": "description",
+    "integration_type": "integration_type",
+    "contract_start": "contract_start",
+    "contract_end": "contract_end",
+    "active": "active",
+    "max_learners": "max_learners",
+    "enrollment_fixed_price": "enrollment_fixed_price",
+}
+
 
 def jsonable(value: Any) -> Any:
     """A field's value as the log stores it (JSON): dates in ISO format, amounts as strings."""
@@ -61,6 +80,29 @@ def changed_fields(
         if old != new:
             changes[name] = {"before": old, "after": new}
     return changes
+
+
+def fields_of(page: Any) -> dict[str, Any]:
+    """The followed fields of an organization or a contract, as they are on ``page``."""
+    names = CONTRACT_FIELDS if hasattr(page, "integration_type") else ORGANIZATION_FIELDS
+    return {name: getattr(page, attribute) for name, attribute in names.items()}
+
+
+def record_creation(page: Page, action: str) -> None:
+    """Record that ``page`` was made, with each followed field's first value (blank ones left
+    out)."""
+    values = {name: value for name, value in fields_of(page).items() if value not in (None, "")}
+    record(page, action, changes=changed_fields({}, values))
+
+
+def record_change(page: Page, action: str, *, before: Mapping[str, Any]) -> bool:
+    """Record the followed fields that differ from ``before`` (``fields_of`` the page as it
+    was); returns False, recording nothing, when none does."""
+    changes = changed_fields(before, fields_of(page))
+    if not changes:
+        return False
+    record(page, action, changes=changes)
+    return True
 
 
 def record(

@@ -12,6 +12,7 @@ from b2b.enums import IntegrationType
 from b2b.exceptions import ContractNotFound, DuplicateContract, InvalidContractTerms
 from b2b.models import ContractPage, OrganizationPage
 from b2b.naming import name_too_long
+from b2b.services.audit import fields_of, record_change, record_creation
 from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
@@ -158,6 +159,7 @@ def create_contract(
     )
     check_code_bound(contract=contract, products=0)  # no runs yet
     contract = organization.add_child(instance=contract)
+    record_creation(contract, "b2b.contract.create")
     request_code_reconciliation(contract.pk)
     return CreatedContract(contract=contract, organization=organization)
 
@@ -181,6 +183,7 @@ def modify_contract(
     result = ModifiedContract(contract=contract, changes=diff)
     if not diff:
         return result
+    before = fields_of(contract)
     for name, (_, new) in diff.items():
         setattr(contract, name, new)
     check_terms(
@@ -191,6 +194,7 @@ def modify_contract(
     )
     check_code_bound(contract=contract)
     publish_contract(contract, by=by)
+    record_change(contract, "b2b.contract.change", before=before)
     deactivation_only = set(diff) == {"active"} and contract.active is False
     if not deactivation_only:
         request_code_reconciliation(contract.pk)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from b2b.exceptions import CoursewareConflict, CoursewareNotFound, NoSourceRun
 from b2b.models import ContractPage
+from b2b.services.audit import changed_fields, record
 from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import get_contract
@@ -236,6 +237,21 @@ def _assign_run(contract: ContractPage, run: CourseRun, result: _Changes) -> Non
     result.products_created += create_run_products(runs=[run], price=contract.price)
 
 
+def courseware_of(contract: ContractPage) -> dict[str, list[str]]:
+    """What the audit trail follows of a contract's courseware: the courses and programs
+    attached to it and its runs, by readable id (three queries)."""
+    attached = [*contract.courses.values_list("readable_id", flat=True)]
+    attached += contract.programs.values_list("readable_id", flat=True)
+    runs = CourseRun.objects.filter(b2b_contract=contract).values_list("courseware_id", flat=True)
+    return {"courseware": sorted(attached), "runs": sorted(runs)}
+
+
+def _record(contract: ContractPage, action: str, item_id: str, before: dict) -> None:
+    changes = changed_fields(before, courseware_of(contract))
+    if changes:
+        record(contract, action, changes=changes, details={"courseware_id": item_id})
+
+
 @transaction.atomic
 def add_courseware(
     *, contract_id: int, courseware_id: str, create_runs: bool = True
@@ -243,6 +259,7 @@ def add_courseware(
     """Attach a course, run or program to the contract (see the module docstring)."""
     contract = get_contract(contract_id, for_update=True)
     item = resolve_courseware(courseware_id)
+    before = courseware_of(contract)
     result = _Changes()
     if isinstance(item, CourseRun):
         _assign_run(contract, item, result)
@@ -260,6 +277,7 @@ def add_courseware(
         check_code_bound(contract=contract)  # rolls the new runs and products back if refused
     requested = bool(result.created_runs or result.assigned_runs or result.attached)
     if requested:
+        _record(contract, "b2b.courseware.add", courseware_id.strip(), before)
         request_code_reconciliation(contract.pk)
     return result.result(reconciliation_requested=requested)
 
@@ -307,6 +325,7 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
     warning says how many learners are enrolled."""
     contract = get_contract(contract_id, for_update=True)
     item = resolve_courseware(courseware_id)
+    before = courseware_of(contract)
     result = _Changes()
     runs = CourseRun.objects.filter(b2b_contract=contract)
     if isinstance(item, CourseRun):
@@ -338,6 +357,7 @@ def remove_courseware(*, contract_id: int, courseware_id: str) -> CoursewareResu
     enrolled = _enrolled_learners_warning(run_ids)
     if enrolled:
         result.warnings.append(enrolled)
+    _record(contract, "b2b.courseware.remove", courseware_id.strip(), before)
     request_code_reconciliation(contract.pk)
     return result.result(reconciliation_requested=True)
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from b2b.enums import AdmissionRefusal, MembershipSource
 from b2b.exceptions import ContractNotFound, LearnersDoNotFit, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
+from b2b.services.alerts import claim_alerts, seat_thresholds
+from b2b.services.audit import record
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts
 from users.models import User
 
@@ -130,13 +132,34 @@ def attach_learner(*, user, contract_id: int, source: str, created_by=None) -> A
     membership = ContractMembership.objects.create(
         user=user, contract=contract, source=source, created_by=created_by
     )
+    used = contract.memberships.count()  # exact: the contract's row is locked
+    _record_members(contract, "b2b.membership.add", user, after=used, source=source)
+    claim_alerts(
+        contract_id=contract.pk, thresholds=seat_thresholds(used=used, cap=contract.max_learners)
+    )
     return Attachment(membership, created=True)
+
+
+def _record_members(
+    contract: ContractPage, action: str, user: User, *, after: int, source: str = ""
+) -> None:
+    before = after - 1 if action == "b2b.membership.add" else after + 1
+    details = {"learner": user.email, "learner_id": user.pk}
+    if source:
+        details["source"] = source
+    record(
+        contract, action, changes={"learners": {"before": before, "after": after}}, details=details
+    )
 
 
 @transaction.atomic
 def detach_learner(*, user, contract_id: int) -> bool:
     """Remove the learner from the contract; returns whether they were attached."""
-    deleted, _ = ContractMembership.objects.filter(user=user, contract_id=contract_id).delete()
+    contract = _read_contract(contract_id, lock=True)
+    deleted, _ = ContractMembership.objects.filter(user=user, contract=contract).delete()
+    if deleted:
+        used = contract.memberships.count()
+        _record_members(contract, "b2b.membership.remove", user, after=used)
     return bool(deleted)
 
 

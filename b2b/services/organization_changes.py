@@ -11,6 +11,7 @@ from django.db import transaction
 
 from b2b.exceptions import OrganizationConflict, OrganizationNotFound
 from b2b.models import OrganizationPage
+from b2b.services.audit import fields_of, record_change
 from b2b.services.locking import lock_organization
 from b2b.services.organizations import checked_name, checked_org_key, lock_organizations_index
 from users.models import User
@@ -69,9 +70,11 @@ def update_organization(
     values = _checked(organization, change)
     if not values:
         return organization
+    before = fields_of(organization)
     for name, value in values.items():
         setattr(organization, name, value)
     # The entry point authorized the change; Wagtail's page permissions are for its editor.
     organization.save_revision(user=by, clean=False).publish(user=by, skip_permission_checks=True)
     organization.refresh_from_db()
+    record_change(organization, "b2b.organization.change", before=before)
     return organization

@@ -17,6 +17,7 @@ from wagtail.models import Page
 from b2b.exceptions import OrganizationConflict, OrganizationExists, OrganizationNotFound
 from b2b.models import OrganizationPage, OrganizationQuerySet
 from b2b.naming import ascii_text, name_too_long
+from b2b.services.audit import record_creation
 from b2b.services.organizations_index import ensure_organizations_index
 from b2b.validators import ORG_KEY_RE
 from users.models import User
@@ -176,8 +177,10 @@ def create_organization(
         org_key = derive_org_key(name)
     else:
         org_key = checked_org_key(org_key, others=OrganizationPage.objects.all())
-    return index.add_child(
+    organization = index.add_child(
         instance=OrganizationPage(
             title=name, slug=unique_child_slug(index, name), org_key=org_key, owner=by
         )
     )
+    record_creation(organization, "b2b.organization.create")
+    return organization

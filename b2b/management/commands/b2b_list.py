@@ -10,12 +10,19 @@ from b2b.management import arguments
 from b2b.management.listings import (
     ATTACHED_COLUMNS,
     CONTRACT_COLUMNS,
+    HISTORY_COLUMNS,
+    HISTORY_JSON_COLUMNS,
     ORG_COLUMNS,
     RUN_COLUMNS,
     RUN_JSON_COLUMNS,
 )
 from b2b.management.rendering import FORMATS, render, render_sections_json
-from b2b.selectors import contracts_listing, courseware_listing, organizations_listing
+from b2b.selectors import (
+    contracts_listing,
+    courseware_listing,
+    organizations_listing,
+    page_history,
+)
 from b2b.services.code_export import check_codes_file, write_codes_csv
 from b2b.services.contracts import get_contract
 from b2b.services.organizations import find_organization
@@ -31,6 +38,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             ("contracts", "List contracts, or export a contract's codes with --codes."),
             ("courseware", "List a contract's runs and attached courseware."),
             ("courses", "Export a contract's codes (same as `contracts --codes`)."),
+            ("history", "A contract's audit trail, oldest first: who changed what, and how."),
         ):
             p = sub.add_parser(name, help=help_text)
             p.add_argument(
@@ -56,7 +64,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                     help="Only contracts in this state today (inactive: deactivated; scheduled: "
                     "not started; ended: past the last day; active: running)",
                 )
-            if name == "courseware":
+            if name in ("courseware", "history"):
                 p.add_argument("--contract", type=arguments.object_id, required=True)
 
     def handle(self, *args, what, **options):
@@ -146,3 +154,16 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 fmt="table",
                 title="Attached courseware",
             )
+
+    def _history(self, *, org, **o):
+        contract = get_contract(o["contract"])
+        if org is not None and contract.organization.pk != org.pk:
+            raise CommandError(f"Contract {contract.pk} does not belong to {org.title}")
+        fmt = o["format"]
+        render(
+            self.stdout,
+            page_history(contract.pk),
+            HISTORY_JSON_COLUMNS if fmt == "json" else HISTORY_COLUMNS,
+            fmt=fmt,
+            title=f"History of contract {contract.pk} ({contract.title})",
+        )
