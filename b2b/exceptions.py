@@ -75,3 +75,8 @@ class MembershipRefused(B2BError):
     def __init__(self, message: str, *, reason: AdmissionRefusal):
         super().__init__(message)
         self.reason = reason
+
+
+class UploadRefused(B2BError):
+    """An uploaded file of people to invite cannot be read (too large, not UTF-8 text, not CSV,
+    no e-mail column, too many rows); the message says what to do."""
