@@ -27,3 +27,11 @@ class AdmissionRefusal(models.TextChoices):
     INACTIVE = "inactive", "is not active"
     OUTSIDE_DATES = "outside-dates", "is outside its dates"
     FULL = "full", "is full"
+
+
+class InviteJobState(models.TextChoices):
+    """Where a manager's upload of people to invite stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"

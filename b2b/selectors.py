@@ -12,16 +12,26 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from wagtail.log_actions import registry as log_actions
 from wagtail.models import PageLogEntry
 
-from b2b.enums import IntegrationType, MembershipSource
-from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
+from b2b.enums import IntegrationType, InvitationState, MembershipSource
+from b2b.models import (
+    ContractCodeStatus,
+    ContractMembership,
+    ContractPage,
+    Invitation,
+    InviteJob,
+    OrganizationPage,
+    outcome_label,
+)
 from courses.enums import EdxCopyState
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.selectors import (
     ContractCodeCounts,
     active_products_by_run,
+    code_redeemed,
     contract_code_counts,
     usable_codes_by_product,
 )

@@ -26,7 +26,9 @@ urlpatterns = [
         name="revoke",
     ),
     path("contracts/<int:contract_id>/jobs/<int:job_id>/", views.job, name="job"),
-    path("contracts/<int:contract_id>/jobs/<int:job_id>/status/", views.job_status, name="job-status"),
+    path(
+        "contracts/<int:contract_id>/jobs/<int:job_id>/status/", views.job_status, name="job-status"
+    ),
     path(
         "contracts/<int:contract_id>/jobs/<int:job_id>/results.csv",
         views.job_results_csv,

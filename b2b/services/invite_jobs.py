@@ -19,21 +19,21 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from b2b.enums import InviteJobState, InviteOutcome
-from b2b.models import ContractPage, InviteJob, InviteJobRow
+from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
 from b2b.services.invitations import InviteRow, invite_many
 from b2b.services.invite_upload import UploadRow, formula_cells
 from config.queueing import queue_after_commit
 from users.models import User
 
 INVITE_JOB_TASK = "b2b.run_invite_job"
-INVALID_NAME = "invalid-name"
-OUTCOME_LABELS = {**{o.value: str(o.label) for o in InviteOutcome}, INVALID_NAME: "invalid name"}
 RESULTS_HEADER = ["Line", "E-mail", "Name", "Result"]
 WRITE_BATCH = 1000
 
 
 @transaction.atomic
-def start_invite_job(*, contract: ContractPage, rows: list[UploadRow], by: User | None) -> InviteJob:
+def start_invite_job(
+    *, contract: ContractPage, rows: list[UploadRow], by: User | None
+) -> InviteJob:
     """Store the rows as a new job of the contract; run it now when it is small, else queue it
     after commit."""
     job = InviteJob.objects.create(contract=contract, created_by=by, rows=len(rows))
@@ -91,9 +91,7 @@ def run_invite_job(*, job_id: int) -> InviteJob | None:
         row.outcome = result.outcome.value
         row.invitation_id = result.invitation_id
     with transaction.atomic():
-        InviteJobRow.objects.bulk_update(
-            rows, ["outcome", "invitation_id"], batch_size=WRITE_BATCH
-        )
+        InviteJobRow.objects.bulk_update(rows, ["outcome", "invitation_id"], batch_size=WRITE_BATCH)
         InviteJob.objects.filter(pk=job_id).update(
             state=InviteJobState.DONE, finished_on=timezone.now(), done=F("total")
         )
@@ -114,5 +112,5 @@ def iter_result_rows(job: InviteJob) -> Iterator[list[str]]:
         if not chunk:
             return
         for row in chunk:
-            yield [str(row.line), row.email, row.name, OUTCOME_LABELS.get(row.outcome, "")]
+            yield [str(row.line), row.email, row.name, outcome_label(row.outcome)]
         after = chunk[-1].position

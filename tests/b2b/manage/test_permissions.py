@@ -61,7 +61,7 @@ def test_own_pages_answer(manager_client, orgs):
 
 
 def test_other_organizations_urls_are_404(manager_client, orgs):
-    invitation, job = _b_objects(orgs)
+    _invitation, job = _b_objects(orgs)
     b = orgs.contract_b.pk
     for url in [
         f"/manage/organizations/{orgs.b.pk}/",
@@ -76,7 +76,7 @@ def test_other_organizations_urls_are_404(manager_client, orgs):
         f"/manage/contracts/{orgs.contract_a.pk}/jobs/{job.pk}/",
         f"/manage/contracts/{orgs.contract_a.pk}/jobs/{job.pk}/status/",
         f"/manage/contracts/{orgs.contract_a.pk}/jobs/{job.pk}/results.csv",
-        f"/manage/contracts/999999/",
+        "/manage/contracts/999999/",
     ]:
         assert manager_client.get(url).status_code == 404, url
 
@@ -106,7 +106,11 @@ def test_posts_against_other_organizations_change_nothing(manager_client, orgs):
 def test_a_posted_contract_id_does_not_move_an_invitation(manager_client, orgs):
     response = manager_client.post(
         f"/manage/contracts/{orgs.contract_a.pk}/invite/",
-        {"email": "new@acme.example", "contract": orgs.contract_b.pk, "contract_id": orgs.contract_b.pk},
+        {
+            "email": "new@acme.example",
+            "contract": orgs.contract_b.pk,
+            "contract_id": orgs.contract_b.pk,
+        },
     )
     assert response.status_code == 302
     (made,) = Invitation.objects.filter(email="new@acme.example")
