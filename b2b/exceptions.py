@@ -75,3 +75,23 @@ class MembershipRefused(B2BError):
     def __init__(self, message: str, *, reason: AdmissionRefusal):
         super().__init__(message)
         self.reason = reason
+
+
+class UserNotFound(B2BError):
+    """No user has this e-mail address."""
+
+
+class NotAManager(B2BError):
+    """The user does not manage this organization (or contract)."""
+
+
+class InvitationRefused(B2BError):
+    """An invitation cannot be made: ``outcome`` is the ``InviteOutcome`` that says why."""
+
+    def __init__(self, message: str, *, outcome: str):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class InvitationNotOpen(B2BError):
+    """The invitation was already redeemed or revoked."""
