@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from wagtail.log_actions import registry as log_actions
 from wagtail.models import PageLogEntry
@@ -22,7 +22,9 @@ from b2b.models import (
     ContractMembership,
     ContractPage,
     Invitation,
+    InvitationEmail,
     InviteJob,
+    OrganizationManager,
     OrganizationPage,
     outcome_label,
 )
@@ -31,8 +33,10 @@ from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.selectors import (
     ContractCodeCounts,
     active_products_by_run,
+    code_product,
     code_redeemed,
     contract_code_counts,
+    first_redemption,
     usable_codes_by_product,
 )
 from users.models import User
@@ -602,3 +606,145 @@ def invite_job_summary(job: InviteJob) -> list[OutcomeCount]:
         OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
         for c in counts
     ]
+
+
+# Managers and invitations (the manager pages and API, b2b_manager, the admin and Wagtail).
+
+
+@dataclass(frozen=True)
+class ManagerRow:
+    """A manager of an organization."""
+
+    user_id: int
+    email: str
+    name: str
+    organization_id: int
+    organization: str
+    granted_by: str | None
+    granted_on: datetime
+
+
+def manager_rows(org: OrganizationPage | None = None) -> list[ManagerRow]:
+    """The managers of ``org`` (every organization's when None), by organization then e-mail;
+    one query."""
+    roles = OrganizationManager.objects.select_related("user", "organization", "granted_by")
+    if org is not None:
+        roles = roles.filter(organization=org)
+    return [
+        ManagerRow(
+            user_id=role.user_id,
+            email=role.user.email,
+            name=role.user.get_full_name() if hasattr(role.user, "get_full_name") else "",
+            organization_id=role.organization_id,
+            organization=role.organization.title,
+            granted_by=role.granted_by.email if role.granted_by else None,
+            granted_on=role.granted_on,
+        )
+        for role in roles.order_by("organization__title", "user__email")
+    ]
+
+
+@dataclass(frozen=True)
+class InvitationRow:
+    """An invitation as managers see it. ``state`` is "redeemed" as soon as its code is
+    redeemed (by ``redeemed_by``, whatever address they used), before the periodic task stores
+    it; ``email_state`` is the state of the last message sent about it."""
+
+    id: int
+    contract_id: int
+    email: str
+    name: str
+    state: InvitationState
+    code: str | None
+    invited_by: str | None
+    created_on: datetime
+    reminders_sent: int
+    last_reminded_on: datetime | None
+    revoked_on: datetime | None
+    redeemed_by: str | None
+    redeemed_on: datetime | None
+    email_state: str | None
+    email_error: str
+
+
+def _effective_state(stored: str, redeemer_email: str | None) -> InvitationState:
+    if stored == InvitationState.OPEN and redeemer_email is not None:
+        return InvitationState.REDEEMED
+    return InvitationState(stored)
+
+
+def invitation_rows(
+    contract_id: int, *, invitation_ids: list[int] | None = None
+) -> list[InvitationRow]:
+    """The contract's invitations, newest first, with their redemption and last e-mail (one
+    query)."""
+    last_email = InvitationEmail.objects.filter(invitation_id=OuterRef("pk")).order_by("-pk")
+    found = Invitation.objects.filter(contract_id=contract_id)
+    if invitation_ids is not None:
+        found = found.filter(pk__in=invitation_ids)
+    found = found.annotate(
+        **first_redemption("code_id"),
+        code_text=F("code__discount_code"),
+        inviter=F("invited_by__email"),
+        email_state=Subquery(last_email.values("state")[:1]),
+        email_error=Subquery(last_email.values("last_error")[:1]),
+    ).order_by("-created_on", "-pk")
+    return [
+        InvitationRow(
+            id=i.pk,
+            contract_id=i.contract_id,
+            email=i.email,
+            name=i.name,
+            state=_effective_state(i.state, i.redeemer_email),
+            code=i.code_text,
+            invited_by=i.inviter,
+            created_on=i.created_on,
+            reminders_sent=i.reminders_sent,
+            last_reminded_on=i.last_reminded_on,
+            revoked_on=i.revoked_on,
+            redeemed_by=i.redeemer_email,
+            redeemed_on=i.redeemed_at,
+            email_state=i.email_state,
+            email_error=i.email_error or "",
+        )
+        for i in found
+    ]
+
+
+@dataclass(frozen=True)
+class InvitationTarget:
+    """Where an invitation's link leads: its state, and for an open one the cart address
+    with the code."""
+
+    state: InvitationState
+    organization: str
+    contract: str
+    product_id: int | None
+    code: str | None
+
+
+def invitation_target(token: str) -> InvitationTarget | None:
+    """The invitation whose link carries ``token``, or None (two queries)."""
+    invitation = (
+        Invitation.objects.filter(token=token)
+        .select_related("contract")
+        .annotate(
+            **first_redemption("code_id"),
+            code_text=F("code__discount_code"),
+            code_active=F("code__is_active"),
+            product_id=code_product("code_id"),
+        )
+        .first()
+    )
+    if invitation is None:
+        return None
+    state = _effective_state(invitation.state, invitation.redeemer_email)
+    if state == InvitationState.OPEN and not invitation.code_active:
+        state = InvitationState.REVOKED  # its code was withdrawn (the contract's terms changed)
+    return InvitationTarget(
+        state=state,
+        organization=invitation.contract.organization.title,
+        contract=invitation.contract.title,
+        product_id=invitation.product_id,
+        code=invitation.code_text,
+    )

@@ -10,6 +10,14 @@ from b2b.exceptions import ContractNotFound
 from b2b.models import InviteJob
 from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
+from b2b.services.invitation_emails import (
+    RETRY_TASK,
+    SEND_TASK,
+    attempts_of,
+    retry_countdown,
+    send_email,
+)
+from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
 from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
 from config.acting import Actor, Channel, acting
 from config.db_errors import GaveUp, with_conflict_retries
@@ -74,3 +82,40 @@ def run_invite_job_task(job_id: int) -> dict:
     with acting(Actor(channel=Channel.MANAGER, user=job.created_by)):
         done = run_invite_job(job_id=job_id)
     return {"job_id": job_id, "skipped": done is None}
+
+
+def _send_one(email_id: int) -> str:
+    outcome = send_email(email_id)
+    if outcome.transient:
+        attempts = attempts_of(email_id)
+        log.warning(
+            "E-mail %s not sent (%s); trying again in %ss",
+            email_id,
+            outcome.error,
+            retry_countdown(attempts),
+        )
+        retry_invitation_email_task.apply_async((email_id,), countdown=retry_countdown(attempts))
+    return outcome.state.value
+
+
+@shared_task(name=SEND_TASK, acks_late=True)
+def send_invitation_emails_task(*email_ids: int) -> dict[int, str]:
+    """Send queued invitation e-mails; each message's outcome is recorded on its row, and a
+    transient failure is retried later, alone (``RETRY_TASK``)."""
+    return {email_id: _send_one(email_id) for email_id in email_ids}
+
+
+@shared_task(name=RETRY_TASK, acks_late=True)
+def retry_invitation_email_task(email_id: int) -> str:
+    """Try one message again after a transient failure (with a growing wait)."""
+    return _send_one(email_id)
+
+
+@shared_task(name=REMINDER_TASK)
+def send_invitation_reminders_task() -> dict[str, int]:
+    """Run by Celery beat: store the invitations redeemed since the last run, then remind the
+    open ones that are due (B2B_INVITATION_REMINDER_DAYS, B2B_INVITATION_MAX_REMINDERS)."""
+    with acting(Actor(channel=Channel.SYSTEM, label="invitation reminders")):
+        redeemed = sync_redeemed()
+        reminded = send_due_reminders()
+    return {"redeemed": redeemed, "reminded": reminded}

@@ -326,6 +326,33 @@ B2B_CODES_REQUEUE_AFTER_SECONDS = get_int("B2B_CODES_REQUEUE_AFTER_SECONDS", 600
 # is queued again by the sweep. Keep it above OPENEDX_RETRY_BACKOFF_MAX_SECONDS, or copies that
 # are only waiting for their next retry are queued twice.
 OPENEDX_COPY_REQUEUE_AFTER_SECONDS = get_int("OPENEDX_COPY_REQUEUE_AFTER_SECONDS", 1800)
+# Invitations sent by organization managers (b2b.services.invitations, invitation_emails).
+# B2B_INVITATION_REMINDER_DAYS: days after the invitation (or the last reminder) before an open
+# invitation is reminded automatically; B2B_INVITATION_MAX_REMINDERS: at most this many.
+B2B_INVITATION_REMINDER_DAYS = get_int("B2B_INVITATION_REMINDER_DAYS", 7)
+B2B_INVITATION_MAX_REMINDERS = get_int("B2B_INVITATION_MAX_REMINDERS", 2)
+# B2B_INVITATION_SWEEP_INTERVAL_SECONDS: how often Celery beat looks for due reminders (and
+# stores the invitations redeemed since).
+B2B_INVITATION_SWEEP_INTERVAL_SECONDS = get_int("B2B_INVITATION_SWEEP_INTERVAL_SECONDS", 3600)
+# B2B_INVITATION_BATCH_SIZE: rows of an invitation list handled per transaction.
+B2B_INVITATION_BATCH_SIZE = get_int("B2B_INVITATION_BATCH_SIZE", 500)
+# B2B_EMAIL_MAX_ATTEMPTS: attempts to send one invitation e-mail after transient failures (SMTP
+# 4xx, connection errors) before it is marked failed; B2B_EMAIL_RETRY_SECONDS: the first wait,
+# doubled at each retry up to B2B_EMAIL_RETRY_MAX_SECONDS.
+B2B_EMAIL_MAX_ATTEMPTS = get_int("B2B_EMAIL_MAX_ATTEMPTS", 5)
+B2B_EMAIL_RETRY_SECONDS = get_int("B2B_EMAIL_RETRY_SECONDS", 60)
+B2B_EMAIL_RETRY_MAX_SECONDS = get_int("B2B_EMAIL_RETRY_MAX_SECONDS", 900)
+for _name in ("B2B_INVITATION_MAX_REMINDERS",):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must not be negative")
+for _name in (
+    "B2B_INVITATION_REMINDER_DAYS",
+    "B2B_INVITATION_BATCH_SIZE",
+    "B2B_EMAIL_MAX_ATTEMPTS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-codes": {
         "task": "b2b.requeue_pending_codes",
@@ -335,13 +362,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.requeue_stuck_edx_copies",
         "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
     },
+    "send-invitation-reminders": {
+        "task": "b2b.send_invitation_reminders",
+        "schedule": timedelta(seconds=B2B_INVITATION_SWEEP_INTERVAL_SECONDS),
+    },
 }
 # CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken
 # may stay unacknowledged before Redis gives it to another worker (the first one died). It must
 # be longer than the longest task and than the longest wait before a retry (a task waiting for
 # its retry is unacknowledged too), or the task runs twice.
 CELERY_VISIBILITY_TIMEOUT_SECONDS = get_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1200)
-_longest_retry_wait = max(OPENEDX_RETRY_BACKOFF_MAX_SECONDS, DATABASE_CONFLICT_RETRY_MAX_SECONDS)
+_longest_retry_wait = max(
+    OPENEDX_RETRY_BACKOFF_MAX_SECONDS,
+    DATABASE_CONFLICT_RETRY_MAX_SECONDS,
+    B2B_EMAIL_RETRY_MAX_SECONDS,
+)
 if _longest_retry_wait >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
     raise ImproperlyConfigured(
         "CELERY_VISIBILITY_TIMEOUT_SECONDS must be longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS "

@@ -22,6 +22,7 @@ urlpatterns = [
     path("auth/", include("social_django.urls", namespace="social")),
     path("manage/", include("b2b.manage.urls")),
     path("", include("users.urls")),
+    path("", include("b2b.urls")),
     path("", include("ecommerce.urls")),
     path("", include(wagtail_urls)),
 ]

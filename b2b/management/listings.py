@@ -66,3 +66,13 @@ ATTACHED_COLUMNS = [
     Column("title", "Title"),
     Column("runs", "Contract run", has_run),
 ]
+
+
+MANAGER_COLUMNS = [
+    Column("email", "E-mail"),
+    Column("name", "Name"),
+    Column("organization_id", "Org ID"),
+    Column("organization", "Organization"),
+    Column("granted_by", "Granted by"),
+    Column("granted_on", "Granted on"),
+]

@@ -32,6 +32,12 @@ ACTIONS: dict[str, str] = {
     "b2b.courseware.remove": "Courseware removed",
     "b2b.membership.add": "Learner joined",
     "b2b.membership.remove": "Learner removed",
+    "b2b.manager.grant": "Manager role granted",
+    "b2b.manager.revoke": "Manager role removed",
+    "b2b.invitation.send": "Invitation sent",
+    "b2b.invitation.remind": "Invitation reminder sent",
+    "b2b.invitation.revoke": "Invitation revoked",
+    "b2b.invitation.redeem": "Invitation redeemed",
 }
 
 
