@@ -135,3 +135,26 @@ def test_losing_the_role_closes_the_pages(manager_client, orgs):
     revoke_manager(user=orgs.manager, organization=orgs.a)
     assert manager_client.get(f"/manage/contracts/{orgs.contract_a.pk}/").status_code == 404
     assert InviteJob.objects.count() == 0
+
+
+def test_downloads_are_audited(manager_client, orgs):
+    from b2b.selectors import page_history
+
+    response = manager_client.get(f"/manage/contracts/{orgs.contract_a.pk}/codes.csv")
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "Code,Product,Redeemed,Product URL"
+    assert len(lines) == 11
+    response = manager_client.get(f"/manage/contracts/{orgs.contract_a.pk}/learners.csv")
+    assert b"".join(response.streaming_content).decode().splitlines() == [
+        "E-mail,Name,Joined,How,Enrolled runs"
+    ]
+    downloads = [
+        (e.actor, e.channel, e.details)
+        for e in page_history(orgs.contract_a.pk)
+        if e.action == "b2b.manager.download"
+    ]
+    assert downloads == [
+        ("lead@acme.example", "manager", {"file": "codes"}),
+        ("lead@acme.example", "manager", {"file": "learners"}),
+    ]
