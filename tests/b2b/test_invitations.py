@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from b2b.enums import EmailState, InvitationEmailKind, InvitationState, InviteOutcome
+from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import Invitation, InvitationEmail
 from b2b.selectors import invitation_rows, page_history
@@ -82,7 +82,11 @@ def test_invite_many_gives_one_result_per_row(site_tree):
         (8, "", InviteOutcome.INVALID_EMAIL),
     ]
     # cap 4 = 1 member + 3 open invitations
-    assert emails_of(contract, state="open") == ["a@example.com", "b@example.com", "old@example.com"]
+    assert emails_of(contract, state="open") == [
+        "a@example.com",
+        "b@example.com",
+        "old@example.com",
+    ]
     assert seats_left(contract) == 0
     with pytest.raises(InvitationRefused) as refused:
         invite(contract=contract, email="d@example.com", by=None)
@@ -145,7 +149,7 @@ def test_revoke_deactivates_the_code_and_refills_the_pool(site_tree):
 
 
 def test_revoke_on_an_uncapped_contract_adds_no_code(site_tree):
-    contract, (product,) = contract_with_codes(max_learners=None)
+    contract, _ = contract_with_codes(max_learners=None)
     invitation = invite(contract=contract, email="a@example.com", by=None)
     total = Discount.objects.filter(b2b_contract=contract).count()
     revoke(invitation=invitation, by=None)
