@@ -682,8 +682,10 @@ def invitation_rows(
     found = Invitation.objects.filter(contract_id=contract_id)
     if invitation_ids is not None:
         found = found.filter(pk__in=invitation_ids)
+    redemption = first_redemption("code_id")
     found = found.annotate(
-        **first_redemption("code_id"),
+        redeemer_email=redemption["redeemer_email"],
+        redeemed_at=redemption["redeemed_at"],
         code_text=F("code__discount_code"),
         inviter=F("invited_by__email"),
         email_state=Subquery(last_email.values("state")[:1]),
@@ -725,11 +727,12 @@ class InvitationTarget:
 
 def invitation_target(token: str) -> InvitationTarget | None:
     """The invitation whose link carries ``token``, or None (two queries)."""
+    redemption = first_redemption("code_id")
     invitation = (
         Invitation.objects.filter(token=token)
         .select_related("contract")
         .annotate(
-            **first_redemption("code_id"),
+            redeemer_email=redemption["redeemer_email"],
             code_text=F("code__discount_code"),
             code_active=F("code__is_active"),
             product_id=code_product("code_id"),

@@ -79,7 +79,7 @@ def _context(email: InvitationEmail) -> dict:
         "contract": contract.title,
         "courseware": [f"{run.title} ({run.courseware_id})" for run in runs],
         "link": invitation_link(invitation),
-        "code": invitation.code.discount_code if invitation.code_id else "",
+        "code": invitation.code.discount_code if invitation.code is not None else "",
     }
 
 

@@ -101,7 +101,7 @@ def invite(*, contract: ContractPage, email: str, name: str = "", by: User | Non
         raise InvitationRefused(
             f"{email.strip()!r} was not invited: {result.outcome.label}", outcome=result.outcome
         )
-    return Invitation.objects.get(pk=result.invitation_id)
+    return Invitation.objects.get(pk=result.invitation_id or 0)
 
 
 def invite_many(
@@ -287,22 +287,31 @@ def sync_redeemed(*, contract_ids: Iterable[int] | None = None) -> int:
     found = Invitation.objects.filter(state=InvitationState.OPEN).filter(code_redeemed("code_id"))
     if contract_ids is not None:
         found = found.filter(contract_id__in=list(contract_ids))
-    rows = list(found.annotate(**first_redemption("code_id")).select_related("contract"))
-    by_contract: dict[int, list[Invitation]] = {}
+    redemption = first_redemption("code_id")
+    rows = list(
+        found.annotate(
+            redeemer_id=redemption["redeemer_id"],
+            redeemer_email=redemption["redeemer_email"],
+            redeemed_at=redemption["redeemed_at"],
+        ).select_related("contract")
+    )
+    by_contract: dict[int, list[tuple[str, str]]] = {}
     with transaction.atomic():
         for invitation in rows:
             invitation.state = InvitationState.REDEEMED
-            invitation.redeemed_by_id = invitation.redeemer_id  # type: ignore[attr-defined]
-            invitation.redeemed_on = invitation.redeemed_at  # type: ignore[attr-defined]
-            by_contract.setdefault(invitation.contract_id, []).append(invitation)
+            invitation.redeemed_by_id = invitation.redeemer_id
+            invitation.redeemed_on = invitation.redeemed_at
+            pair = (invitation.email, invitation.redeemer_email)
+            by_contract.setdefault(invitation.contract_id, []).append(pair)
         Invitation.objects.bulk_update(rows, ["state", "redeemed_by", "redeemed_on"])
-        for invitations in by_contract.values():
+        contracts = {row.contract_id: row.contract for row in rows}
+        for contract_id, pairs in by_contract.items():
             record(
-                invitations[0].contract,
+                contracts[contract_id],
                 "b2b.invitation.redeem",
                 details={
-                    "emails": [i.email for i in invitations],
-                    "redeemed_by": [i.redeemer_email for i in invitations],  # type: ignore[attr-defined]
+                    "emails": [email for email, _ in pairs],
+                    "redeemed_by": [redeemer for _, redeemer in pairs],
                 },
             )
     return len(rows)
