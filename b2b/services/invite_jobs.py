@@ -8,7 +8,8 @@ by ``invite_many``'s progress callback as each batch commits). The invitation ru
 refused here ("invalid name") and never reaches it.
 
 Running a job is safe to repeat: a job already finished is left alone, and a run that died half
-way is run again on every row (rows it had invited then read "already invited").
+way goes through the rows again but keeps every result already stored (each batch's results
+are stored in the batch's transaction), so the rows it had invited still read "invited".
 """
 
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from b2b.enums import InviteJobState, InviteOutcome
 from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
-from b2b.services.invitations import InviteRow, invite_many
+from b2b.services.invitations import InviteResult, InviteRow, invite_many
 from b2b.services.invite_upload import UploadRow, formula_cells
 from config.queueing import queue_after_commit
 from users.models import User
@@ -72,11 +73,29 @@ def _claim(job_id: int) -> InviteJob | None:
 
 def run_invite_job(*, job_id: int) -> InviteJob | None:
     """Invite the job's rows through ``invite_many`` and store each row's result; returns the
-    job, or None when there was nothing to do."""
+    job, or None when there was nothing to do.
+
+    A batch's results are stored in the batch's own transaction, so a row's stored result is
+    final: a run that died half way and runs again keeps the results of the batches that
+    committed ("invited" stays "invited") and stores the others."""
     job = _claim(job_id)
     if job is None:
         return None
-    rows = list(job.row_set.filter(outcome__in=["", *InviteOutcome.values]).order_by("position"))
+    rows = list(job.row_set.exclude(outcome=INVALID_NAME).order_by("position"))
+    settled = {row.pk for row in rows if row.outcome}  # decided by an earlier run
+
+    def settle(results: list[InviteResult]) -> None:
+        fresh = []
+        for result in results:
+            row = rows[result.row - 1]
+            if row.pk not in settled:
+                row.outcome = result.outcome.value
+                row.invitation_id = result.invitation_id
+                settled.add(row.pk)
+                fresh.append(row)
+        InviteJobRow.objects.bulk_update(
+            fresh, ["outcome", "invitation_id"], batch_size=WRITE_BATCH
+        )
 
     def progress(_step: str, done: int, total: int) -> None:
         InviteJob.objects.filter(pk=job_id).update(done=done, total=total)
@@ -86,12 +105,10 @@ def run_invite_job(*, job_id: int) -> InviteJob | None:
         rows=[InviteRow(email=row.email, name=row.name) for row in rows],
         by=job.created_by,
         progress=progress,
+        on_batch=settle,
     )
-    for row, result in zip(rows, results, strict=True):
-        row.outcome = result.outcome.value
-        row.invitation_id = result.invitation_id
     with transaction.atomic():
-        InviteJobRow.objects.bulk_update(rows, ["outcome", "invitation_id"], batch_size=WRITE_BATCH)
+        settle(results)  # the rows no batch decided: invalid e-mails, duplicates in the file
         InviteJob.objects.filter(pk=job_id).update(
             state=InviteJobState.DONE, finished_on=timezone.now(), done=F("total")
         )
