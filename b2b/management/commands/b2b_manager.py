@@ -36,9 +36,10 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
+            identifier = options.pop("org", None)
             org = None
-            if options.get("org"):
-                org = resolve_organization(identifier=options["org"], create=False).organization
+            if identifier:
+                org = resolve_organization(identifier=identifier, create=False).organization
             getattr(self, f"_{action}")(org=org, **options)
         except B2BError as exc:
             raise CommandError(str(exc)) from exc
