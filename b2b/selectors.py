@@ -16,7 +16,7 @@ from django.utils import timezone
 from wagtail.log_actions import registry as log_actions
 from wagtail.models import PageLogEntry
 
-from b2b.enums import IntegrationType, InvitationState, MembershipSource
+from b2b.enums import EmailState, IntegrationType, InvitationState, MembershipSource
 from b2b.models import (
     ContractCodeStatus,
     ContractMembership,
@@ -665,6 +665,11 @@ class InvitationRow:
     redeemed_on: datetime | None
     email_state: str | None
     email_error: str
+
+    @property
+    def email_state_label(self) -> str:
+        """The last message's state in words ("Sent", "Retrying", ...); "" before any."""
+        return str(EmailState(self.email_state).label) if self.email_state else ""
 
 
 def _effective_state(stored: str, redeemer_email: str | None) -> InvitationState:
