@@ -6,7 +6,7 @@ commands' rendering layer formats them for tables, JSON and CSV, Wagtail's contr
 them, and an API can serialize them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -531,13 +531,18 @@ class ManagedContractRow:
         return min(self._percent(self.pending_invitations), 100 - self.joined_percent)
 
 
+def open_invitations_of(contract_ids: Iterable[int] | None) -> QuerySet[Invitation]:
+    """The open invitations of these contracts (of every contract for None): stored open, and
+    their code not redeemed yet (a learner who used it is a member now). The one definition of
+    "open": the seats an invitation holds, what a manager may remind or revoke, the overview's
+    pending count, the reminders due."""
+    found = Invitation.objects.filter(state=InvitationState.OPEN).filter(~code_redeemed("code_id"))
+    return found if contract_ids is None else found.filter(contract_id__in=list(contract_ids))
+
+
 def _open_invitation_counts(contract_ids: list[int]) -> dict[int, int]:
     rows = (
-        Invitation.objects.filter(contract_id__in=contract_ids, state=InvitationState.OPEN)
-        .filter(~code_redeemed("code_id"))
-        .values("contract_id")
-        .annotate(n=Count("pk"))
-        .order_by()
+        open_invitations_of(contract_ids).values("contract_id").annotate(n=Count("pk")).order_by()
     )
     return {row["contract_id"]: row["n"] for row in rows}
 
@@ -673,6 +678,8 @@ class InvitationRow:
 
 
 def _effective_state(stored: str, redeemer_email: str | None) -> InvitationState:
+    """The state as ``open_invitations_of`` reads it, for a row annotated with its code's first
+    redemption: a stored "open" whose code was redeemed is "redeemed"."""
     if stored == InvitationState.OPEN and redeemer_email is not None:
         return InvitationState.REDEEMED
     return InvitationState(stored)

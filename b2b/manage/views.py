@@ -7,6 +7,8 @@ signed-in user manages it: a contract, invitation or job outside the user's orga
 Forms carry no ids: the contract and the invitation are the URL's, checked here.
 """
 
+from itertools import chain
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,9 +30,9 @@ from b2b.services.manager_pages import (
     managed_contract,
     managed_organization,
     record_download,
-    stream_csv,
 )
 from b2b.services.managers import managed_organizations
+from config.exports import csv_lines
 
 LEARNERS_CSV_HEADER = ["E-mail", "Name", "Joined", "How", "Enrolled runs"]
 
@@ -124,7 +126,8 @@ def learners_csv(request, contract_id: int):
         ]
         for row in selectors.iter_contract_learners(contract.pk)
     )
-    return _csv_response(stream_csv(LEARNERS_CSV_HEADER, rows), f"learners-{contract.pk}.csv")
+    lines = csv_lines(chain([LEARNERS_CSV_HEADER], rows))
+    return _csv_response(lines, f"learners-{contract.pk}.csv")
 
 
 def _csv_response(lines, filename: str) -> StreamingHttpResponse:
@@ -212,9 +215,8 @@ def job_status(request, contract_id: int, job_id: int):
 @login_required
 def job_results_csv(request, contract_id: int, job_id: int):
     contract, job = _job_or_404(request, contract_id, job_id)
-    rows = iter_result_rows(job)
-    header = next(rows)
-    return _csv_response(stream_csv(header, rows), f"invitations-{contract.pk}-{job.pk}.csv")
+    lines = csv_lines(iter_result_rows(job))
+    return _csv_response(lines, f"invitations-{contract.pk}-{job.pk}.csv")
 
 
 def _invitation_action(request, contract_id: int, invitation_id: int, action, done: str):

@@ -32,6 +32,7 @@ from django.utils import timezone
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import ContractMembership, ContractPage, Invitation
+from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
 from b2b.services.codes import contract_product_ids
 from b2b.services.invitation_emails import queue_emails
@@ -79,10 +80,9 @@ def normalize_email(raw: str) -> str | None:
 
 
 def open_invitations(contract_id: int) -> QuerySet[Invitation]:
-    """The contract's open invitations whose code nobody has redeemed yet: the seats they hold."""
-    return Invitation.objects.filter(contract_id=contract_id, state=InvitationState.OPEN).filter(
-        ~code_redeemed("code_id")
-    )
+    """The contract's open invitations whose code nobody has redeemed yet: the seats they hold
+    (``b2b.selectors.open_invitations_of``, the one definition)."""
+    return open_invitations_of([contract_id])
 
 
 def seats_left(contract: ContractPage) -> int | None:
@@ -332,17 +332,17 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     periodic task runs it (after ``sync_redeemed``)."""
     now = now or timezone.now()
     due_before = now - timedelta(days=settings.B2B_INVITATION_REMINDER_DAYS)
-    due = Invitation.objects.filter(
-        state=InvitationState.OPEN, reminders_sent__lt=settings.B2B_INVITATION_MAX_REMINDERS
-    ).filter(
-        Q(last_reminded_on__isnull=True, created_on__lte=due_before)
-        | Q(last_reminded_on__lte=due_before)
+    due = (
+        open_invitations_of(None)
+        .filter(reminders_sent__lt=settings.B2B_INVITATION_MAX_REMINDERS)
+        .filter(
+            Q(last_reminded_on__isnull=True, created_on__lte=due_before)
+            | Q(last_reminded_on__lte=due_before)
+        )
     )
     total = 0
     for contract_id in sorted(set(due.values_list("contract_id", flat=True))):
         with transaction.atomic():
             contract = lock_contract(contract_id, mode=ContractLock.CHANGE)
-            total += _remind_set(
-                contract, due.filter(contract_id=contract_id).filter(~code_redeemed("code_id")), now
-            )
+            total += _remind_set(contract, due.filter(contract_id=contract_id), now)
     return total

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from b2b.enums import InviteJobState, InviteOutcome
+from b2b.enums import InviteJobState
 from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
 from b2b.services.invitations import InviteResult, InviteRow, invite_many
 from b2b.services.invite_upload import UploadRow, formula_cells

@@ -5,13 +5,9 @@ Each look-up returns None for what does not exist and for what the user does not
 so a page answers both with the same 404 and tells nothing about other organizations.
 """
 
-from collections.abc import Iterable, Iterator
-from typing import Any
-
 from b2b.models import ContractPage, Invitation, InviteJob, OrganizationPage
 from b2b.services.audit import record
 from b2b.services.managers import can_manage, can_manage_contract
-from config.exports import csv_writer
 from users.models import User
 
 DOWNLOAD_ACTION = "b2b.manager.download"
@@ -44,16 +40,3 @@ def record_download(contract: ContractPage, what: str) -> None:
     """Record in the contract's audit trail that its ``what`` ("codes", "learners") file was
     downloaded (by the current actor)."""
     record(contract, DOWNLOAD_ACTION, details={"file": what})
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def stream_csv(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """CSV lines (spreadsheet-safe, ``config.exports.csv_writer``) for a streaming response."""
-    writer = csv_writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)

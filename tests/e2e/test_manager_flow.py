@@ -117,7 +117,8 @@ def _learner_redeems(browser: Browser, url: str, smtp_server, product) -> None:
         expect(page.get_by_text(f"Code {code} is applied.")).to_be_visible()
         page.get_by_role("button", name="Check out").click()
         expect(page).to_have_url(f"{url}/dashboard/")
-        expect(page.get_by_text(f"You are enrolled in {product.purchasable_object.title}.")).to_be_visible()
+        enrolled = f"You are enrolled in {product.purchasable_object.title}."
+        expect(page.get_by_text(enrolled)).to_be_visible()
     finally:
         context.close()
 

@@ -103,9 +103,7 @@ def test_a_job_that_dies_half_way_reports_its_first_batches_as_invited_when_run_
 
 
 def test_a_finished_job_is_left_alone(orgs):
-    job = start_invite_job(
-        contract=orgs.contract_a, rows=_rows("b1@acme.example"), by=orgs.manager
-    )
+    job = start_invite_job(contract=orgs.contract_a, rows=_rows("b1@acme.example"), by=orgs.manager)
     run_invite_job(job_id=job.pk)
     assert run_invite_job(job_id=job.pk) is None
     assert _results(job) == [("b1@acme.example", InviteOutcome.INVITED)]
