@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # it chose; TEST_DATABASE_URL and TEST_REDIS_URL, when set, say which servers to use.
 SERVICES := .ci/services.sh
 
-.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
+.PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench bench-invite \
 	migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -72,3 +72,9 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)
+	$(MAKE) bench-invite
+
+# Invitation benchmark: 10,000 e-mails invited at once (drops and recreates its own database).
+BENCH_INVITE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_invite
+bench-invite: install
+	BENCH_INVITE_DATABASE_URL=$(BENCH_INVITE_DATABASE_URL) $(BIN)/python bench/invite_benchmark.py
