@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SERVICES := .ci/services.sh
 
 .PHONY: install run serve test test-sqlite test-services-stop screenshots lint format bench \
-	bench-startup bench-health bench-checkout migrate clean
+	bench-startup bench-health bench-checkout bench-invite migrate clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,7 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/codes_benchmark.py $(BENCH_ARGS)
+	$(MAKE) bench-invite
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/startup_export_benchmark.py \
 		$(BENCH_STARTUP_ARGS)
 bench-startup: install
@@ -92,3 +93,8 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 bench-checkout: install
 	BENCH_DATABASE_URL=$(BENCH_CHECKOUT_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
 		$(BIN)/python bench/checkout_benchmark.py $(BENCH_CHECKOUT_ARGS)
+
+# Invitation benchmark: 10,000 e-mails invited at once (drops and recreates its own database).
+BENCH_INVITE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2b_bench_invite
+bench-invite: install
+	BENCH_INVITE_DATABASE_URL=$(BENCH_INVITE_DATABASE_URL) $(BIN)/python bench/invite_benchmark.py

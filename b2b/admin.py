@@ -8,8 +8,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from b2b.enums import MembershipSource
-from b2b.exceptions import MembershipRefused
-from b2b.models import ContractMembership, ContractPage, MembershipRefusal, OrganizationPage
+from b2b.exceptions import MembershipRefused, NotAManager
+from b2b.models import (
+    ContractMembership,
+    ContractPage,
+    Invitation,
+    InvitationEmail,
+    MembershipRefusal,
+    OrganizationManager,
+    OrganizationPage,
+)
+from b2b.services.managers import grant_manager, revoke_manager
 from b2b.services.memberships import (
     admission_refusal,
     attach_learner,
@@ -162,3 +171,69 @@ class ContractMembershipInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return obj is not None and super().has_add_permission(request, obj)
+
+
+class ManagerFormSet(forms.BaseInlineFormSet):
+    """The user's manager roles: new rows name an organization, existing rows can only be
+    deleted; both go through ``b2b.services.managers`` (audited)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if form.instance.pk is not None:
+            form.fields["organization"].disabled = True
+
+    def save_roles(self, *, staff, user) -> None:
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        for role_form in self.deleted_forms:
+            if role_form.instance.pk:
+                try:
+                    revoke_manager(user=user, organization=role_form.instance.organization)
+                except NotAManager:  # removed meanwhile by someone else: nothing left to do
+                    continue
+                self.deleted_objects.append(role_form.instance)
+        for role_form in self.forms:
+            if role_form.instance.pk or role_form in self.deleted_forms:
+                continue
+            if not role_form.has_changed():
+                continue
+            role, created = grant_manager(
+                user=user, organization=role_form.cleaned_data["organization"], granted_by=staff
+            )
+            if created:
+                self.new_objects.append(role)
+
+
+class OrganizationManagerInline(admin.TabularInline):
+    """The organizations a user manages (the manager role), on the user's admin page."""
+
+    model = OrganizationManager
+    fk_name = "user"
+    formset = ManagerFormSet
+    fields = ["organization", "granted_by", "granted_on"]
+    readonly_fields = ["granted_by", "granted_on"]
+    extra = 0
+    verbose_name = "managed organization"
+    verbose_name_plural = "Manager of organizations"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and super().has_add_permission(request, obj)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations sent by managers (they act on them in /manage/)."""
+
+    list_display = ["created_on", "email", "contract", "state", "invited_by", "reminders_sent"]
+    list_filter = ["state"]
+    search_fields = ["email", "contract__title", "invited_by__email"]
+    list_select_related = ["contract", "invited_by"]
+
+
+@admin.register(InvitationEmail)
+class InvitationEmailAdmin(ReadOnlyAdmin):
+    list_display = ["queued_on", "kind", "to", "state", "attempts", "last_error"]
+    list_filter = ["state", "kind"]
+    search_fields = ["to"]

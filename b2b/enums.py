@@ -48,3 +48,46 @@ class ContractState(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     ENDED = "ended", "Ended"
     INACTIVE = "inactive", "Inactive"
+
+
+class InviteJobState(models.TextChoices):
+    """Where a manager's upload of people to invite stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class InvitationState(models.TextChoices):
+    """Where an invitation to a contract stands. "Redeemed" is also read from the code's
+    redemption records (``b2b.selectors``), so it shows before the periodic task stores it."""
+
+    OPEN = "open", "Open"
+    REDEEMED = "redeemed", "Redeemed"
+    REVOKED = "revoked", "Revoked"
+
+
+class InvitationEmailKind(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    REMINDER = "reminder", "Reminder"
+    REVOKE = "revoke", "Withdrawn"
+
+
+class EmailState(models.TextChoices):
+    """What became of one e-mail message."""
+
+    QUEUED = "queued", "Queued"
+    RETRYING = "retrying", "Retrying"  # a transient failure (4xx, connection): tried again later
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"  # refused for good (5xx), or out of retries
+
+
+class InviteOutcome(models.TextChoices):
+    """One row's result in an invitation batch."""
+
+    INVITED = "invited", "invited"
+    ALREADY_MEMBER = "already-member", "already a member"
+    ALREADY_INVITED = "already-invited", "already invited"
+    INVALID_EMAIL = "invalid-email", "invalid e-mail"
+    DUPLICATE = "duplicate", "duplicate in file"
+    NO_SEATS = "no-seats", "no seats left"

@@ -83,3 +83,28 @@ class MembershipRefused(B2BError):
     def __init__(self, message: str, *, reason: AdmissionRefusal):
         super().__init__(message)
         self.reason = reason
+
+
+class UploadRefused(B2BError):
+    """An uploaded file of people to invite cannot be read (too large, not UTF-8 text, not CSV,
+    no e-mail column, too many rows); the message says what to do."""
+
+
+class UserNotFound(B2BError):
+    """No user has this e-mail address."""
+
+
+class NotAManager(B2BError):
+    """The user does not manage this organization (or contract)."""
+
+
+class InvitationRefused(B2BError):
+    """An invitation cannot be made: ``outcome`` is the ``InviteOutcome`` that says why."""
+
+    def __init__(self, message: str, *, outcome: str):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class InvitationNotOpen(B2BError):
+    """The invitation was already redeemed or revoked."""

@@ -9,8 +9,8 @@ from django.urls import reverse
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.components import Component
 
-from b2b.models import ContractPage
-from b2b.selectors import contract_summary
+from b2b.models import ContractPage, OrganizationPage
+from b2b.selectors import contract_summary, manager_rows
 from b2b.services.health import contract_label, health_report
 
 
@@ -69,3 +69,31 @@ class HealthPanel(Component):
             contracts=report.contracts_checked,
         )
         return context
+
+
+class OrganizationManagersPanel(Panel):
+    """The organization's managers, read-only, with a link to the page that grants and removes
+    the role (managers are not part of the page's revisions)."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "b2b/panels/organization_managers.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            organization = self.instance
+            context["organization"] = organization
+            if organization.pk:
+                context["managers"] = manager_rows(organization)
+                context["manage_url"] = reverse("b2b_organization_managers", args=[organization.pk])
+            return context
+
+
+def add_managers_panel() -> None:
+    """Show the managers at the end of the organization's edit form (once)."""
+    if not any(
+        isinstance(panel, OrganizationManagersPanel) for panel in OrganizationPage.content_panels
+    ):
+        OrganizationPage.content_panels = [
+            *OrganizationPage.content_panels,
+            OrganizationManagersPanel(heading="Managers"),
+        ]

@@ -8,16 +8,17 @@ from celery import shared_task
 from django.conf import settings
 
 from b2b.exceptions import ContractNotFound
-from b2b.services.alerts import (
-    CHECK_TASK,
-    SEND_TASK,
-    check_contract_alerts,
-    note_send_failure,
-    send_alert,
-)
+from b2b.models import InviteJob
+from b2b.services.alerts import CHECK_TASK, check_contract_alerts, note_send_failure, send_alert
+from b2b.services.alerts import SEND_TASK as ALERT_SEND_TASK
 from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
 from b2b.services.health import HEALTH_TASK, health_report, notify_staff
+from b2b.services.invitation_emails import RETRY_TASK, attempts_of, retry_countdown, send_email
+from b2b.services.invitation_emails import SEND_TASK as INVITATION_SEND_TASK
+from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
+from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
+from config.acting import Actor, Channel, acting
 from config.db_errors import GaveUp, with_conflict_retries
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def health_report_task() -> int:
     return len(notify_staff(health_report()))
 
 
-@shared_task(name=SEND_TASK, acks_late=True)
+@shared_task(name=ALERT_SEND_TASK, acks_late=True)
 def send_contract_alert_task(alert_id: int) -> bool:
     """E-mail one utilization alert, unless it went out already (safe to run twice). When the
     SMTP server refuses or cannot be reached, the error is kept on the alert, one warning line
@@ -99,3 +100,53 @@ def check_contract_alerts_task() -> dict:
         "claimed": [f"{pk}:{threshold}" for pk, threshold in result.claimed],
         "requeued": result.requeued,
     }
+
+
+@shared_task(name=INVITE_JOB_TASK, acks_late=True)
+def run_invite_job_task(job_id: int) -> dict:
+    """Invite the rows of a manager's uploaded file, as that manager (``run_invite_job``; a
+    finished job is left alone, so running it twice is safe)."""
+    job = InviteJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        log.warning("Invite job %s no longer exists; nothing to do", job_id)
+        return {"job_id": job_id, "skipped": True}
+    with acting(Actor(channel=Channel.MANAGER, user=job.created_by)):
+        done = run_invite_job(job_id=job_id)
+    return {"job_id": job_id, "skipped": done is None}
+
+
+def _send_one(email_id: int) -> str:
+    outcome = send_email(email_id)
+    if outcome.transient:
+        attempts = attempts_of(email_id)
+        log.warning(
+            "E-mail %s not sent (%s); trying again in %ss",
+            email_id,
+            outcome.error,
+            retry_countdown(attempts),
+        )
+        retry_invitation_email_task.apply_async((email_id,), countdown=retry_countdown(attempts))
+    return outcome.state.value
+
+
+@shared_task(name=INVITATION_SEND_TASK, acks_late=True)
+def send_invitation_emails_task(*email_ids: int) -> dict[int, str]:
+    """Send queued invitation e-mails; each message's outcome is recorded on its row, and a
+    transient failure is retried later, alone (``RETRY_TASK``)."""
+    return {email_id: _send_one(email_id) for email_id in email_ids}
+
+
+@shared_task(name=RETRY_TASK, acks_late=True)
+def retry_invitation_email_task(email_id: int) -> str:
+    """Try one message again after a transient failure (with a growing wait)."""
+    return _send_one(email_id)
+
+
+@shared_task(name=REMINDER_TASK)
+def send_invitation_reminders_task() -> dict[str, int]:
+    """Run by Celery beat: store the invitations redeemed since the last run, then remind the
+    open ones that are due (B2B_INVITATION_REMINDER_DAYS, B2B_INVITATION_MAX_REMINDERS)."""
+    with acting(Actor(channel=Channel.SYSTEM, label="invitation reminders")):
+        redeemed = sync_redeemed()
+        reminded = send_due_reminders()
+    return {"redeemed": redeemed, "reminded": reminded}

@@ -1,10 +1,21 @@
-"""Staff-only downloads reachable from the Wagtail admin."""
+"""Staff-only downloads reachable from the Wagtail admin; the link of an invitation."""
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
-from b2b.models import ContractPage
+from b2b.enums import InvitationState
+from b2b.exceptions import B2BError, NotAManager
+from b2b.models import ContractPage, OrganizationPage
+from b2b.selectors import invitation_target, manager_rows
 from b2b.services.code_export import stream_codes_csv
+from b2b.services.managers import find_user, grant_manager, revoke_manager
+from ecommerce.selectors import product_cart_url
+from users.models import User
 
 
 def contract_codes_csv(request, contract_id: int):
@@ -16,3 +27,51 @@ def contract_codes_csv(request, contract_id: int):
     response = StreamingHttpResponse(stream_codes_csv(contract), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="codes-{contract_id}.csv"'
     return response
+
+
+@require_GET
+def invitation(request, token: str):
+    """An invitation's link: to the product's cart address with the code ready to apply while
+    the invitation is open; otherwise a page saying it was withdrawn or already used."""
+    target = invitation_target(token)
+    if target is None:
+        return render(request, "b2b/invitation_gone.html", {"target": None}, status=404)
+    if target.state == InvitationState.OPEN and target.product_id is not None:
+        url = product_cart_url(target.product_id)
+        return redirect(f"{url}&{urlencode({'code': target.code})}")
+    status = 410 if target.state == InvitationState.REVOKED else 200
+    return render(request, "b2b/invitation_gone.html", {"target": target}, status=status)
+
+
+def organization_managers(request, organization_id: int):
+    """Wagtail: list the organization's managers, add one by e-mail, remove one. Staff who may
+    edit the organization's page only."""
+    organization = OrganizationPage.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise Http404("No such organization")
+    if not organization.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    error = None
+    if request.method == "POST":
+        try:
+            _change_managers(request, organization)
+        except B2BError as exc:
+            error = str(exc)
+        else:
+            return redirect(request.path)
+    context = {"organization": organization, "managers": manager_rows(organization), "error": error}
+    return render(request, "b2b/organization_managers.html", context, status=400 if error else 200)
+
+
+def _change_managers(request, organization: OrganizationPage) -> None:
+    if request.POST.get("remove"):
+        user = User.objects.filter(pk=request.POST["remove"]).first()
+        if user is None:
+            raise NotAManager("No such manager")
+        revoke_manager(user=user, organization=organization)
+        messages.success(request, f"{user.email} no longer manages {organization.title}")
+        return
+    user = find_user(request.POST.get("email", ""))
+    _, created = grant_manager(user=user, organization=organization, granted_by=request.user)
+    verb = "now manages" if created else "already manages"
+    messages.success(request, f"{user.email} {verb} {organization.title}")

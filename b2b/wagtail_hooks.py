@@ -13,7 +13,7 @@ from b2b.services.audit import ACTIONS, fields_of, record_change, record_creatio
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.contracts import contract_named
 from b2b.services.deletion import deletion_blockers, lock_for_deletion, release_unused_codes
-from b2b.views import contract_codes_csv
+from b2b.views import contract_codes_csv, organization_managers
 
 
 @hooks.register("register_log_actions")
@@ -30,7 +30,12 @@ def register_b2b_admin_urls():
             "b2b/contracts/<int:contract_id>/codes.csv",
             contract_codes_csv,
             name="b2b_contract_codes_csv",
-        )
+        ),
+        path(
+            "b2b/organizations/<int:organization_id>/managers/",
+            organization_managers,
+            name="b2b_organization_managers",
+        ),
     ]
 
 

@@ -240,6 +240,27 @@ DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 # new findings and the contracts' utilization alerts. Empty: staff get no such mail.
 B2B_STAFF_ALERT_EMAILS = get_list("B2B_STAFF_ALERT_EMAILS", [])
 
+# The manager pages (/manage/, docs/managers.md).
+# B2B_MANAGE_PAGE_SIZE: learners, and invitations, shown per page of a contract.
+B2B_MANAGE_PAGE_SIZE = get_int("B2B_MANAGE_PAGE_SIZE", 50)
+# B2B_INVITE_UPLOAD_MAX_BYTES / B2B_INVITE_MAX_ROWS: the largest file of people to invite a
+# manager may upload, in bytes and in rows; larger files are refused whole.
+B2B_INVITE_UPLOAD_MAX_BYTES = get_int("B2B_INVITE_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+B2B_INVITE_MAX_ROWS = get_int("B2B_INVITE_MAX_ROWS", 10_000)
+# B2B_INVITE_INLINE_ROWS: files of at most this many rows are handled in the request; larger ones
+# run as a queued job whose progress the page shows.
+B2B_INVITE_INLINE_ROWS = get_int("B2B_INVITE_INLINE_ROWS", 100)
+# B2B_INVITE_RESULTS_SHOWN: rows of a job's results shown on its page (the download has them all).
+B2B_INVITE_RESULTS_SHOWN = get_int("B2B_INVITE_RESULTS_SHOWN", 500)
+for _setting in (
+    "B2B_MANAGE_PAGE_SIZE",
+    "B2B_INVITE_UPLOAD_MAX_BYTES",
+    "B2B_INVITE_MAX_ROWS",
+    "B2B_INVITE_RESULTS_SHOWN",
+):
+    if globals()[_setting] < 1:
+        raise ImproperlyConfigured(f"{_setting} must be at least 1")
+
 # Wagtail
 WAGTAIL_SITE_NAME = "B2B contracts"
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
@@ -324,6 +345,33 @@ B2B_ALERT_DAYS_BEFORE_END = get_int_list("B2B_ALERT_DAYS_BEFORE_END", [30, 7])
 # B2B_ALERT_CHECK_INTERVAL_SECONDS: how often Celery beat looks for contracts past a threshold
 # (the dates, and seats filled by a path that did not send its alert) and sends what is unsent.
 B2B_ALERT_CHECK_INTERVAL_SECONDS = get_int("B2B_ALERT_CHECK_INTERVAL_SECONDS", 3600)
+# Invitations sent by organization managers (b2b.services.invitations, invitation_emails).
+# B2B_INVITATION_REMINDER_DAYS: days after the invitation (or the last reminder) before an open
+# invitation is reminded automatically; B2B_INVITATION_MAX_REMINDERS: at most this many.
+B2B_INVITATION_REMINDER_DAYS = get_int("B2B_INVITATION_REMINDER_DAYS", 7)
+B2B_INVITATION_MAX_REMINDERS = get_int("B2B_INVITATION_MAX_REMINDERS", 2)
+# B2B_INVITATION_SWEEP_INTERVAL_SECONDS: how often Celery beat looks for due reminders (and
+# stores the invitations redeemed since).
+B2B_INVITATION_SWEEP_INTERVAL_SECONDS = get_int("B2B_INVITATION_SWEEP_INTERVAL_SECONDS", 3600)
+# B2B_INVITATION_BATCH_SIZE: rows of an invitation list handled per transaction.
+B2B_INVITATION_BATCH_SIZE = get_int("B2B_INVITATION_BATCH_SIZE", 500)
+# B2B_EMAIL_MAX_ATTEMPTS: attempts to send one invitation e-mail after transient failures (SMTP
+# 4xx, connection errors) before it is marked failed; B2B_EMAIL_RETRY_SECONDS: the first wait,
+# doubled at each retry up to B2B_EMAIL_RETRY_MAX_SECONDS.
+B2B_EMAIL_MAX_ATTEMPTS = get_int("B2B_EMAIL_MAX_ATTEMPTS", 5)
+B2B_EMAIL_RETRY_SECONDS = get_int("B2B_EMAIL_RETRY_SECONDS", 60)
+B2B_EMAIL_RETRY_MAX_SECONDS = get_int("B2B_EMAIL_RETRY_MAX_SECONDS", 900)
+for _name in ("B2B_INVITATION_MAX_REMINDERS",):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must not be negative")
+for _name in (
+    "B2B_INVITATION_REMINDER_DAYS",
+    "B2B_INVITATION_BATCH_SIZE",
+    "B2B_EMAIL_MAX_ATTEMPTS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+
 CELERY_BEAT_SCHEDULE = {
     "b2b-health-report": {
         "task": "b2b.health_report",
@@ -341,17 +389,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "b2b.check_contract_alerts",
         "schedule": timedelta(seconds=B2B_ALERT_CHECK_INTERVAL_SECONDS),
     },
+    "send-invitation-reminders": {
+        "task": "b2b.send_invitation_reminders",
+        "schedule": timedelta(seconds=B2B_INVITATION_SWEEP_INTERVAL_SECONDS),
+    },
 }
 # CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken
 # may stay unacknowledged before Redis gives it to another worker (the first one died). It must
 # be longer than the longest task and than the longest wait before a retry (a task waiting for
 # its retry is unacknowledged too), or the task runs twice.
 CELERY_VISIBILITY_TIMEOUT_SECONDS = get_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 1200)
-_longest_retry_wait = max(OPENEDX_RETRY_BACKOFF_MAX_SECONDS, DATABASE_CONFLICT_RETRY_MAX_SECONDS)
+_longest_retry_wait = max(
+    OPENEDX_RETRY_BACKOFF_MAX_SECONDS,
+    DATABASE_CONFLICT_RETRY_MAX_SECONDS,
+    B2B_EMAIL_RETRY_MAX_SECONDS,
+)
 if _longest_retry_wait >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
     raise ImproperlyConfigured(
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS must be longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS "
-        "and DATABASE_CONFLICT_RETRY_MAX_SECONDS"
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS must be longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS, "
+        "DATABASE_CONFLICT_RETRY_MAX_SECONDS and B2B_EMAIL_RETRY_MAX_SECONDS"
     )
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 

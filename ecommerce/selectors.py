@@ -655,3 +655,25 @@ def fulfilled_lines(contract_ids: Iterable[int] | None) -> QuerySet:
         purchaser_id=F("order__purchaser_id"),
         run_id=F("product__object_id"),
     ).order_by("order_id", "pk")
+
+
+def first_redemption(discount_ref: str) -> dict[str, Subquery]:
+    """The first redemption of the code referred to by ``discount_ref``, as annotations for a
+    queryset of rows holding a code: who redeemed it (``redeemer_id``, ``redeemer_email``) and
+    when (``redeemed_at``); all None for a code nobody has redeemed."""
+    first = DiscountRedemption.objects.filter(discount_id=OuterRef(discount_ref)).order_by(
+        "redemption_date", "pk"
+    )
+    return {
+        "redeemer_id": Subquery(first.values("redeemed_by_id")[:1]),
+        "redeemer_email": Subquery(first.values("redeemed_by__email")[:1]),
+        "redeemed_at": Subquery(first.values("redemption_date")[:1]),
+    }
+
+
+def code_product(discount_ref: str) -> Subquery:
+    """The (first) product the code referred to by ``discount_ref`` is for, as an annotation."""
+    links = DiscountProduct.objects.filter(discount_id=OuterRef(discount_ref)).order_by(
+        "product_id"
+    )
+    return Subquery(links.values("product_id")[:1])

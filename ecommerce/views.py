@@ -5,6 +5,7 @@ page but the processor's receipt needs a signed-in learner and shows only their 
 """
 
 import logging
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,7 +47,9 @@ log = logging.getLogger(__name__)
 
 def _render_cart(request, *, form: CodeForm | None = None, status: int = 200):
     cart = get_cart(user=request.user)
-    context = {"cart": cart, "code_form": form or CodeForm()}
+    # A code handed over in the link (an invitation's) is filled in, ready to apply.
+    initial = {"code": request.GET.get("code", "")[: CodeForm.base_fields["code"].max_length]}
+    context = {"cart": cart, "code_form": form or CodeForm(initial=initial)}
     return render(request, "ecommerce/cart.html", context, status=status)
 
 
@@ -61,6 +64,9 @@ def cart_add(request):
             request, "ecommerce/product_unavailable.html", {"message": str(exc)}, status=404
         )
     messages.success(request, f"{product_title(product)} is in your cart.")
+    code = request.GET.get("code", "").strip()
+    if code:  # an invitation's link: the code waits in the form, ready to apply
+        return redirect(f"{reverse('ecommerce:cart')}?{urlencode({'code': code})}")
     return redirect("ecommerce:cart")
 
 

@@ -16,6 +16,7 @@ B2B_ENTRIES_INTO_ECOMMERCE = {
     "ecommerce.enums",
     "ecommerce.selectors",
     "ecommerce.services.bulk_codes",
+    "ecommerce.services.invitation_codes",
     "ecommerce.services.products",
 }
 

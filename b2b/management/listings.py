@@ -104,3 +104,12 @@ HISTORY_JSON_COLUMNS = [
     Column("changes", "Changes"),
     Column("details", "Details"),
 ]
+
+MANAGER_COLUMNS = [
+    Column("email", "E-mail"),
+    Column("name", "Name"),
+    Column("organization_id", "Org ID"),
+    Column("organization", "Organization"),
+    Column("granted_by", "Granted by"),
+    Column("granted_on", "Granted on"),
+]

@@ -35,6 +35,13 @@ ACTIONS: dict[str, str] = {
     "b2b.courseware.remove": "Courseware removed",
     "b2b.membership.add": "Learner joined",
     "b2b.membership.remove": "Learner removed",
+    "b2b.manager.grant": "Manager role granted",
+    "b2b.manager.revoke": "Manager role removed",
+    "b2b.invitation.send": "Invitation sent",
+    "b2b.invitation.remind": "Invitation reminder sent",
+    "b2b.invitation.revoke": "Invitation revoked",
+    "b2b.invitation.redeem": "Invitation redeemed",
+    "b2b.manager.download": "File downloaded by a manager",
 }
 
 # The fields the trail follows, by the name it records them under (a page's title is its name).

@@ -22,7 +22,7 @@ from django.db import connection
 
 from b2b.exceptions import CodesFileError, CodesFileExists
 from b2b.models import ContractPage
-from config.exports import check_target, csv_writer, private_file, spreadsheet_safe_sql
+from config.exports import Echo, check_target, csv_writer, private_file, spreadsheet_safe_sql
 from ecommerce.enums import RedemptionType
 from ecommerce.selectors import (
     code_product_runs,
@@ -179,16 +179,9 @@ def _write_copied(handle: TextIO, contract: ContractPage) -> int:
     return lines
 
 
-class _Echo:
-    """A file-like object whose write returns what it was given (for streaming CSV)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_lines_in_python(contract: ContractPage) -> Iterator[str]:
     """The CSV as text lines, header first, laid out by ``csv_writer`` (any database)."""
-    writer = csv_writer(_Echo())
+    writer = csv_writer(Echo())
     for row in iter_code_rows(contract):
         yield writer.writerow(row)
 

@@ -33,6 +33,11 @@ def _post(client, learner, rows, initial=0):
         f"{PREFIX}-INITIAL_FORMS": str(initial),
         f"{PREFIX}-MIN_NUM_FORMS": "0",
         f"{PREFIX}-MAX_NUM_FORMS": "1000",
+        # the manager roles inline, untouched
+        "managed_organizations-TOTAL_FORMS": "0",
+        "managed_organizations-INITIAL_FORMS": "0",
+        "managed_organizations-MIN_NUM_FORMS": "0",
+        "managed_organizations-MAX_NUM_FORMS": "1000",
     }
     for index, row in enumerate(rows):
         for key, value in row.items():

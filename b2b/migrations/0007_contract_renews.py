@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('b2b', '0005_organization_name_key'),
+        ('b2b', '0006_reported_health_finding'),
     ]
 
     operations = [

@@ -1,0 +1,177 @@
+"""The e-mails of invitations (invitation, reminder, withdrawal) and what became of each one.
+
+Every message is a row (``InvitationEmail``) before it is sent: queued, then sent, or retrying
+after a transient failure (an SMTP 4xx answer, a connection that failed or dropped), or failed
+(a permanent 5xx answer, or out of attempts) with the server's answer on one line. The managers'
+pages show these rows. Messages are queued after commit by ``queue_emails`` and sent by the
+Celery task ``SEND_TASK`` (b2b/tasks.py) through Django's e-mail backend; the task retries a
+transient failure after ``B2B_EMAIL_RETRY_SECONDS``, doubled each time, at most
+``B2B_EMAIL_MAX_ATTEMPTS`` attempts in all.
+"""
+
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from b2b.enums import EmailState, InvitationEmailKind
+from b2b.models import Invitation, InvitationEmail
+from config.db_errors import one_line
+from config.queueing import queue_after_commit
+from courses.models import CourseRun
+
+# The registered names of the tasks that send queued messages, and retry one (b2b/tasks.py).
+SEND_TASK = "b2b.send_invitation_emails"
+RETRY_TASK = "b2b.retry_invitation_email"
+
+# The path of an invitation's link (config/urls.py routes it to b2b.views.invitation).
+INVITATION_PATH = "/invitations/{token}/"
+
+SUBJECTS = {
+    InvitationEmailKind.INVITATION: "You are invited to join {contract} at {organization}",
+    InvitationEmailKind.REMINDER: "Reminder: your invitation to {contract} at {organization}",
+    InvitationEmailKind.REVOKE: "Your invitation to {contract} at {organization} was withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one attempt did: the message's state afterwards, and the error on one line."""
+
+    state: EmailState
+    error: str = ""
+
+    @property
+    def transient(self) -> bool:
+        return self.state == EmailState.RETRYING
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute address of the invitation's page."""
+    return settings.SITE_BASE_URL + INVITATION_PATH.format(token=invitation.token)
+
+
+def queue_emails(invitations: Sequence[Invitation], kind: InvitationEmailKind) -> list[int]:
+    """Record one queued message of ``kind`` per invitation (one statement) and send them after
+    commit with one task; returns the messages' ids."""
+    emails = InvitationEmail.objects.bulk_create(
+        [InvitationEmail(invitation_id=i.pk, kind=kind, to=i.email) for i in invitations]
+    )
+    ids = [email.pk for email in emails]
+    if ids:
+        queue_after_commit(SEND_TASK, *ids)
+    return ids
+
+
+def _context(email: InvitationEmail) -> dict:
+    invitation = email.invitation
+    contract = invitation.contract
+    runs = CourseRun.objects.filter(b2b_contract_id=contract.pk).order_by("title", "pk")
+    return {
+        "invitation": invitation,
+        "name": invitation.name,
+        "organization": contract.organization.title,
+        "contract": contract.title,
+        "courseware": [f"{run.title} ({run.courseware_id})" for run in runs],
+        "link": invitation_link(invitation),
+        "code": invitation.code.discount_code if invitation.code is not None else "",
+    }
+
+
+def build_message(email: InvitationEmail) -> EmailMultiAlternatives:
+    """The message of ``email``: subject, text and HTML parts from b2b/templates/b2b/email/."""
+    context = _context(email)
+    subject = SUBJECTS[InvitationEmailKind(email.kind)].format(**context)
+    text = render_to_string(f"b2b/email/{email.kind}.txt", context)
+    html = render_to_string(f"b2b/email/{email.kind}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _smtp_code(exc: Exception) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return max(codes) if codes else None
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
+
+
+def _error_line(exc: Exception) -> str:
+    """The server's answer on one line ("451 try later"), or the error's own line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {_text(answer)}"
+            for address, (code, answer) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return one_line(exc)
+
+
+def classify(exc: Exception) -> SendOutcome:
+    """Transient (RETRYING): an SMTP 4xx answer, a refused, dropped or timed-out connection.
+    Anything else is permanent (FAILED): a 5xx answer first of all."""
+    code = _smtp_code(exc)
+    error = " ".join(_error_line(exc).split())
+    if code is not None:
+        return SendOutcome(EmailState.RETRYING if 400 <= code < 500 else EmailState.FAILED, error)
+    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+        return SendOutcome(EmailState.RETRYING, error)
+    return SendOutcome(EmailState.FAILED, error)
+
+
+def send_email(email_id: int) -> SendOutcome:
+    """Send one queued or retrying message and record the outcome; a message already sent or
+    failed is left alone. A transient failure leaves it RETRYING while attempts remain
+    (``B2B_EMAIL_MAX_ATTEMPTS``), FAILED after that."""
+    with transaction.atomic():
+        email = (
+            InvitationEmail.objects.select_for_update(of=("self",))
+            .select_related("invitation__contract", "invitation__code")
+            .filter(pk=email_id, state__in=[EmailState.QUEUED, EmailState.RETRYING])
+            .first()
+        )
+        if email is None:
+            return SendOutcome(EmailState.SENT)
+        email.attempts += 1
+        try:
+            build_message(email).send()
+        except Exception as exc:
+            outcome = classify(exc)
+            if outcome.transient and email.attempts >= settings.B2B_EMAIL_MAX_ATTEMPTS:
+                outcome = SendOutcome(EmailState.FAILED, outcome.error)
+        else:
+            outcome = SendOutcome(EmailState.SENT)
+            email.sent_on = timezone.now()
+        email.state = outcome.state
+        email.last_error = outcome.error
+        email.save(update_fields=["attempts", "state", "last_error", "sent_on", "updated_on"])
+    return outcome
+
+
+def retry_countdown(attempts: int) -> int:
+    """Seconds before the next attempt after ``attempts`` attempts: B2B_EMAIL_RETRY_SECONDS,
+    doubled each time, at most B2B_EMAIL_RETRY_MAX_SECONDS."""
+    return min(
+        settings.B2B_EMAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0),
+        settings.B2B_EMAIL_RETRY_MAX_SECONDS,
+    )
+
+
+def attempts_of(email_id: int) -> int:
+    return (
+        InvitationEmail.objects.filter(pk=email_id).values_list("attempts", flat=True).first() or 0
+    )
