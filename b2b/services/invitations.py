@@ -34,7 +34,7 @@ from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
-from b2b.services.codes import contract_product_ids
+from b2b.services.codes import code_stamp, contract_product_ids
 from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from ecommerce.selectors import code_redeemed, first_redemption
@@ -164,7 +164,10 @@ def _codes_for(contract: ContractPage, count: int) -> list[invitation_codes.Invi
         if not product_ids or count <= 0:
             return []
         return invitation_codes.create_personal_codes(
-            contract_id=contract.pk, product_id=product_ids[0], count=count, price=contract.price
+            contract_id=contract.pk,
+            product_id=product_ids[0],
+            count=count,
+            stamp=code_stamp(contract),
         )
     taken = min(count, seats_left(contract) or 0)
     set_aside = Invitation.objects.filter(contract_id=contract.pk, code__isnull=False)
