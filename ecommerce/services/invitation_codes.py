@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
 from ecommerce.models import Discount, DiscountProduct
-from ecommerce.services.bulk_codes import CodeStamp
 from ecommerce.selectors import code_held, code_redeemed
+from ecommerce.services.bulk_codes import CodeStamp
 
 
 @dataclass(frozen=True, slots=True)
