@@ -652,6 +652,15 @@ class ManagerRow:
     granted_on: datetime
 
 
+def manager_emails(organization_id: int) -> list[str]:
+    """The e-mail addresses of an organization's managers, sorted; one query."""
+    return sorted(
+        OrganizationManager.objects.filter(organization_id=organization_id).values_list(
+            "user__email", flat=True
+        )
+    )
+
+
 def manager_rows(org: OrganizationPage | None = None) -> list[ManagerRow]:
     """The managers of ``org`` (every organization's when None), by organization then e-mail;
     one query."""

@@ -25,6 +25,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from b2b.models import ContractAlert, ContractPage
+from b2b.selectors import manager_emails
 from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,13 @@ def end_thresholds(*, end: date | None, today: date) -> list[str]:
     return [f"end-{days}" for days in leads if left <= days]
 
 
-def alert_recipients(contract: ContractPage) -> list[str]:
-    """Who is told about ``contract``'s alerts: the staff addresses (``B2B_STAFF_ALERT_EMAILS``).
-    The organization's managers join them here once the manager role exists."""
-    return list(dict.fromkeys(settings.B2B_STAFF_ALERT_EMAILS))
+def alert_recipients(contract: ContractPage) -> list[list[str]]:
+    """Who is told about ``contract``'s alerts, as the groups that get one message each: the
+    staff addresses (``B2B_STAFF_ALERT_EMAILS``), then the organization's managers (so that
+    neither group sees the other's addresses). Empty groups are left out."""
+    staff = list(dict.fromkeys(settings.B2B_STAFF_ALERT_EMAILS))
+    managers = manager_emails(contract.organization.pk)
+    return [group for group in (staff, managers) if group]
 
 
 def _claim(contract_id: int, threshold: str) -> bool:
@@ -157,10 +161,12 @@ def send_alert(*, alert_id: int) -> bool:
     if alert is None or alert.sent_on is not None:
         return False
     contract = ContractPage.objects.get(pk=alert.contract_id)
-    recipients = alert_recipients(contract)
+    groups = alert_recipients(contract)
+    recipients = [address for group in groups for address in group]
     if recipients:
         subject, body = alert_message(contract, alert.threshold)
-        send_mail(subject, body, None, recipients)
+        for group in groups:
+            send_mail(subject, body, None, group)
     else:
         log.info("No recipients for the %s alert of contract %s", alert.threshold, contract.pk)
     alert.sent_on = timezone.now()

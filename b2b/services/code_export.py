@@ -112,7 +112,14 @@ def csv_blocks_from_copy(contract: ContractPage) -> Iterator[tuple[bytes, int]]:
     is kept as it is, by both)."""
     statement = _copy_statement(contract)
     block, lines = bytearray(), 0
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # The driver's own COPY bypasses Django's cursor wrapper: ``wrap_database_errors`` turns its
+    # errors into Django's (a dropped connection is then an OperationalError the commands and
+    # views already handle, never a driver traceback).
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in copy:
             block += row[:-1]
             block += b"\r\n"

@@ -34,9 +34,10 @@ from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
-from b2b.services.codes import contract_product_ids
+from b2b.services.codes import code_stamp, contract_product_ids
 from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
+from b2b.services.memberships import seats_taken
 from ecommerce.selectors import code_redeemed, first_redemption
 from ecommerce.services import invitation_codes
 from users.models import User
@@ -90,8 +91,7 @@ def seats_left(contract: ContractPage) -> int | None:
     invitations, never below 0); None for an uncapped contract. Two queries."""
     if contract.max_learners is None:
         return None
-    members = ContractMembership.objects.filter(contract=contract).count()
-    return max(contract.max_learners - members - open_invitations(contract.pk).count(), 0)
+    return max(contract.max_learners - seats_taken(contract), 0)
 
 
 def invite(*, contract: ContractPage, email: str, name: str = "", by: User | None) -> Invitation:
@@ -164,7 +164,10 @@ def _codes_for(contract: ContractPage, count: int) -> list[invitation_codes.Invi
         if not product_ids or count <= 0:
             return []
         return invitation_codes.create_personal_codes(
-            contract_id=contract.pk, product_id=product_ids[0], count=count, price=contract.price
+            contract_id=contract.pk,
+            product_id=product_ids[0],
+            count=count,
+            stamp=code_stamp(contract),
         )
     taken = min(count, seats_left(contract) or 0)
     set_aside = Invitation.objects.filter(contract_id=contract.pk, code__isnull=False)

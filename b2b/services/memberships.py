@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Count, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from b2b.enums import AdmissionRefusal, MembershipSource
 from b2b.exceptions import ContractNotFound, LearnersDoNotFit, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
+from b2b.selectors import open_invitations_of
 from b2b.services.alerts import claim_alerts, seat_thresholds
 from b2b.services.audit import record
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts
@@ -58,6 +61,7 @@ def admission_refusal(
     free_only: bool = False,
     members_only: bool = False,
     day: date | None = None,
+    code_id: int | None = None,
 ) -> AdmissionRefusal | None:
     """Why ``user`` cannot join (or, as a member, use) the contract on ``day``; None if they can.
 
@@ -71,8 +75,9 @@ def admission_refusal(
     - ``free_only``: the contract must be free, no price or 0 (PRICED);
     - the contract is active (INACTIVE) and ``day`` (today by default) is inside its dates, both
       ends inclusive (OUTSIDE_DATES);
-    - a capped contract has room for one more learner (FULL); its members already count, so the
-      cap never refuses them.
+    - a capped contract has room for one more learner (FULL): its members and its open
+      invitations hold seats (``seats_taken``), except the invitation of ``code_id``, the code
+      the learner brings; members already count, so the cap never refuses them.
     """
     if contract is None and contract_id is not None:
         contract = _read_contract(contract_id, lock=lock)
@@ -100,10 +105,32 @@ def admission_refusal(
     if (
         contract.max_learners is not None
         and not is_member()
-        and contract.memberships.count() >= contract.max_learners
+        and seats_taken(contract, code_id=code_id) >= contract.max_learners
     ):
         return AdmissionRefusal.FULL
     return None
+
+
+def seats_taken(contract: ContractPage, *, code_id: int | None = None) -> int:
+    """The seats of a contract that are not free: its members, and its open invitations (each
+    holds a seat for its invitee) but the one of code ``code_id``, the code being used. One
+    query."""
+    held = open_invitations_of([contract.pk])
+    if code_id is not None:
+        held = held.exclude(code_id=code_id)
+    members = ContractMembership.objects.filter(contract_id=contract.pk)
+    taken = (
+        ContractPage.objects.filter(pk=contract.pk)
+        .annotate(taken=_count_of(members) + _count_of(held))
+        .values_list("taken", flat=True)
+    )
+    return next(iter(taken), 0)
+
+
+def _count_of(rows: QuerySet) -> Coalesce:
+    """How many ``rows`` there are, as a scalar subquery (0 for none)."""
+    counted = rows.order_by().values("contract_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
 
 
 def refusal_message(contract: ContractPage, reason: AdmissionRefusal) -> str:

@@ -101,11 +101,14 @@ def fold_census(contract_id: int) -> None:
 
 
 def _retype_queryset(contract_id: int, redemption_type: RedemptionType) -> QuerySet[Discount]:
+    # Only the pool's codes: a personal code made for one invitation (``is_bulk`` off,
+    # ecommerce/services/invitation_codes.py) stays one-time whatever the contract's cap.
+    pool = _codes(contract_id).filter(is_bulk=True)
     if redemption_type == RedemptionType.ONE_TIME:
         # Under a cap every code is one-time; a redeemed one is simply used up.
-        return _codes(contract_id).exclude(redemption_type=RedemptionType.ONE_TIME)
+        return pool.exclude(redemption_type=RedemptionType.ONE_TIME)
     # Without a cap, unredeemed codes become unlimited; redeemed one-time codes stay used up.
-    return _codes(contract_id).exclude(redemption_type=redemption_type).filter(~code_redeemed())
+    return pool.exclude(redemption_type=redemption_type).filter(~code_redeemed())
 
 
 def count_codes_to_retype(contract_id: int, redemption_type: RedemptionType) -> int:

@@ -109,7 +109,7 @@ def _check_contract(discount: Discount, user: User) -> Page | None:
     contract = discount.b2b_contract
     if contract is None:
         return None
-    reason = admission_refusal(contract=contract, user=user)
+    reason = admission_refusal(contract=contract, user=user, code_id=discount.pk)
     if reason is not None:
         raise CONTRACT_REFUSALS[reason]
     return contract

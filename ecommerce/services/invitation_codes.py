@@ -7,7 +7,9 @@ price. Every function issues a fixed number of statements whatever the number of
 - ``take_unused_codes``: codes of the contract's pool nobody has redeemed, applied or set aside,
   locked for the caller's transaction; the first product's codes first.
 - ``create_personal_codes``: one-time codes made for one invitation each (uncapped contracts,
-  whose pool holds one unlimited code per product).
+  whose pool holds one unlimited code per product). They are not part of the pool: they are
+  made with ``is_bulk`` off, which keeps a reconciliation from turning them into the pool's
+  unlimited code (``bulk_codes.retype_codes``); they carry the contract's price and dates.
 - ``replace_codes``: deactivate codes (a revoked invitation's) and put as many fresh codes of the
   same product, type and price in their place.
 """
@@ -15,7 +17,6 @@ price. Every function issues a fixed number of statements whatever the number of
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils import timezone
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
 from ecommerce.models import Discount, DiscountProduct
 from ecommerce.selectors import code_held, code_redeemed
+from ecommerce.services.bulk_codes import CodeStamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +64,26 @@ def take_unused_codes(
 
 
 def _create(
-    *, contract_id: int, product_ids: list[int], price: Decimal, redemption_type: str
+    *,
+    contract_id: int,
+    product_ids: list[int],
+    stamp: CodeStamp,
+    redemption_type: str,
+    pooled: bool,
 ) -> list[InvitationCode]:
     now = timezone.now()
     codes = Discount.objects.bulk_create(
         [
             Discount(
                 discount_code=str(uuid.uuid4()),
-                amount=price,
+                amount=stamp.price,
                 discount_type=DiscountType.FIXED_PRICE,
                 redemption_type=redemption_type,
                 payment_type=PaymentType.SALES,
-                is_bulk=True,
+                is_bulk=pooled,
                 is_active=True,
+                activation_date=stamp.activation,
+                expiration_date=stamp.expiration,
                 b2b_contract_id=contract_id,
                 created_on=now,
                 updated_on=now,
@@ -95,28 +104,36 @@ def _create(
 
 
 def create_personal_codes(
-    *, contract_id: int, product_id: int, count: int, price: Decimal
+    *, contract_id: int, product_id: int, count: int, stamp: CodeStamp
 ) -> list[InvitationCode]:
-    """``count`` new one-time fixed-price codes of the contract for ``product_id`` (two
-    statements)."""
+    """``count`` new one-time fixed-price codes of the contract for ``product_id``, outside its
+    pool, with the stamp's price and dates (two statements)."""
     return _create(
         contract_id=contract_id,
         product_ids=[product_id] * count,
-        price=price,
+        stamp=stamp,
         redemption_type=RedemptionType.ONE_TIME,
+        pooled=False,
     )
 
 
 def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCode]:
     """Deactivate the contract's unredeemed codes among ``code_ids`` and add, for each one
-    deactivated, a fresh code of the same product, type and price to the pool. Returns the new
-    codes (a redeemed code is left as it is and not replaced)."""
+    deactivated, a fresh code of the same product, type, price and dates to the pool. Returns
+    the new codes (a redeemed code is left as it is and not replaced)."""
     doomed = list(
         DiscountProduct.objects.filter(
             discount_id__in=code_ids, discount__b2b_contract_id=contract_id
         )
         .filter(~code_redeemed("discount_id"))
-        .values_list("discount_id", "product_id", "discount__amount", "discount__redemption_type")
+        .values_list(
+            "discount_id",
+            "product_id",
+            "discount__amount",
+            "discount__redemption_type",
+            "discount__activation_date",
+            "discount__expiration_date",
+        )
         .order_by("discount_id")
     )
     if not doomed:
@@ -125,20 +142,23 @@ def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCo
         is_active=False, updated_on=timezone.now()
     )
     fresh: list[InvitationCode] = []
-    for (price, redemption_type), rows in _grouped(doomed).items():
+    for (stamp, redemption_type), product_ids in _grouped(doomed).items():
         fresh += _create(
             contract_id=contract_id,
-            product_ids=[product_id for _, product_id, _, _ in rows],
-            price=price,
+            product_ids=product_ids,
+            stamp=stamp,
             redemption_type=redemption_type,
+            pooled=True,
         )
     return fresh
 
 
-def _grouped(rows: list[tuple]) -> dict[tuple[Decimal, str], list[tuple]]:
-    groups: dict[tuple[Decimal, str], list[tuple]] = {}
-    for row in rows:
-        groups.setdefault((row[2], row[3]), []).append(row)
+def _grouped(rows: list[tuple]) -> dict[tuple[CodeStamp, str], list[int]]:
+    """The product ids of ``rows`` by the stamp (price, dates) and type of their code."""
+    groups: dict[tuple[CodeStamp, str], list[int]] = {}
+    for _, product_id, price, redemption_type, activation, expiration in rows:
+        stamp = CodeStamp(price=price, activation=activation, expiration=expiration)
+        groups.setdefault((stamp, redemption_type), []).append(product_id)
     return groups
 
 

@@ -119,7 +119,7 @@ def test_membership_and_learners_are_read_only_when_a_rule_needs_them(site_tree)
     assert len(queries) == 0
     with CaptureQueriesContext(connection) as queries:
         assert admission_refusal(contract=capped, user=user) == AdmissionRefusal.FULL
-    assert len(queries) == 2  # is the user a member? how many learners?
+    assert len(queries) == 2  # is the user a member? how many seats are taken?
 
 
 def test_by_id_reads_and_locks_the_contract(site_tree):

@@ -221,3 +221,37 @@ def test_the_command_runs_the_check_on_demand(site_tree, smtp_server, staff_addr
     assert call_command_output("b2b_alerts") == f"Contract {contract.pk}: end-30 alert queued\n"
     assert len(smtp_server.wait_for(1)) == 1
     assert call_command_output("b2b_alerts") == "No alerts due\n"
+
+
+@pytest.mark.postgres
+@TRANSACTIONAL
+def test_the_organization_managers_get_the_alert_too(site_tree, smtp_server, staff_addresses):
+    """Managers get the same alert in a message of their own: no group sees the other's
+    addresses."""
+    from b2b.services.managers import grant_manager
+
+    contract = f.ContractPageFactory(title="Team", max_learners=4, contract_end=date(2099, 1, 1))
+    boss = f.UserFactory(email="lead@customer.example")
+    grant_manager(user=boss, organization=contract.organization)
+    grant_manager(
+        user=f.UserFactory(email="deputy@customer.example"), organization=contract.organization
+    )
+    grant_manager(
+        user=f.UserFactory(email="other@else.example"), organization=f.OrganizationPageFactory()
+    )
+    for learner in [f.UserFactory() for _ in range(3)]:  # 3 of 4: 75%
+        attach_learner(user=learner, contract_id=contract.pk, source="staff")
+    messages = smtp_server.wait_for(2)
+    _no_more_mail(smtp_server, 2, wait=0.5)
+    assert sorted(sorted(m["To"].split(", ")) for m in messages) == [
+        ["deputy@customer.example", "lead@customer.example"],
+        STAFF,
+    ]
+    assert {m["Subject"] for m in messages} == {
+        f"Contract 'Team' (id {contract.pk}) of {contract.organization.title}: "
+        "75% of its seats are used"
+    }
+    alert = ContractAlert.objects.get(contract=contract, threshold="seats-75")
+    assert alert.recipients == ", ".join(
+        [*STAFF, "deputy@customer.example", "lead@customer.example"]
+    )

@@ -218,6 +218,11 @@ def _admin_post(client, learner, rows, initial=0):
         f"{prefix}-INITIAL_FORMS": str(initial),
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
+        # the page's other inline (the organizations the user manages), left empty
+        "managed_organizations-TOTAL_FORMS": "0",
+        "managed_organizations-INITIAL_FORMS": "0",
+        "managed_organizations-MIN_NUM_FORMS": "0",
+        "managed_organizations-MAX_NUM_FORMS": "1000",
     }
     for index, row in enumerate(rows):
         for key, value in row.items():

@@ -1,6 +1,7 @@
 """Invitations by e-mail: seats, codes, per-row results, revocation, reminders, redemption."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -11,6 +12,7 @@ from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import Invitation, InvitationEmail
 from b2b.selectors import invitation_rows, page_history
+from b2b.services.codes import code_stamp
 from b2b.services.invitations import (
     InviteRow,
     invite,
@@ -24,7 +26,7 @@ from b2b.services.invitations import (
 )
 from ecommerce.models import Discount
 from tests import factories as f
-from tests.b2b.codes_helpers import redeem, usable
+from tests.b2b.codes_helpers import change, reconcile, redeem, usable
 from tests.b2b.invitation_helpers import contract_with_codes, emails_of
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,35 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(site_tree, settings, c
     assert few == many
     settings.B2B_INVITATION_BATCH_SIZE = 20
     assert _queries_to_invite(contract, 60, 200) == 3 * few  # three batches
+
+
+def test_personal_codes_survive_reconciliation_and_carry_the_contract_terms(site_tree):
+    """A personal one-time code is the invitation's own: a later reconciliation of the uncapped
+    contract (here after a price and date change) re-prices and re-dates it like every code but
+    never turns it into the contract's shared unlimited code."""
+    contract, (product,) = contract_with_codes(
+        max_learners=None, contract_start=date(2027, 1, 1), contract_end=date(2027, 6, 30)
+    )
+    invitation = invite(contract=contract, email="p@example.com", by=None)
+    personal = invitation.code
+    stamp = code_stamp(contract)
+    assert (personal.activation_date, personal.expiration_date) == (
+        stamp.activation,
+        stamp.expiration,
+    )
+    change(contract, enrollment_fixed_price=Decimal("25.00"), contract_end=date(2027, 7, 31))
+    reconcile(contract)
+    personal.refresh_from_db()
+    contract.refresh_from_db()
+    stamp = code_stamp(contract)
+    assert (personal.redemption_type, personal.is_active, personal.amount) == (
+        "one-time",
+        True,
+        Decimal("25.00"),
+    )
+    assert personal.expiration_date == stamp.expiration
+    (pool,) = usable(product).filter(redemption_type="unlimited")
+    assert pool.pk != personal.pk
+    reconcile(contract)  # and again: nothing left to do
+    personal.refresh_from_db()
+    assert personal.redemption_type == "one-time"

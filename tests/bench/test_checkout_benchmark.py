@@ -6,7 +6,10 @@ import pytest
 
 from bench import checkout_benchmark as bench
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Like every transactional test of the suite, it restores the database as it found it
+# (serialized_rollback): a flush without it recreates content types that the next such test
+# then restores a second time.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_two_learners_sharing_a_code_one_gets_in(live_server, site_tree, openedx_server):

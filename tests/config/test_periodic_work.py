@@ -1,6 +1,6 @@
-"""The periodic sweeps: Celery beat's schedule, the broker's visibility timeout, and the
-docker-compose topology that runs beat. Each settings case runs a fresh interpreter with its
-own environment."""
+"""The periodic work: Celery beat's one schedule of every periodic task, the broker's
+visibility timeout, and the docker-compose topology that runs beat. Each settings case runs a
+fresh interpreter with its own environment."""
 
 import json
 import os
@@ -46,24 +46,44 @@ def _run(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_beat_runs_both_sweeps_every_five_minutes_by_default():
+DEFAULT_SCHEDULE = {
+    "requeue-pending-codes": {"task": "b2b.requeue_pending_codes", "seconds": 300.0},
+    "requeue-stuck-edx-copies": {"task": "courses.requeue_stuck_edx_copies", "seconds": 300.0},
+    "b2b-health-report": {"task": "b2b.health_report", "seconds": 3600.0},
+    "contract-alerts": {"task": "b2b.check_contract_alerts", "seconds": 3600.0},
+    "send-invitation-reminders": {"task": "b2b.send_invitation_reminders", "seconds": 3600.0},
+}
+
+
+def test_beat_holds_every_periodic_task_with_its_default_interval():
     result = _run()
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert values["schedule"] == {
-        "requeue-pending-codes": {"task": "b2b.requeue_pending_codes", "seconds": 300.0},
-        "requeue-stuck-edx-copies": {"task": "courses.requeue_stuck_edx_copies", "seconds": 300.0},
-    }
-    assert set(values["registered"]) >= SWEEPS
+    assert values["schedule"] == DEFAULT_SCHEDULE
+    # every task beat names is one a worker has
+    assert set(values["registered"]) >= {entry["task"] for entry in DEFAULT_SCHEDULE.values()}
     assert values["transport"] == {"visibility_timeout": 1200}
 
 
-def test_the_interval_and_the_visibility_timeout_come_from_the_environment():
-    result = _run(PENDING_SWEEP_INTERVAL_SECONDS="45", CELERY_VISIBILITY_TIMEOUT_SECONDS="1000")
+def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
+    result = _run(
+        PENDING_SWEEP_INTERVAL_SECONDS="45",
+        B2B_HEALTH_INTERVAL_SECONDS="46",
+        B2B_ALERT_CHECK_INTERVAL_SECONDS="47",
+        B2B_INVITATION_SWEEP_INTERVAL_SECONDS="48",
+        CELERY_VISIBILITY_TIMEOUT_SECONDS="1000",
+    )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert {entry["seconds"] for entry in values["schedule"].values()} == {45.0}
-    assert {entry["task"] for entry in values["schedule"].values()} == SWEEPS
+    seconds = {name: entry["seconds"] for name, entry in values["schedule"].items()}
+    assert seconds == {
+        "requeue-pending-codes": 45.0,
+        "requeue-stuck-edx-copies": 45.0,
+        "b2b-health-report": 46.0,
+        "contract-alerts": 47.0,
+        "send-invitation-reminders": 48.0,
+    }
+    assert {entry["task"] for entry in values["schedule"].values()} >= SWEEPS
     assert values["transport"] == {"visibility_timeout": 1000}
 
 
@@ -72,7 +92,8 @@ def test_a_visibility_timeout_shorter_than_a_retry_wait_is_refused():
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: CELERY_VISIBILITY_TIMEOUT_SECONDS must be "
-        "longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS and DATABASE_CONFLICT_RETRY_MAX_SECONDS"
+        "longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS, DATABASE_CONFLICT_RETRY_MAX_SECONDS and "
+        "B2B_EMAIL_RETRY_MAX_SECONDS"
     )
 
 

@@ -145,11 +145,11 @@ FREE_PATH = {
     "apply": ([add_to_cart, add_items, apply_code], 20),
     "cart": ([add_to_cart, add_items, apply_code, view_cart], 14),
     "remove": ([add_to_cart, add_items, apply_code, remove_code], 7),
-    "checkout-free": ([add_to_cart, add_items, apply_code, check_out_free], 39),
+    "checkout-free": ([add_to_cart, add_items, apply_code, check_out_free], 44),
 }
 PRICED_PATH = {
     "checkout-priced": ([add_to_cart, add_items, apply_code, check_out_priced], 24),
-    "receipt": ([add_to_cart, add_items, apply_code, check_out_priced, receipt], 44),
+    "receipt": ([add_to_cart, add_items, apply_code, check_out_priced, receipt], 51),
 }
 
 
