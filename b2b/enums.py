@@ -29,6 +29,14 @@ class AdmissionRefusal(models.TextChoices):
     FULL = "full", "is full"
 
 
+class InviteJobState(models.TextChoices):
+    """Where a manager's upload of people to invite stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
 class InvitationState(models.TextChoices):
     """Where an invitation to a contract stands. "Redeemed" is also read from the code's
     redemption records (``b2b.selectors``), so it shows before the periodic task stores it."""

@@ -77,6 +77,11 @@ class MembershipRefused(B2BError):
         self.reason = reason
 
 
+class UploadRefused(B2BError):
+    """An uploaded file of people to invite cannot be read (too large, not UTF-8 text, not CSV,
+    no e-mail column, too many rows); the message says what to do."""
+
+
 class UserNotFound(B2BError):
     """No user has this e-mail address."""
 

@@ -30,6 +30,8 @@ from b2b.enums import (
     IntegrationType,
     InvitationEmailKind,
     InvitationState,
+    InviteJobState,
+    InviteOutcome,
     MembershipSource,
 )
 from b2b.naming import name_key
@@ -393,6 +395,83 @@ class MembershipRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} refused by contract {self.contract_id}"
+
+
+INVALID_NAME = "invalid-name"  # a row refused before it reaches invite_many: a formula name
+
+
+def outcome_label(outcome: str) -> str:
+    """The words for a job row's result: an ``InviteOutcome`` or "invalid name"."""
+    if outcome == INVALID_NAME:
+        return "invalid name"
+    if outcome in InviteOutcome.values:
+        return str(InviteOutcome(outcome).label)
+    return "not handled yet"
+
+
+class InviteJob(models.Model):
+    """A manager's upload of people to invite to a contract, and how far it has gone.
+
+    ``rows`` were uploaded; ``done`` of ``total`` is the progress ``invite_many`` reports (the
+    rows it has to decide, invalid and duplicate ones set aside), written as each batch commits.
+    """
+
+    contract = models.ForeignKey(ContractPage, on_delete=models.CASCADE, related_name="invite_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_on = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=20, choices=InviteJobState.choices, default=InviteJobState.QUEUED
+    )
+    rows = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    started_on = models.DateTimeField(null=True, blank=True)
+    finished_on = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"invite job {self.pk} of contract {self.contract_id} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state == InviteJobState.DONE
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+
+class InviteJobRow(models.Model):
+    """One row of an uploaded file, as typed, with its result once the job has run."""
+
+    job = models.ForeignKey(InviteJob, on_delete=models.CASCADE, related_name="row_set")
+    position = models.PositiveIntegerField()  # order in the file, from 0
+    line = models.PositiveIntegerField()  # the line in the file
+    email = models.TextField()
+    name = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+    invitation = models.ForeignKey(
+        "b2b.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="b2b_invite_job_row_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.position} of invite job {self.job_id}"
+
+    @property
+    def outcome_label(self) -> str:
+        return outcome_label(self.outcome)
 
 
 class OrganizationManager(models.Model):

@@ -6,30 +6,35 @@ commands' rendering layer formats them for tables, JSON and CSV, Wagtail's contr
 them, and an API can serialize them.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 from wagtail.log_actions import registry as log_actions
 from wagtail.models import PageLogEntry
 
-from b2b.enums import IntegrationType, InvitationState
+from b2b.enums import EmailState, IntegrationType, InvitationState, MembershipSource
 from b2b.models import (
     ContractCodeStatus,
     ContractMembership,
     ContractPage,
     Invitation,
     InvitationEmail,
+    InviteJob,
     OrganizationManager,
     OrganizationPage,
+    outcome_label,
 )
 from courses.enums import EdxCopyState
-from courses.models import CourseRun
+from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.selectors import (
     ContractCodeCounts,
     active_products_by_run,
     code_product,
+    code_redeemed,
     contract_code_counts,
     first_redemption,
     usable_codes_by_product,
@@ -401,6 +406,213 @@ def page_history(page_id: int) -> list[HistoryEntry]:
     return rows
 
 
+@dataclass(frozen=True)
+class LearnerRow:
+    """A member of a contract, as the organization's manager sees them."""
+
+    user_id: int
+    name: str
+    email: str
+    joined_on: datetime
+    source: MembershipSource
+    runs: tuple[str, ...]  # the courseware ids of the contract's runs they are enrolled in
+
+
+@dataclass(frozen=True)
+class LearnerPage:
+    rows: tuple[LearnerRow, ...]
+    total: int  # members matching the search
+    page: int  # 1-based, within 1..pages
+    pages: int
+
+
+def _members(contract_id: int, search: str) -> "QuerySet[ContractMembership]":
+    members = ContractMembership.objects.filter(contract_id=contract_id)
+    search = search.strip()
+    if search:
+        members = members.filter(Q(user__email__icontains=search) | Q(user__name__icontains=search))
+    return members.select_related("user").order_by("-created_on", "-pk")
+
+
+def _learner_rows(contract_id: int, members: list[ContractMembership]) -> list[LearnerRow]:
+    """Rows of these memberships with their runs: one query, whatever their number."""
+    enrolled: dict[int, list[str]] = {}
+    for user_id, courseware_id in (
+        CourseRunEnrollment.objects.filter(
+            run__b2b_contract_id=contract_id,
+            active=True,
+            user_id__in=[m.user_id for m in members],
+        )
+        .order_by("run__courseware_id")
+        .values_list("user_id", "run__courseware_id")
+    ):
+        enrolled.setdefault(user_id, []).append(courseware_id)
+    return [
+        LearnerRow(
+            user_id=m.user_id,
+            name=m.user.name,
+            email=m.user.email,
+            joined_on=m.created_on,
+            source=MembershipSource(m.source),
+            runs=tuple(enrolled.get(m.user_id, ())),
+        )
+        for m in members
+    ]
+
+
+def contract_learners(
+    contract_id: int, *, search: str = "", page: int = 1, per_page: int = 50
+) -> LearnerPage:
+    """One page of the contract's members, newest first, whose e-mail or name contains
+    ``search`` (any case): three queries, whatever the number of members."""
+    members = _members(contract_id, search)
+    total = members.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    chosen = list(members[(page - 1) * per_page : page * per_page])
+    return LearnerPage(
+        rows=tuple(_learner_rows(contract_id, chosen)),
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def iter_contract_learners(contract_id: int, *, chunk_size: int = 2000) -> Iterator[LearnerRow]:
+    """Every member of the contract, oldest first, read in chunks of ``chunk_size`` (two queries
+    a chunk), for the learners CSV."""
+    after = 0
+    while True:
+        chunk = list(
+            ContractMembership.objects.filter(contract_id=contract_id, pk__gt=after)
+            .select_related("user")
+            .order_by("pk")[:chunk_size]
+        )
+        if not chunk:
+            return
+        yield from _learner_rows(contract_id, chunk)
+        after = chunk[-1].pk
+
+
+# The manager pages (/manage/).
+
+
+@dataclass(frozen=True)
+class ManagedContractRow:
+    """A contract on its manager's overview: terms, seats, codes and invitations."""
+
+    id: int
+    name: str
+    active: bool
+    start: date | None
+    end: date | None
+    days_left: int | None  # days until the end day, the end day counting; None: no end
+    cap: int | None
+    learners: int
+    pending_invitations: int
+    codes_usable: int
+    codes_redeemed: int
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.cap is None:
+            return None
+        return max(self.cap - self.learners - self.pending_invitations, 0)
+
+    def _percent(self, count: int) -> int:
+        return min(100, round(100 * count / self.cap)) if self.cap else 0
+
+    @property
+    def joined_percent(self) -> int:
+        return self._percent(self.learners)
+
+    @property
+    def invited_percent(self) -> int:
+        return min(self._percent(self.pending_invitations), 100 - self.joined_percent)
+
+
+def open_invitations_of(contract_ids: Iterable[int] | None) -> QuerySet[Invitation]:
+    """The open invitations of these contracts (of every contract for None): stored open, and
+    their code not redeemed yet (a learner who used it is a member now). The one definition of
+    "open": the seats an invitation holds, what a manager may remind or revoke, the overview's
+    pending count, the reminders due."""
+    found = Invitation.objects.filter(state=InvitationState.OPEN).filter(~code_redeemed("code_id"))
+    return found if contract_ids is None else found.filter(contract_id__in=list(contract_ids))
+
+
+def _open_invitation_counts(contract_ids: list[int]) -> dict[int, int]:
+    rows = (
+        open_invitations_of(contract_ids).values("contract_id").annotate(n=Count("pk")).order_by()
+    )
+    return {row["contract_id"]: row["n"] for row in rows}
+
+
+def managed_contract_rows_of(contract_ids: list[int]) -> list[ManagedContractRow]:
+    """The overview rows of these contracts, by title: a fixed number of queries."""
+    rows = contract_rows(ContractPage.objects.filter(pk__in=contract_ids))
+    pending = _open_invitation_counts([r.id for r in rows])
+    today = timezone.localdate()
+    return sorted(
+        (
+            ManagedContractRow(
+                id=r.id,
+                name=r.name,
+                active=r.active,
+                start=r.start,
+                end=r.end,
+                days_left=(r.end - today).days + 1 if r.end else None,
+                cap=r.max_learners,
+                learners=r.learners,
+                pending_invitations=pending.get(r.id, 0),
+                codes_usable=r.codes.usable,
+                codes_redeemed=r.codes.redeemed,
+            )
+            for r in rows
+        ),
+        key=lambda row: (row.name.lower(), row.id),
+    )
+
+
+def managed_contract_rows(org: OrganizationPage) -> list[ManagedContractRow]:
+    ids = list(ContractPage.objects.of_organization(org).values_list("pk", flat=True))
+    return managed_contract_rows_of(ids)
+
+
+@dataclass(frozen=True)
+class InvitationPage:
+    rows: tuple["InvitationRow", ...]
+    total: int
+    page: int
+    pages: int
+
+
+def contract_invitations(contract_id: int, *, page: int = 1, per_page: int = 50) -> InvitationPage:
+    """One page of the contract's invitations, newest first (three queries)."""
+    found = Invitation.objects.filter(contract_id=contract_id).order_by("-created_on", "-pk")
+    total = found.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    ids = list(found.values_list("pk", flat=True)[(page - 1) * per_page : page * per_page])
+    rows = invitation_rows(contract_id, invitation_ids=ids) if ids else []
+    return InvitationPage(rows=tuple(rows), total=total, page=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    outcome: str
+    label: str
+    count: int
+
+
+def invite_job_summary(job: InviteJob) -> list[OutcomeCount]:
+    """How many rows of the job ended in each result, most first (one query)."""
+    counts = job.row_set.values("outcome").annotate(n=Count("pk")).order_by("-n", "outcome")
+    return [
+        OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
+        for c in counts
+    ]
+
+
 # Managers and invitations (the manager pages and API, b2b_manager, the admin and Wagtail).
 
 
@@ -459,8 +671,15 @@ class InvitationRow:
     email_state: str | None
     email_error: str
 
+    @property
+    def email_state_label(self) -> str:
+        """The last message's state in words ("Sent", "Retrying", ...); "" before any."""
+        return str(EmailState(self.email_state).label) if self.email_state else ""
+
 
 def _effective_state(stored: str, redeemer_email: str | None) -> InvitationState:
+    """The state as ``open_invitations_of`` reads it, for a row annotated with its code's first
+    redemption: a stored "open" whose code was redeemed is "redeemed"."""
     if stored == InvitationState.OPEN and redeemer_email is not None:
         return InvitationState.REDEEMED
     return InvitationState(stored)

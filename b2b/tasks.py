@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from b2b.exceptions import ContractNotFound
+from b2b.models import InviteJob
 from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
 from b2b.services.invitation_emails import (
@@ -17,6 +18,7 @@ from b2b.services.invitation_emails import (
     send_email,
 )
 from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
+from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
 from config.acting import Actor, Channel, acting
 from config.db_errors import GaveUp, with_conflict_retries
 
@@ -67,6 +69,19 @@ def requeue_pending_codes_task() -> list[int]:
     return requeue_pending_reconciliations(
         older_than=timedelta(seconds=settings.B2B_CODES_REQUEUE_AFTER_SECONDS)
     )
+
+
+@shared_task(name=INVITE_JOB_TASK, acks_late=True)
+def run_invite_job_task(job_id: int) -> dict:
+    """Invite the rows of a manager's uploaded file, as that manager (``run_invite_job``; a
+    finished job is left alone, so running it twice is safe)."""
+    job = InviteJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        log.warning("Invite job %s no longer exists; nothing to do", job_id)
+        return {"job_id": job_id, "skipped": True}
+    with acting(Actor(channel=Channel.MANAGER, user=job.created_by)):
+        done = run_invite_job(job_id=job_id)
+    return {"job_id": job_id, "skipped": done is None}
 
 
 def _send_one(email_id: int) -> str:

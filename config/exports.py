@@ -1,7 +1,8 @@
 """Files the system hands out: CSV that spreadsheets cannot run, and private files written whole.
 
-Every CSV the project writes (command listings, the codes file, staff downloads) goes through
-``csv_writer``, which neutralises spreadsheet formulas in its cells (``spreadsheet_safe``).
+Every CSV the project writes (command listings, the codes file, staff and manager downloads)
+goes through ``csv_writer``, which neutralises spreadsheet formulas in its cells
+(``spreadsheet_safe``); ``csv_lines`` streams it as lines for an HTTP response.
 
 ``private_file`` writes a file that holds secrets (the enrollment codes): into a temporary file
 of mode 0600 in the target's folder, moved onto the target only once complete, so the target
@@ -51,6 +52,22 @@ class SpreadsheetSafeWriter:
 def csv_writer(stream: _Writable, **options: Any) -> SpreadsheetSafeWriter:
     """The project's one way to write CSV (options as for ``csv.writer``)."""
     return SpreadsheetSafeWriter(stream, **options)
+
+
+class Echo:
+    """A file-like object whose ``write`` returns what it was given: a CSV writer on it returns
+    each line, for a streaming HTTP response."""
+
+    def write(self, value: str, /) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """``rows`` as CSV lines (``csv_writer``, so spreadsheet-safe), one at a time, for a
+    streaming HTTP response (``StreamingHttpResponse``)."""
+    writer = csv_writer(Echo())
+    for row in rows:
+        yield writer.writerow(row)
 
 
 def check_target(path: Path, *, replace: bool) -> None:

@@ -240,6 +240,27 @@ DEFAULT_FROM_EMAIL = get_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 # new findings and the contracts' utilization alerts. Empty: staff get no such mail.
 B2B_STAFF_ALERT_EMAILS = get_list("B2B_STAFF_ALERT_EMAILS", [])
 
+# The manager pages (/manage/, docs/managers.md).
+# B2B_MANAGE_PAGE_SIZE: learners, and invitations, shown per page of a contract.
+B2B_MANAGE_PAGE_SIZE = get_int("B2B_MANAGE_PAGE_SIZE", 50)
+# B2B_INVITE_UPLOAD_MAX_BYTES / B2B_INVITE_MAX_ROWS: the largest file of people to invite a
+# manager may upload, in bytes and in rows; larger files are refused whole.
+B2B_INVITE_UPLOAD_MAX_BYTES = get_int("B2B_INVITE_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+B2B_INVITE_MAX_ROWS = get_int("B2B_INVITE_MAX_ROWS", 10_000)
+# B2B_INVITE_INLINE_ROWS: files of at most this many rows are handled in the request; larger ones
+# run as a queued job whose progress the page shows.
+B2B_INVITE_INLINE_ROWS = get_int("B2B_INVITE_INLINE_ROWS", 100)
+# B2B_INVITE_RESULTS_SHOWN: rows of a job's results shown on its page (the download has them all).
+B2B_INVITE_RESULTS_SHOWN = get_int("B2B_INVITE_RESULTS_SHOWN", 500)
+for _setting in (
+    "B2B_MANAGE_PAGE_SIZE",
+    "B2B_INVITE_UPLOAD_MAX_BYTES",
+    "B2B_INVITE_MAX_ROWS",
+    "B2B_INVITE_RESULTS_SHOWN",
+):
+    if globals()[_setting] < 1:
+        raise ImproperlyConfigured(f"{_setting} must be at least 1")
+
 # Wagtail
 WAGTAIL_SITE_NAME = "B2B contracts"
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/me/", include(me_urlpatterns)),
     re_path(r"^api/", UnknownEndpoint.as_view()),  # the rest of /api/: a 404 in the API's shape
     path("auth/", include("social_django.urls", namespace="social")),
+    path("manage/", include("b2b.manage.urls")),
     path("", include("users.urls")),
     path("", include("b2b.urls")),
     path("", include("ecommerce.urls")),

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "b2b.invitation.remind": "Invitation reminder sent",
     "b2b.invitation.revoke": "Invitation revoked",
     "b2b.invitation.redeem": "Invitation redeemed",
+    "b2b.manager.download": "File downloaded by a manager",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from b2b.exceptions import CodesFileError, CodesFileExists
 from b2b.models import ContractPage
+from config.exports import Echo as _Echo
 from config.exports import check_target, csv_writer, private_file
 from ecommerce.selectors import code_product_runs, contract_code_rows, product_cart_url
 
@@ -78,13 +79,6 @@ def write_codes_csv(contract: ContractPage, path: Path, *, replace: bool = False
     except OSError as error:
         raise _file_error(path, error) from None
     return count
-
-
-class _Echo:
-    """A file-like object whose write returns what it was given (for streaming CSV)."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def stream_codes_csv(contract: ContractPage) -> Iterator[str]:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import ContractMembership, ContractPage, Invitation
+from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
 from b2b.services.codes import contract_product_ids
 from b2b.services.invitation_emails import queue_emails
@@ -41,6 +42,7 @@ from ecommerce.services import invitation_codes
 from users.models import User
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
+BatchDone = Callable[[list["InviteResult"]], None]  # a batch's results, before it commits
 
 TOKEN_BYTES = 32
 
@@ -78,10 +80,9 @@ def normalize_email(raw: str) -> str | None:
 
 
 def open_invitations(contract_id: int) -> QuerySet[Invitation]:
-    """The contract's open invitations whose code nobody has redeemed yet: the seats they hold."""
-    return Invitation.objects.filter(contract_id=contract_id, state=InvitationState.OPEN).filter(
-        ~code_redeemed("code_id")
-    )
+    """The contract's open invitations whose code nobody has redeemed yet: the seats they hold
+    (``b2b.selectors.open_invitations_of``, the one definition)."""
+    return open_invitations_of([contract_id])
 
 
 def seats_left(contract: ContractPage) -> int | None:
@@ -110,9 +111,12 @@ def invite_many(
     rows: Sequence[InviteRow],
     by: User | None,
     progress: Progress | None = None,
+    on_batch: BatchDone | None = None,
 ) -> list[InviteResult]:
     """Invite everyone in ``rows``; one result per row, in order. A constant number of queries
-    per batch of ``B2B_INVITATION_BATCH_SIZE`` rows, each batch committed on its own."""
+    per batch of ``B2B_INVITATION_BATCH_SIZE`` rows, each batch committed on its own;
+    ``on_batch`` gets each batch's results inside its transaction (a caller that stores them
+    there keeps them exactly when the invitations are kept)."""
     results: list[InviteResult | None] = [None] * len(rows)
     seen: set[str] = set()
     pending: list[tuple[int, str, str]] = []  # (index, email, name) still to decide
@@ -131,7 +135,7 @@ def invite_many(
     size = max(settings.B2B_INVITATION_BATCH_SIZE, 1)
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
-        for index, result in _invite_batch(contract.pk, batch, by):
+        for index, result in _invite_batch(contract.pk, batch, by, on_batch):
             results[index] = result
         if progress:
             progress("Inviting", min(start + size, len(pending)), len(pending))
@@ -171,7 +175,10 @@ def _codes_for(contract: ContractPage, count: int) -> list[invitation_codes.Invi
 
 @transaction.atomic
 def _invite_batch(
-    contract_id: int, batch: list[tuple[int, str, str]], by: User | None
+    contract_id: int,
+    batch: list[tuple[int, str, str]],
+    by: User | None,
+    on_batch: BatchDone | None = None,
 ) -> list[tuple[int, InviteResult]]:
     contract = lock_contract(contract_id, mode=ContractLock.CHANGE)
     members, invited = _known_emails(contract_id, [email for _, email, _ in batch])
@@ -211,6 +218,8 @@ def _invite_batch(
             "b2b.invitation.send",
             details={"emails": [i.email for i in invitations], "count": len(invitations)},
         )
+    if on_batch:
+        on_batch([result for _, result in out])
     return out
 
 
@@ -323,17 +332,17 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     periodic task runs it (after ``sync_redeemed``)."""
     now = now or timezone.now()
     due_before = now - timedelta(days=settings.B2B_INVITATION_REMINDER_DAYS)
-    due = Invitation.objects.filter(
-        state=InvitationState.OPEN, reminders_sent__lt=settings.B2B_INVITATION_MAX_REMINDERS
-    ).filter(
-        Q(last_reminded_on__isnull=True, created_on__lte=due_before)
-        | Q(last_reminded_on__lte=due_before)
+    due = (
+        open_invitations_of(None)
+        .filter(reminders_sent__lt=settings.B2B_INVITATION_MAX_REMINDERS)
+        .filter(
+            Q(last_reminded_on__isnull=True, created_on__lte=due_before)
+            | Q(last_reminded_on__lte=due_before)
+        )
     )
     total = 0
     for contract_id in sorted(set(due.values_list("contract_id", flat=True))):
         with transaction.atomic():
             contract = lock_contract(contract_id, mode=ContractLock.CHANGE)
-            total += _remind_set(
-                contract, due.filter(contract_id=contract_id).filter(~code_redeemed("code_id")), now
-            )
+            total += _remind_set(contract, due.filter(contract_id=contract_id), now)
     return total
