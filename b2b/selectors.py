@@ -24,6 +24,7 @@ from b2b.models import (
     Invitation,
     InvitationEmail,
     InviteJob,
+    InviteJobRow,
     OrganizationManager,
     OrganizationPage,
     outcome_label,
@@ -639,6 +640,22 @@ def invite_job_summary(job: InviteJob) -> list[OutcomeCount]:
         OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
         for c in counts
     ]
+
+
+def invite_job_summaries(job_ids: list[int]) -> dict[int, list[OutcomeCount]]:
+    """``invite_job_summary`` of several jobs, by job id, in one query (the API's job list)."""
+    counts = (
+        InviteJobRow.objects.filter(job_id__in=job_ids)
+        .values("job_id", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by("job_id", "-n", "outcome")
+    )
+    found: dict[int, list[OutcomeCount]] = {job_id: [] for job_id in job_ids}
+    for c in counts:
+        found[c["job_id"]].append(
+            OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
+        )
+    return found
 
 
 # Managers and invitations (the manager pages and API, b2b_manager, the admin and Wagtail).

@@ -24,7 +24,14 @@ from b2b.api.views import _valid
 from b2b.enums import InviteOutcome
 from b2b.exceptions import InvitationRefused, UploadRefused
 from b2b.models import ContractPage, Invitation, InviteJob
-from b2b.selectors import InvitationRow, invitation_rows, invitations_in_state, invite_job_summary
+from b2b.selectors import (
+    InvitationRow,
+    OutcomeCount,
+    invitation_rows,
+    invitations_in_state,
+    invite_job_summaries,
+    invite_job_summary,
+)
 from b2b.services.invitations import invite, remind, remind_all_open, revoke
 from b2b.services.invite_jobs import job_rows, run_invite_job, runs_inline, start_invite_job
 from b2b.services.invite_upload import UploadRow, parse_invite_csv
@@ -193,9 +200,12 @@ class RemindAll(ManagerView):
         return Response({"reminded": remind_all_open(contract=contract, by=request.user)})
 
 
-def job_body(request, job: InviteJob) -> dict:
+def job_body(
+    request, job: InviteJob, *, summary: list[OutcomeCount] | None = None, rows: bool = True
+) -> dict:
+    """The job resource; ``rows`` False leaves its rows' results out (a list of jobs)."""
     url = reverse("api-manager-job-results", args=[job.contract_id, job.pk])
-    inline = job.finished and runs_inline(job.rows)
+    inline = rows and job.finished and runs_inline(job.rows)
     return {
         "id": job.pk,
         "contract_id": job.contract_id,
@@ -207,7 +217,7 @@ def job_body(request, job: InviteJob) -> dict:
         "finished": job.finished,
         "created_on": job.created_on,
         "finished_on": job.finished_on,
-        "summary": invite_job_summary(job),
+        "summary": invite_job_summary(job) if summary is None else summary,
         "results_url": request.build_absolute_uri(url),
         "results": list(job_rows(job)) if inline else None,
     }
@@ -300,8 +310,9 @@ class Jobs(ManagerView):
     )
     def get(self, request, contract_id: int):
         contract = managed_contract_or_404(request, contract_id)
-        page = self.paginate_queryset(InviteJob.objects.filter(contract=contract))
-        body = [{**job_body(request, job), "results": None} for job in page or ()]
+        jobs = list(self.paginate_queryset(InviteJob.objects.filter(contract=contract)) or ())
+        summaries = invite_job_summaries([job.pk for job in jobs])
+        body = [job_body(request, job, summary=summaries[job.pk], rows=False) for job in jobs]
         return self.get_paginated_response(s.JobSerializer(body, many=True).data)
 
 
