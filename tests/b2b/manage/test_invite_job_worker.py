@@ -32,19 +32,22 @@ def celery_worker_env(smtp_server):
 
 
 @pytest.fixture
-def queue_to_worker(celery_worker_process, redis_url, monkeypatch):
-    """This process (the web process) sends its queued tasks to the worker's broker instead of
-    running them here."""
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
-    monkeypatch.setattr(app.conf, "broker_url", redis_url)
-    monkeypatch.setattr(app.conf, "result_backend", redis_url)
+def queue_to_worker(celery_worker_process, redis_url):
+    """This process (the web process) sends what it queues after commit to the worker's broker
+    instead of running it here (tests run without a broker: eagerly)."""
+    before = {"task_always_eager": True, "broker_url": app.conf.broker_url}
+    app.conf.update(task_always_eager=False, broker_url=redis_url)
+    app.__dict__.pop("pool", None)
     app._pool = None
+    app.amqp._producer_pool = None
     try:
         yield celery_worker_process
     finally:
         if app._pool is not None:
             app._pool.force_close_all()
         app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.update(before)
 
 
 def _upload(rows: int) -> bytes:
@@ -52,7 +55,12 @@ def _upload(rows: int) -> bytes:
 
 
 def test_a_large_upload_runs_on_the_worker_with_progress(
-    manager_client, orgs, settings, queue_to_worker, smtp_server
+    manager_client,
+    orgs,
+    settings,
+    celery_worker_process,
+    smtp_server,
+    django_capture_on_commit_callbacks,
 ):
     settings.B2B_INVITE_INLINE_ROWS = 50
     contract = capped_contract(orgs.a, cap=ROWS + 10, title="Acme Sales")
