@@ -34,7 +34,9 @@ def _grow(org, contract, manager, n: int, start: int) -> None:
     )
     job = start_invite_job(
         contract=contract,
-        rows=[UploadRow(line=i + 2, email=f"row{i}@acme.example", name="") for i in range(n)],
+        rows=[
+            UploadRow(line=i + 2, email=f"row{start + i}@acme.example", name="") for i in range(n)
+        ],
         by=manager,
     )
     run_invite_job(job_id=job.pk)  # finished and small: its rows are in its resource
