@@ -478,3 +478,14 @@ def test_writes_are_throttled_per_manager_and_reads_are_not(api, world, settings
     assert 1 <= int(response["Retry-After"]) <= 60
     assert api.get(url).status_code == 200
     assert Invitation.objects.count() == 2
+
+
+def test_a_replayed_bulk_list_invites_nobody_twice(api, world):
+    url = f"{API}/contracts/{world['ca'].pk}/invitations/bulk/"
+    rows = {"rows": [{"email": "ann@acme.example"}, {"email": "ben@acme.example"}]}
+    first = api.post(url, rows, format="json").json()["results"]
+    again = api.post(url, rows, format="json").json()["results"]
+    assert [r["outcome"] for r in first] == ["invited", "invited"]
+    assert [r["outcome"] for r in again] == ["already-invited", "already-invited"]
+    assert Invitation.objects.count() == 2
+    assert InvitationEmail.objects.count() == 2
