@@ -9,7 +9,6 @@ manage answers 404, exactly like what does not exist. The invitation endpoints a
 """
 
 from django.conf import settings
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -128,10 +127,10 @@ class Contracts(ManagerView):
             organizations = [o for o in organizations if o.pk == filters["organization"]]
             if not organizations:
                 raise NotFound(f"You do not manage an organization {filters['organization']}")
-        under = Q()
+        contracts = ContractPage.objects.none()
         for org in organizations:
-            under |= Q(path__startswith=org.path, depth=org.depth + 1)
-        return ContractPage.objects.filter(under).values("pk")
+            contracts = contracts | ContractPage.objects.of_organization(org)
+        return contracts.values("pk")
 
     @documented(
         "List the contracts of the organizations I manage",

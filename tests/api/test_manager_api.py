@@ -489,3 +489,15 @@ def test_a_replayed_bulk_list_invites_nobody_twice(api, world):
     assert [r["outcome"] for r in again] == ["already-invited", "already-invited"]
     assert Invitation.objects.count() == 2
     assert InvitationEmail.objects.count() == 2
+
+
+def test_a_manager_of_two_organizations_sees_both(api, world):
+    c = f.OrganizationPageFactory(title="Cirrus Labs")
+    contract_c = capped_contract(c, cap=2, title="Cirrus Data")
+    grant_manager(user=world["manager"], organization=c)
+    names = [o["name"] for o in api.get(f"{API}/organizations/").json()["results"]]
+    assert sorted(names) == ["Acme University", "Cirrus Labs"]
+    listed = api.get(f"{API}/contracts/").json()["results"]
+    assert sorted(r["id"] for r in listed) == sorted([world["ca"].pk, contract_c.pk])
+    only_c = api.get(f"{API}/contracts/?organization={c.pk}").json()["results"]
+    assert [(r["id"], r["organization_id"]) for r in only_c] == [(contract_c.pk, c.pk)]
