@@ -83,7 +83,12 @@ def test_anonymous_is_401_and_people_without_the_role_are_403(world):
 
 
 def test_api_tokens_are_made_for_managers_but_not_for_learners(world):
-    assert len(_token("LEAD@acme.example")) > 20
+    """A manager's token reaches the manager API and none of the staff endpoints."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {_token('LEAD@acme.example')}")
+    assert client.get(f"{API}/organizations/").status_code == 200
+    for url in ("/api/v1/b2b/organizations/", f"/api/v1/b2b/contracts/{world['ca'].pk}/codes/"):
+        _error(client.get(url), 403, "permission_denied")
     with pytest.raises(CommandError, match="neither an active staff account nor an organization"):
         call_command("api_token", "create", h.learner("x@example.com").email)
 
