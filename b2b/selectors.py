@@ -24,6 +24,7 @@ from b2b.models import (
     Invitation,
     InvitationEmail,
     InviteJob,
+    InviteJobRow,
     OrganizationManager,
     OrganizationPage,
     outcome_label,
@@ -501,6 +502,18 @@ def contract_learners(
     )
 
 
+def contract_members(contract_id: int, *, search: str = "") -> "QuerySet[ContractMembership]":
+    """The contract's memberships whose learner's e-mail or name contains ``search`` (any
+    case), with their users; a caller pages it (the REST API by id) and reads the rows with
+    ``learner_rows``."""
+    return _members(contract_id, search)
+
+
+def learner_rows(contract_id: int, members: list[ContractMembership]) -> list[LearnerRow]:
+    """The rows of these memberships, their enrolled runs included (one query)."""
+    return _learner_rows(contract_id, members)
+
+
 def iter_contract_learners(contract_id: int, *, chunk_size: int = 2000) -> Iterator[LearnerRow]:
     """Every member of the contract, oldest first, read in chunks of ``chunk_size`` (two queries
     a chunk), for the learners CSV."""
@@ -535,6 +548,7 @@ class ManagedContractRow:
     pending_invitations: int
     codes_usable: int
     codes_redeemed: int
+    organization_id: int | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -563,6 +577,20 @@ def open_invitations_of(contract_ids: Iterable[int] | None) -> QuerySet[Invitati
     return found if contract_ids is None else found.filter(contract_id__in=list(contract_ids))
 
 
+def invitations_in_state(contract_id: int, state: InvitationState | None) -> QuerySet[Invitation]:
+    """The contract's invitations, all of them or those whose state (as ``invitation_rows``
+    reads it: "open" is ``open_invitations_of``) is ``state``."""
+    found = Invitation.objects.filter(contract_id=contract_id)
+    if state is None:
+        return found
+    still_open = open_invitations_of([contract_id]).values("pk")
+    if state == InvitationState.OPEN:
+        return found.filter(pk__in=still_open)
+    if state == InvitationState.REDEEMED:
+        return found.exclude(state=InvitationState.REVOKED).exclude(pk__in=still_open)
+    return found.filter(state=InvitationState.REVOKED)
+
+
 def _open_invitation_counts(contract_ids: list[int]) -> dict[int, int]:
     rows = (
         open_invitations_of(contract_ids).values("contract_id").annotate(n=Count("pk")).order_by()
@@ -589,6 +617,7 @@ def managed_contract_rows_of(contract_ids: list[int]) -> list[ManagedContractRow
                 pending_invitations=pending.get(r.id, 0),
                 codes_usable=r.codes.usable,
                 codes_redeemed=r.codes.redeemed,
+                organization_id=r.organization_id,
             )
             for r in rows
         ),
@@ -634,6 +663,22 @@ def invite_job_summary(job: InviteJob) -> list[OutcomeCount]:
         OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
         for c in counts
     ]
+
+
+def invite_job_summaries(job_ids: list[int]) -> dict[int, list[OutcomeCount]]:
+    """``invite_job_summary`` of several jobs, by job id, in one query (the API's job list)."""
+    counts = (
+        InviteJobRow.objects.filter(job_id__in=job_ids)
+        .values("job_id", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by("job_id", "-n", "outcome")
+    )
+    found: dict[int, list[OutcomeCount]] = {job_id: [] for job_id in job_ids}
+    for c in counts:
+        found[c["job_id"]].append(
+            OutcomeCount(outcome=c["outcome"], label=outcome_label(c["outcome"]), count=c["n"])
+        )
+    return found
 
 
 # Managers and invitations (the manager pages and API, b2b_manager, the admin and Wagtail).

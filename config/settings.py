@@ -250,6 +250,9 @@ B2B_INVITE_MAX_ROWS = get_int("B2B_INVITE_MAX_ROWS", 10_000)
 # B2B_INVITE_INLINE_ROWS: files of at most this many rows are handled in the request; larger ones
 # run as a queued job whose progress the page shows.
 B2B_INVITE_INLINE_ROWS = get_int("B2B_INVITE_INLINE_ROWS", 100)
+# B2B_MANAGER_API_WRITES_PER_MINUTE: invitations, bulk invitations, reminders and revocations a
+# manager account may send through the API (/api/v1/manager/) per minute; more answer 429.
+B2B_MANAGER_API_WRITES_PER_MINUTE = get_int("B2B_MANAGER_API_WRITES_PER_MINUTE", 60)
 # B2B_INVITE_RESULTS_SHOWN: rows of a job's results shown on its page (the download has them all).
 B2B_INVITE_RESULTS_SHOWN = get_int("B2B_INVITE_RESULTS_SHOWN", 500)
 for _setting in (
@@ -257,6 +260,7 @@ for _setting in (
     "B2B_INVITE_UPLOAD_MAX_BYTES",
     "B2B_INVITE_MAX_ROWS",
     "B2B_INVITE_RESULTS_SHOWN",
+    "B2B_MANAGER_API_WRITES_PER_MINUTE",
 ):
     if globals()[_setting] < 1:
         raise ImproperlyConfigured(f"{_setting} must be at least 1")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/b2b/", include("b2b.api.urls")),
     path("api/v1/b2b/", include("ecommerce.api.urls")),
     path("api/v1/me/", include(me_urlpatterns)),
+    path("api/v1/manager/", include("b2b.api.manager_urls")),
     re_path(r"^api/", UnknownEndpoint.as_view()),  # the rest of /api/: a 404 in the API's shape
     path("auth/", include("social_django.urls", namespace="social")),
     path("manage/", include("b2b.manage.urls")),

@@ -31,6 +31,11 @@ RESULTS_HEADER = ["Line", "E-mail", "Name", "Result"]
 WRITE_BATCH = 1000
 
 
+def runs_inline(rows: int) -> bool:
+    """Whether a job of ``rows`` rows is handled in the request (else it is queued)."""
+    return rows <= settings.B2B_INVITE_INLINE_ROWS
+
+
 @transaction.atomic
 def start_invite_job(
     *, contract: ContractPage, rows: list[UploadRow], by: User | None
@@ -52,7 +57,7 @@ def start_invite_job(
         ],
         batch_size=WRITE_BATCH,
     )
-    if len(rows) > settings.B2B_INVITE_INLINE_ROWS:
+    if not runs_inline(len(rows)):
         queue_after_commit(INVITE_JOB_TASK, job.pk)
         return job
     transaction.on_commit(lambda: run_invite_job(job_id=job.pk))

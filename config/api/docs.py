@@ -34,6 +34,11 @@ class ErrorDetailSerializer(serializers.Serializer):
         required=False,
         help_text="For a priced contract: the addresses that put its courses in the cart.",
     )
+    outcome = serializers.ChoiceField(
+        choices=["already-member", "already-invited", "no-seats"],
+        required=False,
+        help_text="For a refused invitation: why.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

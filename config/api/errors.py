@@ -21,6 +21,7 @@ from b2b.exceptions import (
     CoursewareNotFound,
     InvalidContractTerms,
     OrganizationNotFound,
+    UploadRefused,
 )
 from courses.exceptions import CourseRunNotFound, CoursesError
 from ecommerce.exceptions import (
@@ -37,6 +38,7 @@ DOMAIN_ERRORS = (B2BError, EcommerceError, CoursesError)
 # The status of a domain error, by its class (the nearest listed base wins); 409 otherwise.
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidContractTerms: status.HTTP_400_BAD_REQUEST,
+    UploadRefused: status.HTTP_400_BAD_REQUEST,
     OrganizationNotFound: status.HTTP_404_NOT_FOUND,
     ContractNotFound: status.HTTP_404_NOT_FOUND,
     CoursewareNotFound: status.HTTP_404_NOT_FOUND,
@@ -77,6 +79,9 @@ def _domain_response(exc: Exception) -> Response:
     product_urls = getattr(exc, "product_urls", None)
     if product_urls:
         extra["product_urls"] = list(product_urls)
+    outcome = getattr(exc, "outcome", None)  # why an invitation was refused
+    if outcome:
+        extra["outcome"] = str(outcome)
     response = Response(
         error_body(code=error_code(exc), message=str(exc), **extra), status=domain_status(exc)
     )

@@ -1,9 +1,11 @@
-"""Schema-driven fuzzing (schemathesis) of every operation of the live schema, as staff and as a
-learner: no 5xx, and every response matches the schema (status, content type, body).
+"""Schema-driven fuzzing (schemathesis) of every operation of the live schema, as staff, as a
+learner and as an organization manager: no 5xx, and every response matches the schema (status,
+content type, body).
 
 The schema is read from /api/v1/schema/ through the WSGI application; the requests go through
 the same application, authenticated with knox tokens. Half of the generated cases aim at rows
-that exist (a contract with a run, codes and a learner), so the fuzzing reaches past the 404s.
+that exist (a contract with a run, codes, a learner, an invitation and an invitation job), so
+the fuzzing reaches past the 404s.
 Each example runs in a savepoint rolled back afterwards, so examples do not depend on each other.
 The number of examples is bounded (EXAMPLES per operation and generation mode) to keep the test
 near a minute; the seed is fixed so CI runs the same cases every time.
@@ -25,6 +27,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from b2b.services.invitations import invite
+from b2b.services.invite_jobs import start_invite_job
+from b2b.services.invite_upload import UploadRow
+from b2b.services.managers import grant_manager
 from tests import factories as f
 from tests.ecommerce import helpers as h
 
@@ -63,10 +69,21 @@ def world(settings, no_openedx, site_tree):
     contract.courses.add(run.course)
     _, staff_token = AuthToken.objects.create(user=staff)
     _, learner_token = AuthToken.objects.create(user=learner)
+    manager = f.UserFactory()
+    grant_manager(user=manager, organization=contract.organization)
+    _, manager_token = AuthToken.objects.create(user=manager)
+    settings.B2B_MANAGER_API_WRITES_PER_MINUTE = 100_000  # the fuzzing is not throttled
+    invitation = invite(contract=contract, email="invited@example.com", by=manager)
+    job = start_invite_job(
+        contract=contract, rows=[UploadRow(line=2, email="row@example.com", name="")], by=manager
+    )
     return {
         "staff": {"Authorization": f"Token {staff_token}"},
         "learner": {"Authorization": f"Token {learner_token}"},
+        "manager": {"Authorization": f"Token {manager_token}"},
         "existing": {
+            "invitation_id": invitation.pk,
+            "job_id": job.pk,
             "organization_id": contract.get_parent().pk,
             "contract_id": contract.pk,
             "user_id": learner.pk,
@@ -100,7 +117,7 @@ def _fuzz(operation, headers: dict, existing: dict) -> None:
     run()
 
 
-@pytest.mark.parametrize("who", ["staff", "learner"])
+@pytest.mark.parametrize("who", ["staff", "learner", "manager"])
 def test_every_operation_answers_within_its_schema(world, wsgi_app, who):
     schema = schemathesis.openapi.from_wsgi(
         "/api/v1/schema/?format=json", wsgi_app, headers=world["staff"]

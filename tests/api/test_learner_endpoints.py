@@ -126,7 +126,7 @@ def test_api_token_command_and_token_auth(site_tree):
     response = client.get("/api/v1/b2b/organizations/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 401
     learner = f.UserFactory()
-    with pytest.raises(CommandError, match="is not an active staff account"):
+    with pytest.raises(CommandError, match="neither an active staff account nor an organization"):
         call_command("api_token", "create", learner.email)
     with pytest.raises(CommandError, match=r"No account has the e-mail address 'x@y\.z'"):
         call_command("api_token", "create", "x@y.z")

@@ -33,3 +33,39 @@ def test_the_schema_validates_with_no_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_the_schema_documents_the_manager_api(client):
+    client.force_login(f.UserFactory(is_staff=True))
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    manager = {
+        path: sorted(m for m in ops if m in {"get", "post"})
+        for path, ops in schema["paths"].items()
+        if path.startswith("/api/v1/manager/")
+    }
+    contract = "/api/v1/manager/contracts/{contract_id}"
+    assert manager == {
+        "/api/v1/manager/organizations/": ["get"],
+        "/api/v1/manager/organizations/{organization_id}/": ["get"],
+        "/api/v1/manager/contracts/": ["get"],
+        f"{contract}/": ["get"],
+        f"{contract}/learners/": ["get"],
+        f"{contract}/invitations/": ["get", "post"],
+        f"{contract}/invitations/bulk/": ["post"],
+        f"{contract}/invitations/remind/": ["post"],
+        f"{contract}/invitations/{{invitation_id}}/": ["get"],
+        f"{contract}/invitations/{{invitation_id}}/remind/": ["post"],
+        f"{contract}/invitations/{{invitation_id}}/revoke/": ["post"],
+        f"{contract}/jobs/": ["get"],
+        f"{contract}/jobs/{{job_id}}/": ["get"],
+        f"{contract}/jobs/{{job_id}}/results/": ["get"],
+    }
+    bulk = schema["paths"][f"{contract}/invitations/bulk/"]["post"]
+    assert sorted(bulk["requestBody"]["content"]) == ["application/json", "multipart/form-data"]
+    assert sorted(bulk["responses"]) == ["201", "202", "400", "401", "403", "404", "429"]
+    invite = schema["paths"][f"{contract}/invitations/"]["post"]
+    assert sorted(invite["responses"]) == ["201", "400", "401", "403", "404", "409", "429"]
+    example = invite["responses"]["201"]["content"]["application/json"]["examples"]
+    assert example["Example"]["value"]["state"] == "open"
+    revoke = schema["paths"][f"{contract}/invitations/{{invitation_id}}/revoke/"]["post"]
+    assert "a second revoke changes nothing" in revoke["description"]

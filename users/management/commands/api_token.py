@@ -1,4 +1,4 @@
-"""manage.py api_token create|revoke EMAIL: API tokens of staff accounts."""
+"""manage.py api_token create|revoke EMAIL: API tokens of staff accounts and managers."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,11 +8,14 @@ from users.services.api_tokens import create_api_token, revoke_api_tokens
 
 
 class Command(OneLineErrorsMixin, BaseCommand):
-    help = "Create an API token for a staff account (shown once), or revoke all of its tokens."
+    help = (
+        "Create an API token for a staff account or an organization manager (shown once), "
+        "or revoke all of its tokens."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["create", "revoke"])
-        parser.add_argument("email", help="The staff account's e-mail address")
+        parser.add_argument("email", help="The account's e-mail address")
 
     def handle(self, *args, action, email, **options):
         try:

@@ -1,0 +1,81 @@
+"""Response examples of the manager API's schema (docs only)."""
+
+MANAGED_ORGANIZATION = {"id": 4, "name": "UniversityX", "org_key": "UNIVERSITYX", "contracts": 2}
+MANAGED_CONTRACT = {
+    "id": 7,
+    "organization_id": 4,
+    "name": "UniversityX Contract",
+    "active": True,
+    "start": "2026-01-01",
+    "end": "2026-12-31",
+    "days_left": 35,
+    "seats": {"used": 120, "cap": 200, "open_invitations": 30, "left": 50},
+    "codes": {"usable": 80, "redeemed": 120},
+}
+LEARNER = {
+    "user_id": 40,
+    "email": "ada@example.com",
+    "name": "Ada Lovelace",
+    "joined_on": "2026-11-27T10:05:00Z",
+    "source": "code",
+    "runs": ["course-v1:UAI_UNIVERSITYX+AI101+2026_C7"],
+}
+INVITATION = {
+    "id": 311,
+    "contract_id": 7,
+    "email": "grace@example.com",
+    "name": "Grace Hopper",
+    "state": "open",
+    "code": "3f2c9a4e-8d1b-4c55-9e0f-2a7b6c1d0e93",
+    "invited_by": "lead@universityx.example",
+    "invited_on": "2026-11-27T10:00:00Z",
+    "reminders_sent": 0,
+    "last_reminded_on": None,
+    "revoked_on": None,
+    "redeemed_by": None,
+    "redeemed_on": None,
+    "last_email": {"state": "sent", "error": ""},
+}
+JOB = {
+    "id": 12,
+    "contract_id": 7,
+    "state": "done",
+    "rows": 3,
+    "done": 2,
+    "total": 2,
+    "percent": 100,
+    "finished": True,
+    "created_on": "2026-11-27T10:00:00Z",
+    "finished_on": "2026-11-27T10:00:01Z",
+    "summary": [
+        {"outcome": "invited", "label": "invited", "count": 2},
+        {"outcome": "invalid-email", "label": "invalid e-mail", "count": 1},
+    ],
+    "results_url": "https://contracts.example.com/api/v1/manager/contracts/7/jobs/12/results/",
+    "results": [
+        {
+            "line": 2,
+            "email": "grace@example.com",
+            "name": "Grace Hopper",
+            "outcome": "invited",
+            "result": "invited",
+            "invitation_id": 311,
+        },
+        {
+            "line": 3,
+            "email": "not-an-address",
+            "name": "",
+            "outcome": "invalid-email",
+            "result": "invalid e-mail",
+            "invitation_id": None,
+        },
+        {
+            "line": 4,
+            "email": "alan@example.com",
+            "name": "",
+            "outcome": "invited",
+            "result": "invited",
+            "invitation_id": 312,
+        },
+    ],
+}
