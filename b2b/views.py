@@ -65,7 +65,13 @@ def organization_managers(request, organization_id: int):
 
 def _change_managers(request, organization: OrganizationPage) -> None:
     if request.POST.get("remove"):
-        user = User.objects.filter(pk=request.POST["remove"]).first()
+        chosen = request.POST["remove"]
+        # an id the page rendered; anything else (forged, out of range) is no manager
+        user = (
+            User.objects.filter(pk=int(chosen)).first()
+            if chosen.isdigit() and len(chosen) < 19
+            else None
+        )
         if user is None:
             raise NotAManager("No such manager")
         revoke_manager(user=user, organization=organization)

@@ -122,7 +122,7 @@ def invite_many(
     pending: list[tuple[int, str, str]] = []  # (index, email, name) still to decide
     for index, row in enumerate(rows):
         email = normalize_email(row.email)
-        name = (row.name or "").strip()[:255]
+        name = " ".join((row.name or "").split())[:255]  # one line: it goes into e-mails
         if email is None:
             results[index] = InviteResult(
                 index + 1, row.email.strip(), name, InviteOutcome.INVALID_EMAIL

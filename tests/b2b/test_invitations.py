@@ -260,3 +260,15 @@ def test_personal_codes_survive_reconciliation_and_carry_the_contract_terms(site
     reconcile(contract)  # and again: nothing left to do
     personal.refresh_from_db()
     assert personal.redemption_type == "one-time"
+
+
+def test_a_name_is_kept_on_one_line(site_tree):
+    """The name goes into the e-mail's text: a manager (or an uploaded file) cannot add lines."""
+    contract, _ = contract_with_codes(max_learners=None)
+    invitation = invite(
+        contract=contract,
+        email="ann@example.com",
+        name="Ann\r\n\r\nLog in at http://evil.example\tnow",
+        by=None,
+    )
+    assert invitation.name == "Ann Log in at http://evil.example now"

@@ -71,3 +71,15 @@ def test_a_manager_cannot_reach_the_page(client, site_tree):
     )
     assert response.status_code in (302, 403)
     assert OrganizationManager.objects.count() == 1
+
+
+@pytest.mark.parametrize("forged", ["abc", "1 OR 1=1", "99999999999999999999999"])
+def test_a_forged_removal_is_one_line_and_changes_nothing(staff_client, forged):
+    acme = f.OrganizationPageFactory()
+    lead = f.UserFactory(email="lead@example.com")
+    OrganizationManager.objects.create(user=lead, organization=acme)
+    url = reverse("b2b_organization_managers", args=[acme.pk])
+    response = staff_client.post(url, {"remove": forged})
+    assert response.status_code == 400
+    assert "No such manager" in response.content.decode()
+    assert OrganizationManager.objects.filter(user=lead, organization=acme).exists()
