@@ -17,6 +17,7 @@ from b2b.selectors import page_history
 from tests import factories as f
 from tests.ecommerce import helpers as h
 from tests.html_forms import BrowserForm, page_errors
+from tests.users.admin_forms import post_user_page
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db
@@ -203,39 +204,12 @@ def test_wagtail_creation_is_recorded(editor, org):
     ]
 
 
-def _admin_post(client, learner, rows, initial=0):
-    prefix = "contract_memberships"
-    data = {
-        "email": learner.email,
-        "name": learner.name,
-        "first_name": "",
-        "last_name": "",
-        "global_id": "",
-        "is_active": "on",
-        "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00",
-        f"{prefix}-TOTAL_FORMS": str(len(rows)),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-        # the page's other inline (the organizations the user manages), left empty
-        "managed_organizations-TOTAL_FORMS": "0",
-        "managed_organizations-INITIAL_FORMS": "0",
-        "managed_organizations-MIN_NUM_FORMS": "0",
-        "managed_organizations-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"{prefix}-{index}-{key}"] = value
-    return client.post(reverse("admin:users_user_change", args=[learner.pk]), data)
-
-
 def test_admin_inline_records_joins_and_removals(editor, contract):
     learner = f.UserFactory(email="ann@example.com")
-    response = _admin_post(editor, learner, [{"contract": contract.pk, "user": learner.pk}])
+    response = post_user_page(editor, learner, [{"contract": contract.pk, "user": learner.pk}])
     assert response.status_code == 302, response.content.decode()[:2000]
     membership = ContractMembership.objects.get(user=learner)
-    response = _admin_post(
+    response = post_user_page(
         editor,
         learner,
         [{"id": membership.pk, "contract": contract.pk, "user": learner.pk, "DELETE": "on"}],

@@ -6,6 +6,7 @@ from django.urls import reverse
 from b2b.models import ContractMembership
 from tests import factories as f
 from tests.html_forms import BrowserForm, page_errors
+from tests.users.admin_forms import post_user_page
 
 pytestmark = pytest.mark.django_db
 PREFIX = "contract_memberships"
@@ -19,36 +20,12 @@ def admin_client(client, site_tree):
     return client
 
 
-def _post(client, learner, rows, initial=0):
-    data = {
-        "email": learner.email,
-        "name": learner.name,
-        "first_name": "",
-        "last_name": "",
-        "global_id": "",
-        "is_active": "on",
-        "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00",
-        f"{PREFIX}-TOTAL_FORMS": str(len(rows)),
-        f"{PREFIX}-INITIAL_FORMS": str(initial),
-        f"{PREFIX}-MIN_NUM_FORMS": "0",
-        f"{PREFIX}-MAX_NUM_FORMS": "1000",
-        # the manager roles inline, untouched
-        "managed_organizations-TOTAL_FORMS": "0",
-        "managed_organizations-INITIAL_FORMS": "0",
-        "managed_organizations-MIN_NUM_FORMS": "0",
-        "managed_organizations-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"{PREFIX}-{index}-{key}"] = value
-    return client.post(reverse("admin:users_user_change", args=[learner.pk]), data)
-
-
 def test_staff_adds_a_learner_to_a_contract(admin_client):
     learner = f.UserFactory()
     contract = f.ContractPageFactory(max_learners=5)
-    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    response = post_user_page(
+        admin_client, learner, [{"contract": contract.pk, "user": learner.pk}]
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     membership = ContractMembership.objects.get(user=learner)
     assert membership.contract == contract
@@ -63,7 +40,9 @@ def test_full_contract_shows_the_error(admin_client):
     contract = f.ContractPageFactory(max_learners=1, title="Tiny")
     f.ContractMembershipFactory(contract=contract)
     learner = f.UserFactory()
-    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    response = post_user_page(
+        admin_client, learner, [{"contract": contract.pk, "user": learner.pk}]
+    )
     assert response.status_code == 200
     assert "Contract &#x27;Tiny&#x27; is full (1 learners)" in response.content.decode()
     assert not ContractMembership.objects.filter(user=learner).exists()
@@ -72,14 +51,16 @@ def test_full_contract_shows_the_error(admin_client):
 def test_inactive_contract_refused(admin_client):
     contract = f.ContractPageFactory(active=False, title="Old")
     learner = f.UserFactory()
-    response = _post(admin_client, learner, [{"contract": contract.pk, "user": learner.pk}])
+    response = post_user_page(
+        admin_client, learner, [{"contract": contract.pk, "user": learner.pk}]
+    )
     assert "Contract &#x27;Old&#x27; is not active" in response.content.decode()
 
 
 def test_staff_removes_a_membership(admin_client):
     membership = f.ContractMembershipFactory()
     learner = membership.user
-    response = _post(
+    response = post_user_page(
         admin_client,
         learner,
         [
@@ -131,7 +112,7 @@ def test_a_contract_posted_for_a_deleted_row_is_ignored(admin_client):
         {"id": removed.pk, "user": learner.pk, "contract": other.contract_id, "DELETE": "on"},
         {"id": other.pk, "user": learner.pk},
     ]
-    response = _post(admin_client, learner, rows, initial=2)
+    response = post_user_page(admin_client, learner, rows, initial=2)
     assert response.status_code == 302, page_errors(response.content.decode())
     assert list(ContractMembership.objects.filter(user=learner)) == [other]
 
