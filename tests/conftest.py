@@ -97,6 +97,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Each test starts with Celery's process-wide "inside a task" flag clear. Eager tasks run
+    in two threads at once can leave it set (each run puts back what it found), and a later
+    ``result.get()`` would then refuse to wait (tests/config/test_celery_join_flag.py)."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache, so throttle counts never leak from one test into
     another (django-axes keeps its counts in the database, which every test restores)."""
