@@ -1,7 +1,6 @@
 """Wagtail admin behaviour for organizations and contracts."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import path
 from wagtail import hooks
@@ -9,10 +8,10 @@ from wagtail.models import Page
 
 from b2b.models import ContractPage, OrganizationPage
 from b2b.panels import HealthPanel
-from b2b.services.audit import ACTIONS, fields_of, record_change, record_creation
-from b2b.services.codes import request_code_reconciliation
+from b2b.services.audit import ACTIONS
 from b2b.services.contracts import contract_named
 from b2b.services.deletion import deletion_blockers, lock_for_deletion, release_unused_codes
+from b2b.services.publishing import give_live_revision
 from b2b.views import contract_codes_csv, organization_managers
 
 
@@ -39,51 +38,20 @@ def register_b2b_admin_urls():
     ]
 
 
-# The audit actions of an editor's publish in Wagtail: (creation, change), by page type.
-_PUBLISH_ACTIONS = {
-    ContractPage: ("b2b.contract.create", "b2b.contract.change"),
-    OrganizationPage: ("b2b.organization.create", "b2b.organization.change"),
-}
-
-
 @hooks.register("before_create_page")
 def note_page_creation(request, parent_page, page_class):
     request.b2b_creating_page = True
 
 
 @hooks.register("before_publish_page")
-def note_fields_before_publish(request, page):
-    """Keep the page's live fields (still in its row: a draft of a live page lives in its
-    revisions) for the audit record made after the publish; ``None`` for a page being created
-    or never live before."""
-    model = type(page.specific)
-    if model in _PUBLISH_ACTIONS:
-        row = model.objects.get(pk=page.pk)
-        creating = getattr(request, "b2b_creating_page", False) or not row.live
-        request.b2b_fields_before_publish = None if creating else fields_of(row)
-
-
-@hooks.register("after_publish_page")
-def record_publish(request, page):
-    """Record the editor's change of the terms (or the page's creation) in the audit trail."""
-    model = type(page.specific)
-    if model not in _PUBLISH_ACTIONS or not hasattr(request, "b2b_fields_before_publish"):
-        return
-    created, changed = _PUBLISH_ACTIONS[model]
-    before = request.b2b_fields_before_publish
-    current = model.objects.get(pk=page.pk)
-    if before is None:
-        if current.live:  # not a publish scheduled for later
-            record_creation(current, created)
-    else:
-        record_change(current, changed, before=before)
-
-
-@hooks.register("after_publish_page")
-def reconcile_codes_after_publish(request, page):
-    if isinstance(page.specific, ContractPage):
-        with transaction.atomic():  # the contract, then its code status: the lock order
-            request_code_reconciliation(page.pk)
+def give_the_page_a_live_revision(request, page):
+    """Before an editor publishes (or schedules) a valid change to an organization or a
+    contract, make sure Wagtail knows the live row as a published revision
+    (``give_live_revision``). What follows any publish (the codes, the audit trail) is
+    ``b2b.services.publishing``'s, for every way a page is published."""
+    creating = getattr(request, "b2b_creating_page", False)  # its first publish: a creation
+    if isinstance(page, OrganizationPage | ContractPage) and not creating:
+        give_live_revision(page)
 
 
 @hooks.register("before_move_page")

@@ -357,6 +357,12 @@ B2B_INVITATION_MAX_REMINDERS = get_int("B2B_INVITATION_MAX_REMINDERS", 2)
 # B2B_INVITATION_SWEEP_INTERVAL_SECONDS: how often Celery beat looks for due reminders (and
 # stores the invitations redeemed since).
 B2B_INVITATION_SWEEP_INTERVAL_SECONDS = get_int("B2B_INVITATION_SWEEP_INTERVAL_SECONDS", 3600)
+# WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS: how often Celery beat publishes the Wagtail drafts
+# whose go-live time has come (and unpublishes the expired pages): Wagtail's own
+# `publish_scheduled` command, run by the task `cms.publish_scheduled`.
+WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS = get_int(
+    "WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS", 60
+)
 # B2B_INVITATION_BATCH_SIZE: rows of an invitation list handled per transaction.
 B2B_INVITATION_BATCH_SIZE = get_int("B2B_INVITATION_BATCH_SIZE", 500)
 # B2B_EMAIL_MAX_ATTEMPTS: attempts to send one invitation e-mail after transient failures (SMTP
@@ -396,6 +402,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-invitation-reminders": {
         "task": "b2b.send_invitation_reminders",
         "schedule": timedelta(seconds=B2B_INVITATION_SWEEP_INTERVAL_SECONDS),
+    },
+    "publish-scheduled-pages": {
+        "task": "cms.publish_scheduled",
+        "schedule": timedelta(seconds=WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS),
     },
 }
 # CELERY_VISIBILITY_TIMEOUT_SECONDS: with Redis as the broker, how long a task a worker has taken

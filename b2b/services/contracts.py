@@ -17,6 +17,7 @@ from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
 from b2b.services.organizations import unique_child_slug
+from b2b.services.publishing import give_live_revision, publishing_by_service
 from b2b.validators import contract_terms_errors
 from users.models import User
 
@@ -159,6 +160,7 @@ def create_contract(
     )
     check_code_bound(contract=contract, products=0)  # no runs yet
     contract = organization.add_child(instance=contract)
+    give_live_revision(contract)  # live from the start, as Wagtail's history should know
     record_creation(contract, "b2b.contract.create")
     request_code_reconciliation(contract.pk)
     return CreatedContract(contract=contract, organization=organization)
@@ -207,6 +209,8 @@ def publish_contract(contract: ContractPage, *, by: User | None = None) -> None:
     revision and the publish are recorded as ``by``'s when given."""
     revision = contract.save_revision(user=by, clean=False)
     # The entry point authorized the change (staff on the API, an operator at the terminal);
-    # Wagtail's page permissions are for its own editor.
-    revision.publish(user=by, skip_permission_checks=True)
+    # Wagtail's page permissions are for its own editor. The caller records the change and
+    # requests the reconciliation (b2b.services.publishing).
+    with publishing_by_service(contract.pk):
+        revision.publish(user=by, skip_permission_checks=True)
     contract.refresh_from_db()

@@ -14,6 +14,7 @@ from b2b.models import OrganizationPage
 from b2b.services.audit import fields_of, record_change
 from b2b.services.locking import lock_organization
 from b2b.services.organizations import checked_name, checked_org_key, lock_organizations_index
+from b2b.services.publishing import publishing_by_service
 from users.models import User
 
 
@@ -74,7 +75,9 @@ def update_organization(
     for name, value in values.items():
         setattr(organization, name, value)
     # The entry point authorized the change; Wagtail's page permissions are for its editor.
-    organization.save_revision(user=by, clean=False).publish(user=by, skip_permission_checks=True)
+    revision = organization.save_revision(user=by, clean=False)
+    with publishing_by_service(organization.pk):  # recorded below
+        revision.publish(user=by, skip_permission_checks=True)
     organization.refresh_from_db()
     record_change(organization, "b2b.organization.change", before=before)
     return organization

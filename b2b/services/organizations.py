@@ -19,6 +19,7 @@ from b2b.models import OrganizationPage, OrganizationQuerySet
 from b2b.naming import ascii_text, name_too_long
 from b2b.services.audit import record_creation
 from b2b.services.organizations_index import ensure_organizations_index
+from b2b.services.publishing import give_live_revision
 from b2b.validators import ORG_KEY_RE
 from users.models import User
 
@@ -182,5 +183,6 @@ def create_organization(
             title=name, slug=unique_child_slug(index, name), org_key=org_key, owner=by
         )
     )
+    give_live_revision(organization)  # live from the start, as Wagtail's history should know
     record_creation(organization, "b2b.organization.create")
     return organization

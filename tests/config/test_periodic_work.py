@@ -52,6 +52,7 @@ DEFAULT_SCHEDULE = {
     "b2b-health-report": {"task": "b2b.health_report", "seconds": 3600.0},
     "contract-alerts": {"task": "b2b.check_contract_alerts", "seconds": 3600.0},
     "send-invitation-reminders": {"task": "b2b.send_invitation_reminders", "seconds": 3600.0},
+    "publish-scheduled-pages": {"task": "cms.publish_scheduled", "seconds": 60.0},
 }
 
 
@@ -71,6 +72,7 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
         B2B_HEALTH_INTERVAL_SECONDS="46",
         B2B_ALERT_CHECK_INTERVAL_SECONDS="47",
         B2B_INVITATION_SWEEP_INTERVAL_SECONDS="48",
+        WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS="49",
         CELERY_VISIBILITY_TIMEOUT_SECONDS="1000",
     )
     assert result.returncode == 0, result.stderr
@@ -82,6 +84,7 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
         "b2b-health-report": 46.0,
         "contract-alerts": 47.0,
         "send-invitation-reminders": 48.0,
+        "publish-scheduled-pages": 49.0,
     }
     assert {entry["task"] for entry in values["schedule"].values()} >= SWEEPS
     assert values["transport"] == {"visibility_timeout": 1000}
