@@ -148,7 +148,8 @@ class Remind(ManagerView):
     @documented(
         "Remind one invitation",
         description="E-mails the invitation again. 409 when it is no longer open (redeemed or "
-        "revoked): nothing is sent.",
+        "revoked); 429 `remind_too_soon` (with Retry-After) when it was e-mailed less than "
+        "B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago: nothing is sent.",
         request=None,
         ok={200: s.InvitationSerializer},
         errors=(404, 409, 429),
@@ -191,13 +192,16 @@ class RemindAll(ManagerView):
         request=None,
         ok={200: s.RemindedSerializer},
         errors=(404, 429),
-        example={"reminded": 30},
+        description="Invitations e-mailed less than B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago "
+        "are left alone and counted in `in_cooldown`.",
+        example={"reminded": 30, "in_cooldown": 2},
         tags=TAGS,
         operation_id="manager_contracts_invitations_remind_all",
     )
     def post(self, request, contract_id: int):
         contract = managed_contract_or_404(request, contract_id)
-        return Response({"reminded": remind_all_open(contract=contract, by=request.user)})
+        result = remind_all_open(contract=contract, by=request.user)
+        return Response({"reminded": result.reminded, "in_cooldown": result.in_cooldown})
 
 
 def job_body(
