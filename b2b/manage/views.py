@@ -25,7 +25,12 @@ from b2b.exceptions import B2BError, InvitationRefused
 from b2b.manage.forms import InviteForm, SearchForm, UploadForm
 from b2b.services.code_export import stream_codes_csv
 from b2b.services.invitations import invite, remind, remind_all_open, remind_wait, revoke
-from b2b.services.invite_jobs import iter_result_rows, job_rows, start_invite_job
+from b2b.services.invite_jobs import (
+    deferred_notice,
+    iter_result_rows,
+    job_rows,
+    start_invite_job,
+)
 from b2b.services.manager_pages import (
     find_job,
     find_open_invitation,
@@ -202,6 +207,7 @@ def job(request, contract_id: int, job_id: int):
         "organization": contract.organization,
         "job": job,
         "summary": selectors.invite_job_summary(job),
+        "notice": deferred_notice(job),
         "rows": job_rows(job)[: settings.B2B_INVITE_RESULTS_SHOWN] if job.finished else [],
     }
     return render(request, "b2b/manage/job.html", context)

@@ -71,7 +71,8 @@ def test_a_job_that_dies_half_way_reports_its_first_batches_as_invited_when_run_
         run_invite_job(job_id=job.pk)
 
     job.refresh_from_db()
-    assert job.state == InviteJobState.RUNNING
+    # back to queued, with the error, for the sweep (or a second delivery) to run it again
+    assert (job.state, job.last_error) == (InviteJobState.QUEUED, "the server went away")
     assert (job.done, job.total) == (3, 6)
     first = {r.email: r.outcome for r in job.row_set.exclude(outcome="")}
     assert first == {
