@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from b2b.enums import EmailState, InviteJobState
@@ -143,17 +143,18 @@ def stalled_work(
         jobs = jobs.filter(contract_id__in=contract_ids)
         emails = emails.filter(invitation__contract_id__in=contract_ids)
     found: dict[int, StalledWork] = {}
-    for row in jobs.values("contract_id").annotate(n=Count("pk"), oldest=Min("created_on")):
-        found[row["contract_id"]] = StalledWork(row["contract_id"], row["n"], 0, row["oldest"])
-    by_contract = emails.values(contract=F("invitation__contract_id")).annotate(
+    job_rows = jobs.values_list("contract_id").annotate(n=Count("pk"), oldest=Min("created_on"))
+    for contract_id, count, oldest in job_rows:
+        found[contract_id] = StalledWork(contract_id, count, 0, oldest)
+    email_rows = emails.values_list("invitation__contract_id").annotate(
         n=Count("pk"), oldest=Min("queued_on")
     )
-    for row in by_contract:
-        known = found.get(row["contract"])
-        found[row["contract"]] = StalledWork(
-            row["contract"],
+    for contract_id, count, oldest in email_rows:
+        known = found.get(contract_id)
+        found[contract_id] = StalledWork(
+            contract_id,
             known.jobs if known else 0,
-            row["n"],
-            min(row["oldest"], known.oldest) if known else row["oldest"],
+            count,
+            min(oldest, known.oldest) if known else oldest,
         )
     return [found[contract_id] for contract_id in sorted(found)]
