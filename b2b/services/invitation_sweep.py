@@ -31,7 +31,7 @@ from django.utils import timezone
 from b2b.enums import EmailState, InviteJobState
 from b2b.models import InvitationEmail, InviteJob
 from b2b.services.invitation_emails import SEND_TASK
-from b2b.services.invite_jobs import INVITE_JOB_TASK
+from b2b.services.invite_jobs import INVITE_JOB_TASK, stale_before
 from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _grace() -> timedelta:
 def _unclaimed_jobs(now: datetime) -> Q:
     """Jobs nobody is running: queued, or running with no sign of life for
     B2B_INVITE_JOB_STALE_SECONDS (their worker died)."""
-    stale = now - timedelta(seconds=settings.B2B_INVITE_JOB_STALE_SECONDS)
+    stale = stale_before(now)
     return Q(state=InviteJobState.QUEUED) | Q(
         Q(beat_on__lte=stale) | Q(beat_on__isnull=True, started_on__lte=stale),
         state=InviteJobState.RUNNING,

@@ -106,8 +106,10 @@ def deferred_notice(job: InviteJob) -> str:
     )
 
 
-def _stale_before() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.B2B_INVITE_JOB_STALE_SECONDS)
+def stale_before(now: datetime | None = None) -> datetime:
+    """A running job whose last sign of life is older than this is abandoned (its worker died):
+    the one definition, used by the claim and by the sweep."""
+    return (now or timezone.now()) - timedelta(seconds=settings.B2B_INVITE_JOB_STALE_SECONDS)
 
 
 def _claim(job_id: int, *, only_untried: bool = False) -> InviteJob | None:
@@ -119,7 +121,7 @@ def _claim(job_id: int, *, only_untried: bool = False) -> InviteJob | None:
         if job is None or job.state == InviteJobState.DONE:
             return None
         alive = job.beat_on or job.started_on
-        if job.state == InviteJobState.RUNNING and alive is not None and alive > _stale_before():
+        if job.state == InviteJobState.RUNNING and alive is not None and alive > stale_before():
             return None
         if only_untried and job.started_on is not None:
             return None
