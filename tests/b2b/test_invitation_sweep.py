@@ -156,3 +156,22 @@ def test_the_health_report_lists_the_stalled_work_until_it_is_done(
         requeue_invitation_work(now=later)
     assert "invitation-work-stalled" not in [f.check for f in health_report().findings]
     assert InvitationEmail.objects.filter(state=EmailState.SENT).count() == 4
+
+
+def test_the_sweep_and_the_finding_read_a_constant_number_of_queries(
+    contract, django_assert_num_queries
+):
+    """Four statements for the sweep (the jobs and e-mails chosen and stamped; in a test its
+    transaction is a savepoint: two more) and two for the finding, however much work is
+    stalled; the sends are queued after commit."""
+    stall_invitation_work(contract, jobs=1, emails=1, minutes=30)
+    with django_assert_num_queries(6):
+        small = requeue_invitation_work(now=timezone.now() + timedelta(hours=1))
+    stall_invitation_work(contract, jobs=20, emails=300, minutes=30)
+    with django_assert_num_queries(6):
+        large = requeue_invitation_work(now=timezone.now() + timedelta(hours=2))
+    assert (len(small.job_ids), len(small.email_ids)) == (1, 1)
+    assert (len(large.job_ids), len(large.email_ids)) == (21, 301)
+    with django_assert_num_queries(2):
+        (work,) = stalled_work()
+    assert (work.jobs, work.emails) == (21, 301)
