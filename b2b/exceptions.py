@@ -108,3 +108,12 @@ class InvitationRefused(B2BError):
 
 class InvitationNotOpen(B2BError):
     """The invitation was already redeemed or revoked."""
+
+
+class RemindTooSoon(B2BError):
+    """The invitation was e-mailed (invited or reminded) less than
+    B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago: ``wait_seconds`` until it may be reminded."""
+
+    def __init__(self, message: str, *, wait_seconds: float):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.http import Http404
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, TitleFieldPanel
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
@@ -516,9 +517,18 @@ class InviteJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     started_on = models.DateTimeField(null=True, blank=True)
     finished_on = models.DateTimeField(null=True, blank=True)
+    # When the job was last handed to the queue (or the request): the sweep queues a job again
+    # when this is older than B2B_INVITATION_REQUEUE_AFTER_SECONDS and nothing has taken it.
+    queued_on = models.DateTimeField(default=timezone.now)
+    # A running job's last sign of life (its claim, each committed batch); a job running with
+    # no sign for B2B_INVITE_JOB_STALE_SECONDS is taken to be abandoned.
+    beat_on = models.DateTimeField(null=True, blank=True)
+    # Why the last run stopped before the end (a database error, on one line); "" otherwise.
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_on", "-pk"]
+        indexes = [models.Index(fields=["state", "queued_on"])]
 
     def __str__(self) -> str:
         return f"invite job {self.pk} of contract {self.contract_id} ({self.state})"

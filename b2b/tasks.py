@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 from b2b.exceptions import ContractNotFound
 from b2b.models import InviteJob
@@ -16,10 +17,12 @@ from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contra
 from b2b.services.health import HEALTH_TASK, health_report, notify_staff
 from b2b.services.invitation_emails import RETRY_TASK, attempts_of, retry_countdown, send_email
 from b2b.services.invitation_emails import SEND_TASK as INVITATION_SEND_TASK
+from b2b.services.invitation_sweep import SWEEP_TASK as INVITATION_SWEEP_TASK
+from b2b.services.invitation_sweep import requeue_invitation_work
 from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
 from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
 from config.acting import Actor, Channel, acting
-from config.db_errors import GaveUp, with_conflict_retries
+from config.db_errors import GaveUp, one_line, with_conflict_retries
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +108,27 @@ def check_contract_alerts_task() -> dict:
 @shared_task(name=INVITE_JOB_TASK, acks_late=True)
 def run_invite_job_task(job_id: int) -> dict:
     """Invite the rows of a manager's uploaded file, as that manager (``run_invite_job``; a
-    finished job is left alone, so running it twice is safe)."""
+    finished job, or one another run is at, is left alone, so running it twice is safe). A
+    database error leaves the job queued for the sweep, with one warning line."""
     job = InviteJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None:
         log.warning("Invite job %s no longer exists; nothing to do", job_id)
         return {"job_id": job_id, "skipped": True}
-    with acting(Actor(channel=Channel.MANAGER, user=job.created_by)):
-        done = run_invite_job(job_id=job_id)
+    try:
+        with acting(Actor(channel=Channel.MANAGER, user=job.created_by)):
+            done = run_invite_job(job_id=job_id)
+    except DatabaseError as exc:
+        log.warning("Invite job %s stopped, left queued for the sweep: %s", job_id, one_line(exc))
+        return {"job_id": job_id, "skipped": False, "error": one_line(exc)}
     return {"job_id": job_id, "skipped": done is None}
+
+
+@shared_task(name=INVITATION_SWEEP_TASK)
+def requeue_invitation_work_task() -> dict[str, list[int]]:
+    """Queue again the invite jobs and invitation e-mails nothing picked up (run by Celery beat
+    every PENDING_SWEEP_INTERVAL_SECONDS); returns their ids."""
+    requeued = requeue_invitation_work()
+    return {"jobs": requeued.job_ids, "emails": requeued.email_ids}
 
 
 def _send_one(email_id: int) -> str:

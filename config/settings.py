@@ -371,13 +371,28 @@ B2B_INVITATION_BATCH_SIZE = get_int("B2B_INVITATION_BATCH_SIZE", 500)
 B2B_EMAIL_MAX_ATTEMPTS = get_int("B2B_EMAIL_MAX_ATTEMPTS", 5)
 B2B_EMAIL_RETRY_SECONDS = get_int("B2B_EMAIL_RETRY_SECONDS", 60)
 B2B_EMAIL_RETRY_MAX_SECONDS = get_int("B2B_EMAIL_RETRY_MAX_SECONDS", 900)
-for _name in ("B2B_INVITATION_MAX_REMINDERS",):
+# B2B_INVITATION_REMIND_COOLDOWN_SECONDS: an open invitation is not reminded again (by a manager's
+# page, the API or the automatic reminders) within this many seconds of its last invitation or
+# reminder e-mail.
+B2B_INVITATION_REMIND_COOLDOWN_SECONDS = get_int("B2B_INVITATION_REMIND_COOLDOWN_SECONDS", 3600)
+# B2B_INVITATION_REQUEUE_AFTER_SECONDS: a manager's invite job or an invitation e-mail still
+# queued this long after it was (last) queued, with nothing picking it up, is queued again by
+# the sweep (every PENDING_SWEEP_INTERVAL_SECONDS) and is a health finding until it runs.
+B2B_INVITATION_REQUEUE_AFTER_SECONDS = get_int("B2B_INVITATION_REQUEUE_AFTER_SECONDS", 600)
+# B2B_INVITE_JOB_STALE_SECONDS: a running invite job whose worker has given no sign of life (a
+# batch committed) for this long is taken to be abandoned (its worker died): another run may
+# take it over, and the sweep queues it again. Keep it below CELERY_VISIBILITY_TIMEOUT_SECONDS,
+# so that the broker's own redelivery of a dead worker's job can carry it on.
+B2B_INVITE_JOB_STALE_SECONDS = get_int("B2B_INVITE_JOB_STALE_SECONDS", 600)
+for _name in ("B2B_INVITATION_MAX_REMINDERS", "B2B_INVITATION_REMIND_COOLDOWN_SECONDS"):
     if globals()[_name] < 0:
         raise ImproperlyConfigured(f"{_name} must not be negative")
 for _name in (
     "B2B_INVITATION_REMINDER_DAYS",
     "B2B_INVITATION_BATCH_SIZE",
     "B2B_EMAIL_MAX_ATTEMPTS",
+    "B2B_INVITATION_REQUEUE_AFTER_SECONDS",
+    "B2B_INVITE_JOB_STALE_SECONDS",
 ):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1")
@@ -398,6 +413,10 @@ CELERY_BEAT_SCHEDULE = {
     "contract-alerts": {
         "task": "b2b.check_contract_alerts",
         "schedule": timedelta(seconds=B2B_ALERT_CHECK_INTERVAL_SECONDS),
+    },
+    "requeue-invitation-work": {
+        "task": "b2b.requeue_invitation_work",
+        "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
     },
     "send-invitation-reminders": {
         "task": "b2b.send_invitation_reminders",
@@ -422,6 +441,10 @@ if _longest_retry_wait >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
     raise ImproperlyConfigured(
         "CELERY_VISIBILITY_TIMEOUT_SECONDS must be longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS, "
         "DATABASE_CONFLICT_RETRY_MAX_SECONDS and B2B_EMAIL_RETRY_MAX_SECONDS"
+    )
+if B2B_INVITE_JOB_STALE_SECONDS >= CELERY_VISIBILITY_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "B2B_INVITE_JOB_STALE_SECONDS must be shorter than CELERY_VISIBILITY_TIMEOUT_SECONDS"
     )
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 

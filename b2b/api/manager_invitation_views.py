@@ -33,10 +33,17 @@ from b2b.selectors import (
     invite_job_summary,
 )
 from b2b.services.invitations import invite, remind, remind_all_open, revoke
-from b2b.services.invite_jobs import job_rows, run_invite_job, runs_inline, start_invite_job
+from b2b.services.invite_jobs import (
+    deferred_notice,
+    job_rows,
+    run_inline,
+    runs_inline,
+    start_invite_job,
+)
 from b2b.services.invite_upload import UploadRow, parse_invite_csv
 from b2b.services.manager_pages import find_job, find_open_invitation
 from config.api.docs import documented
+from config.api.errors import error_body
 
 TAGS = ["manager invitations"]
 
@@ -148,7 +155,8 @@ class Remind(ManagerView):
     @documented(
         "Remind one invitation",
         description="E-mails the invitation again. 409 when it is no longer open (redeemed or "
-        "revoked): nothing is sent.",
+        "revoked); 429 `remind_too_soon` (with Retry-After) when it was e-mailed less than "
+        "B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago: nothing is sent.",
         request=None,
         ok={200: s.InvitationSerializer},
         errors=(404, 409, 429),
@@ -191,13 +199,16 @@ class RemindAll(ManagerView):
         request=None,
         ok={200: s.RemindedSerializer},
         errors=(404, 429),
-        example={"reminded": 30},
+        description="Invitations e-mailed less than B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago "
+        "are left alone and counted in `in_cooldown`.",
+        example={"reminded": 30, "in_cooldown": 2},
         tags=TAGS,
         operation_id="manager_contracts_invitations_remind_all",
     )
     def post(self, request, contract_id: int):
         contract = managed_contract_or_404(request, contract_id)
-        return Response({"reminded": remind_all_open(contract=contract, by=request.user)})
+        result = remind_all_open(contract=contract, by=request.user)
+        return Response({"reminded": result.reminded, "in_cooldown": result.in_cooldown})
 
 
 def job_body(
@@ -266,10 +277,12 @@ class BulkInvite(ManagerView):
         "name. At most B2B_INVITE_INLINE_ROWS rows are handled in the request: 201 with every "
         "row's result. More are queued: 202 with the job to poll (Location, `results_url`). "
         "400 a file that cannot be read (too large, not UTF-8, not CSV, no e-mail column, too "
-        "many rows).",
+        "many rows). 503 `invite_job_deferred` when a database error stopped a small list in "
+        "the request: the list is saved as a job (in `job`, and Location) that the system runs "
+        "again by itself; poll it, do not send the list again.",
         request=BULK_REQUEST,
         ok={201: s.JobSerializer, 202: s.JobSerializer},
-        errors=(400, 404, 429),
+        errors=(400, 404, 429, 503),
         example=JOB,
         tags=TAGS,
     )
@@ -278,9 +291,21 @@ class BulkInvite(ManagerView):
         rows = _uploaded_rows(request)
         job = start_invite_job(contract=contract, rows=rows, by=request.user)
         if runs_inline(job.rows):
-            run_invite_job(job_id=job.pk)  # a job runs once: a no-op when already run
+            run_inline(job_id=job.pk)  # a no-op when the request's commit already ran it
         job.refresh_from_db()
         location = reverse("api-manager-job", args=[contract.pk, job.pk])
+        notice = deferred_notice(job)
+        if notice:  # a database error stopped it: saved, and left for the sweep
+            body = error_body(
+                code="invite_job_deferred",
+                message=notice,
+                job=s.JobSerializer(job_body(request, job)).data,
+            )
+            return Response(
+                body,
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Location": request.build_absolute_uri(location)},
+            )
         return Response(
             s.JobSerializer(job_body(request, job)).data,
             status=status.HTTP_201_CREATED if job.finished else status.HTTP_202_ACCEPTED,

@@ -116,6 +116,10 @@ class BulkFileSerializer(serializers.Serializer):
 
 class RemindedSerializer(serializers.Serializer):
     reminded = serializers.IntegerField(help_text="How many open invitations were reminded.")
+    in_cooldown = serializers.IntegerField(
+        help_text="How many open invitations were left alone: e-mailed less than the cooldown "
+        "(B2B_INVITATION_REMIND_COOLDOWN_SECONDS) ago."
+    )
 
 
 class OutcomeCountSerializer(serializers.Serializer):

@@ -16,14 +16,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from b2b import selectors
+from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, InvitationRefused
 from b2b.manage.forms import InviteForm, SearchForm, UploadForm
 from b2b.services.code_export import stream_codes_csv
-from b2b.services.invitations import invite, remind, remind_all_open, revoke
-from b2b.services.invite_jobs import iter_result_rows, job_rows, start_invite_job
+from b2b.services.invitations import invite, remind, remind_all_open, remind_wait, revoke
+from b2b.services.invite_jobs import (
+    deferred_notice,
+    iter_result_rows,
+    job_rows,
+    start_invite_job,
+)
 from b2b.services.manager_pages import (
     find_job,
     find_open_invitation,
@@ -33,6 +40,7 @@ from b2b.services.manager_pages import (
 )
 from b2b.services.managers import managed_organizations
 from config.exports import csv_lines
+from config.throttling import describe_wait
 
 LEARNERS_CSV_HEADER = ["E-mail", "Name", "Joined", "How", "Enrolled runs"]
 
@@ -76,6 +84,12 @@ def organization(request, org_id: int):
     return render(request, "b2b/manage/organization.html", context)
 
 
+def _remind_in(row, now) -> str:
+    """How long before an open invitation may be reminded, in words ("" when it may be now)."""
+    wait = remind_wait(row, now=now) if row.state == InvitationState.OPEN else 0
+    return describe_wait(wait) if wait else ""
+
+
 @require_GET
 @login_required
 def contract(request, contract_id: int):
@@ -84,6 +98,10 @@ def contract(request, contract_id: int):
     search.is_valid()
     query = search.cleaned_data.get("q") or ""
     per_page = settings.B2B_MANAGE_PAGE_SIZE
+    invitations = selectors.contract_invitations(
+        contract.pk, page=search.cleaned_data.get("ipage") or 1, per_page=per_page
+    )
+    now = timezone.now()
     context = {
         "contract": contract,
         "organization": contract.organization,
@@ -94,9 +112,8 @@ def contract(request, contract_id: int):
         "learners": selectors.contract_learners(
             contract.pk, search=query, page=search.cleaned_data.get("page") or 1, per_page=per_page
         ),
-        "invitations": selectors.contract_invitations(
-            contract.pk, page=search.cleaned_data.get("ipage") or 1, per_page=per_page
-        ),
+        "invitations": invitations,
+        "invitation_rows": [(row, _remind_in(row, now)) for row in invitations.rows],
         "invite_form": InviteForm(),
         "upload_form": UploadForm(),
     }
@@ -190,6 +207,7 @@ def job(request, contract_id: int, job_id: int):
         "organization": contract.organization,
         "job": job,
         "summary": selectors.invite_job_summary(job),
+        "notice": deferred_notice(job),
         "rows": job_rows(job)[: settings.B2B_INVITE_RESULTS_SHOWN] if job.finished else [],
     }
     return render(request, "b2b/manage/job.html", context)
@@ -257,9 +275,19 @@ def revoke_one(request, contract_id: int, invitation_id: int):
 @login_required
 def remind_all(request, contract_id: int):
     contract = _contract_or_404(request, contract_id)
-    count = remind_all_open(contract=contract, by=request.user)
-    if count:
-        messages.success(request, f"Reminders to {count} people are on their way.")
+    result = remind_all_open(contract=contract, by=request.user)
+    waiting = ""
+    if result.in_cooldown:
+        waiting = (
+            f"{result.in_cooldown} e-mailed less than "
+            f"{describe_wait(settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS)} ago "
+            f"{'was' if result.in_cooldown == 1 else 'were'} not reminded again."
+        )
+    if result.reminded:
+        sent = f"Reminders to {result.reminded} people are on their way."
+        messages.success(request, f"{sent} {waiting}".strip())
+    elif waiting:
+        messages.info(request, f"Nobody was reminded: {waiting[0].lower()}{waiting[1:]}")
     else:
         messages.info(request, "No invitation is open: nobody to remind.")
     return redirect(_contract_url(contract, anchor=True))

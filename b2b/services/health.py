@@ -26,6 +26,7 @@ from b2b.exceptions import B2BError, ContractNotFound
 from b2b.models import ReportedHealthFinding
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.health_checks import CHECKS, Finding, HealthData, Repair
+from b2b.services.invitation_sweep import requeue_invitation_work
 from courses.exceptions import CoursesError
 from courses.services.edx_copy import requeue_run_copies
 from courses.services.enrollments import requeue_enrollment_pushes
@@ -106,10 +107,19 @@ def _push(target, report: HealthReport) -> str:
     return f"queued {count} Open edX enrollment(s) again"
 
 
+def _requeue_invitations(target, report: HealthReport) -> str:
+    requeued = requeue_invitation_work(contract_id=target)
+    return (
+        f"queued {len(requeued.job_ids)} invite job(s) and {len(requeued.email_ids)} "
+        "invitation e-mail(s) again"
+    )
+
+
 _REPAIRS: dict[Repair, Callable[..., str]] = {
     Repair.RECONCILE: _reconcile,
     Repair.COPY: _copy,
     Repair.PUSH: _push,
+    Repair.INVITATIONS: _requeue_invitations,
 }
 
 

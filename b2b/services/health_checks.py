@@ -20,6 +20,7 @@ from b2b.enums import HealthSeverity
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
 from b2b.services.codes import product_code_rule
 from b2b.services.courseware import contract_run_schedule
+from b2b.services.invitation_sweep import stalled_work
 from courses import selectors as courses_selectors
 from courses.enums import EdxCopyState
 from courses.selectors import ContractRunState
@@ -35,6 +36,7 @@ class Repair(Enum):
     RECONCILE = "requested the code reconciliation"
     COPY = "queued the Open edX copy again"
     PUSH = "queued the Open edX enrollments again"
+    INVITATIONS = "queued the invite jobs and invitation e-mails again"
 
 
 @dataclass(frozen=True)
@@ -462,6 +464,40 @@ def fulfilled_orders(data: HealthData) -> list[Finding]:
     return findings
 
 
+def _ago(data: HealthData, moment: datetime) -> str:
+    minutes = max(int((data.now - moment).total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def invitation_work(data: HealthData) -> list[Finding]:
+    """Managers' invite jobs and invitation e-mails queued and not picked up for longer than
+    B2B_INVITATION_REQUEUE_AFTER_SECONDS (the broker refused them, or a worker died)."""
+    findings = []
+    for work in stalled_work(contract_ids=data.contract_ids, now=data.now):
+        counts = []
+        if work.jobs:
+            counts.append(f"{work.jobs} invite job(s)")
+        if work.emails:
+            counts.append(f"{work.emails} invitation e-mail(s)")
+        findings.append(
+            _finding(
+                data,
+                "invitation-work-stalled",
+                WARNING,
+                work.contract_id,
+                "invitations",
+                f"{' and '.join(counts)} queued and not picked up, the oldest for "
+                f"{_ago(data, work.oldest)}",
+                "check that the broker and a Celery worker are running; the sweep queues them "
+                "again every few minutes (or b2b_health --fix now)",
+                repair=Repair.INVITATIONS,
+                target=work.contract_id,
+            )
+        )
+    return findings
+
+
 # Every check, by name, in the order the report runs them.
 CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "over-cap": over_cap,
@@ -475,4 +511,5 @@ CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "enrollments-not-pushed": enrollments_not_pushed,
     "paid-not-fulfilled": paid_orders,
     "fulfilled-incomplete": fulfilled_orders,
+    "invitation-work-stalled": invitation_work,
 }

@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
-from b2b.exceptions import InvitationNotOpen, InvitationRefused
+from b2b.exceptions import InvitationNotOpen, InvitationRefused, RemindTooSoon
 from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
@@ -38,6 +39,7 @@ from b2b.services.codes import code_stamp, contract_product_ids
 from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from b2b.services.memberships import seats_taken
+from config.throttling import describe_wait
 from ecommerce.selectors import code_redeemed, first_redemption
 from ecommerce.services import invitation_codes
 from users.models import User
@@ -234,12 +236,50 @@ def _lock_open(invitation: Invitation) -> tuple[ContractPage, Invitation]:
     return contract, current
 
 
+def _cooldown() -> timedelta:
+    return timedelta(seconds=settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS)
+
+
+class Emailed(Protocol):
+    """An invitation, or a listing's row of one: when it was made and last reminded."""
+
+    @property
+    def created_on(self) -> datetime: ...
+
+    @property
+    def last_reminded_on(self) -> datetime | None: ...
+
+
+def remind_wait(invitation: Emailed, *, now: datetime | None = None) -> float:
+    """Seconds before the invitation may be reminded (0: now): the cooldown runs from its last
+    e-mail (the last reminder, else the invitation). The rule's one definition for one
+    invitation; ``_out_of_cooldown`` is the same rule for a set."""
+    ready = (invitation.last_reminded_on or invitation.created_on) + _cooldown()
+    return max((ready - (now or timezone.now())).total_seconds(), 0.0)
+
+
+def _out_of_cooldown(now: datetime) -> Q:
+    """The invitations that may be reminded at ``now``: e-mailed at least the cooldown ago."""
+    before = now - _cooldown()
+    return Q(last_reminded_on__isnull=True, created_on__lte=before) | Q(
+        last_reminded_on__lte=before
+    )
+
+
 @transaction.atomic
 def remind(*, invitation: Invitation, by: User | None) -> Invitation:
     """Send the invitation again (a reminder); raises InvitationNotOpen when it was redeemed or
-    revoked."""
+    revoked, RemindTooSoon when it was e-mailed less than the cooldown ago (the check is made
+    under the invitation's row lock, so two clicks at once send one reminder)."""
     contract, current = _lock_open(invitation)
     now = timezone.now()
+    wait = remind_wait(current, now=now)
+    if wait > 0:
+        raise RemindTooSoon(
+            f"{current.email} was e-mailed less than {describe_wait(_cooldown().total_seconds())} "
+            f"ago; it can be reminded again in {describe_wait(wait)}",
+            wait_seconds=wait,
+        )
     current.reminders_sent += 1
     current.last_reminded_on = now
     current.save(update_fields=["reminders_sent", "last_reminded_on"])
@@ -249,7 +289,11 @@ def remind(*, invitation: Invitation, by: User | None) -> Invitation:
 
 
 def _remind_set(contract: ContractPage, invitations: QuerySet[Invitation], now: datetime) -> int:
-    chosen = list(invitations.select_for_update(of=("self",)).order_by("pk"))
+    """Remind those of ``invitations`` out of their cooldown (the caller holds the contract's
+    lock); returns how many."""
+    chosen = list(
+        invitations.filter(_out_of_cooldown(now)).select_for_update(of=("self",)).order_by("pk")
+    )
     if not chosen:
         return 0
     Invitation.objects.filter(pk__in=[i.pk for i in chosen]).update(
@@ -264,11 +308,25 @@ def _remind_set(contract: ContractPage, invitations: QuerySet[Invitation], now: 
     return len(chosen)
 
 
+@dataclass(frozen=True)
+class RemindAllResult:
+    """What "remind everyone" did: how many were reminded, how many were left alone because
+    they were e-mailed less than the cooldown ago."""
+
+    reminded: int
+    in_cooldown: int
+
+
 @transaction.atomic
-def remind_all_open(*, contract: ContractPage, by: User | None) -> int:
-    """Remind every open invitation of the contract; returns how many (constant queries)."""
+def remind_all_open(*, contract: ContractPage, by: User | None) -> RemindAllResult:
+    """Remind every open invitation of the contract that is out of its cooldown (constant
+    queries)."""
     locked = lock_contract(contract.pk, mode=ContractLock.CHANGE)
-    return _remind_set(locked, open_invitations(contract.pk), timezone.now())
+    now = timezone.now()
+    open_ones = open_invitations(contract.pk)
+    waiting = open_ones.exclude(_out_of_cooldown(now)).count()
+    reminded = _remind_set(locked, open_ones, now)
+    return RemindAllResult(reminded=reminded, in_cooldown=waiting)
 
 
 @transaction.atomic

@@ -10,12 +10,22 @@ refused here ("invalid name") and never reaches it.
 Running a job is safe to repeat: a job already finished is left alone, and a run that died half
 way goes through the rows again but keeps every result already stored (each batch's results
 are stored in the batch's transaction), so the rows it had invited still read "invited".
+
+One run at a time: a run claims the job under its row lock (queued -> running) and refreshes
+``beat_on`` as each batch commits. A second delivery of the same job (the sweep queued it again
+while the first message was still on its way) finds it running and leaves it alone; a job
+running with no sign of life for ``B2B_INVITE_JOB_STALE_SECONDS`` is taken over (its worker
+died). A run stopped by a database error puts the job back to queued with the error on one line
+(``last_error``), for the sweep (``b2b.services.invitation_sweep``) to queue again.
 """
 
+import contextlib
+import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -23,8 +33,12 @@ from b2b.enums import InviteJobState
 from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
 from b2b.services.invitations import InviteResult, InviteRow, invite_many
 from b2b.services.invite_upload import UploadRow, formula_cells
+from config.db_errors import one_line
 from config.queueing import queue_after_commit
+from config.throttling import describe_wait
 from users.models import User
+
+log = logging.getLogger(__name__)
 
 INVITE_JOB_TASK = "b2b.run_invite_job"
 RESULTS_HEADER = ["Line", "E-mail", "Name", "Result"]
@@ -60,32 +74,97 @@ def start_invite_job(
     if not runs_inline(len(rows)):
         queue_after_commit(INVITE_JOB_TASK, job.pk)
         return job
-    transaction.on_commit(lambda: run_invite_job(job_id=job.pk))
+    transaction.on_commit(lambda: run_inline(job_id=job.pk))
     return job
 
 
-def _claim(job_id: int) -> InviteJob | None:
-    """Mark the job running, unless it is finished (or gone); returns it."""
+def run_inline(*, job_id: int) -> InviteJob | None:
+    """Run a small job in the request that made it (the seam between the request and the job).
+    A job already tried is left alone. A database error does not reach the request: it is
+    logged as one warning line, and the job is left queued with the error for the sweep to
+    queue again (the page and the API then say so, from ``last_error``). Returns the job."""
+    try:
+        return run_invite_job(job_id=job_id, only_untried=True)
+    except DatabaseError as exc:
+        log.warning(
+            "Invite job %s could not run in the request, left queued for the sweep: %s",
+            job_id,
+            one_line(exc),
+        )
+        return None
+
+
+def deferred_notice(job: InviteJob) -> str:
+    """What a manager is told about a job whose last run stopped on an error and that waits for
+    the sweep ("" for any other job). The error itself is for the logs, not for managers."""
+    if job.state != InviteJobState.QUEUED or not job.last_error:
+        return ""
+    within = settings.B2B_INVITATION_REQUEUE_AFTER_SECONDS + settings.PENDING_SWEEP_INTERVAL_SECONDS
+    return (
+        "The list could not be handled just now; it is saved and will be handled automatically "
+        f"within {describe_wait(within)}."
+    )
+
+
+def stale_before(now: datetime | None = None) -> datetime:
+    """A running job whose last sign of life is older than this is abandoned (its worker died):
+    the one definition, used by the claim and by the sweep."""
+    return (now or timezone.now()) - timedelta(seconds=settings.B2B_INVITE_JOB_STALE_SECONDS)
+
+
+def _claim(job_id: int, *, only_untried: bool = False) -> InviteJob | None:
+    """Mark the job running, unless it is finished (or gone), another run is at it (running,
+    with a sign of life within B2B_INVITE_JOB_STALE_SECONDS) or, with ``only_untried``, it was
+    tried before; returns it."""
     with transaction.atomic():
         job = InviteJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.state == InviteJobState.DONE:
             return None
+        alive = job.beat_on or job.started_on
+        if job.state == InviteJobState.RUNNING and alive is not None and alive > stale_before():
+            return None
+        if only_untried and job.started_on is not None:
+            return None
+        now = timezone.now()
         job.state = InviteJobState.RUNNING
-        job.started_on = timezone.now()
-        job.save(update_fields=["state", "started_on"])
+        job.started_on = job.beat_on = now
+        job.last_error = ""
+        job.save(update_fields=["state", "started_on", "beat_on", "last_error"])
         return job
 
 
-def run_invite_job(*, job_id: int) -> InviteJob | None:
+def _release(job_id: int, exc: DatabaseError) -> None:
+    """Put a job whose run stopped on a database error back to queued, with the error. A lost
+    connection is closed first (outside a transaction), so the next query opens a new one; when
+    the database cannot take even that, the job stays running and is taken over once stale."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    with contextlib.suppress(DatabaseError):
+        InviteJob.objects.filter(pk=job_id, state=InviteJobState.RUNNING).update(
+            state=InviteJobState.QUEUED, beat_on=None, last_error=one_line(exc)
+        )
+
+
+def run_invite_job(*, job_id: int, only_untried: bool = False) -> InviteJob | None:
     """Invite the job's rows through ``invite_many`` and store each row's result; returns the
-    job, or None when there was nothing to do.
+    job, or None when there was nothing to do (see ``_claim``).
 
     A batch's results are stored in the batch's own transaction, so a row's stored result is
     final: a run that died half way and runs again keeps the results of the batches that
-    committed ("invited" stays "invited") and stores the others."""
-    job = _claim(job_id)
+    committed ("invited" stays "invited") and stores the others. A database error puts the job
+    back to queued (``last_error`` says why) and is raised again."""
+    job = _claim(job_id, only_untried=only_untried)
     if job is None:
         return None
+    try:
+        return _run(job)
+    except DatabaseError as exc:
+        _release(job_id, exc)
+        raise
+
+
+def _run(job: InviteJob) -> InviteJob:
+    job_id = job.pk
     rows = list(job.row_set.exclude(outcome=INVALID_NAME).order_by("position"))
     settled = {row.pk for row in rows if row.outcome}  # decided by an earlier run
 
@@ -103,7 +182,7 @@ def run_invite_job(*, job_id: int) -> InviteJob | None:
         )
 
     def progress(_step: str, done: int, total: int) -> None:
-        InviteJob.objects.filter(pk=job_id).update(done=done, total=total)
+        InviteJob.objects.filter(pk=job_id).update(done=done, total=total, beat_on=timezone.now())
 
     results = invite_many(
         contract=job.contract,
@@ -115,7 +194,7 @@ def run_invite_job(*, job_id: int) -> InviteJob | None:
     with transaction.atomic():
         settle(results)  # the rows no batch decided: invalid e-mails, duplicates in the file
         InviteJob.objects.filter(pk=job_id).update(
-            state=InviteJobState.DONE, finished_on=timezone.now(), done=F("total")
+            state=InviteJobState.DONE, finished_on=timezone.now(), done=F("total"), last_error=""
         )
     job.refresh_from_db()
     return job

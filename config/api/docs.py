@@ -11,6 +11,7 @@ ERROR_MEANINGS = {
     404: "Unknown, or not yours.",
     409: "The request conflicts with the current state (full, inactive, outside its dates...).",
     429: "Too many attempts: wait for the time in Retry-After.",
+    503: "Saved, but not done now (the database failed): follow what the body names.",
 }
 ERROR_EXAMPLES = {
     400: ("validation_error", "name: This field is required."),
@@ -19,6 +20,11 @@ ERROR_EXAMPLES = {
     404: ("not_found", "Not found."),
     409: ("membership_refused", "Contract 'Acme 2026' is full (200 learners)"),
     429: ("too_many_code_attempts", "Too many wrong codes were tried. Try again in 15 minutes."),
+    503: (
+        "invite_job_deferred",
+        "The list could not be handled just now; it is saved and will be handled automatically "
+        "within 15 minutes.",
+    ),
 }
 
 
@@ -38,6 +44,10 @@ class ErrorDetailSerializer(serializers.Serializer):
         choices=["already-member", "already-invited", "no-seats"],
         required=False,
         help_text="For a refused invitation: why.",
+    )
+    job = serializers.DictField(
+        required=False,
+        help_text="For a list saved but not handled (503): its job, to poll at its Location.",
     )
 
 

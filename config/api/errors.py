@@ -21,6 +21,7 @@ from b2b.exceptions import (
     CoursewareNotFound,
     InvalidContractTerms,
     OrganizationNotFound,
+    RemindTooSoon,
     UploadRefused,
 )
 from courses.exceptions import CourseRunNotFound, CoursesError
@@ -47,6 +48,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     CodeInactive: status.HTTP_404_NOT_FOUND,
     CodeWithoutContract: status.HTTP_404_NOT_FOUND,
     TooManyCodeAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
+    RemindTooSoon: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 # Enrolling: who may not is forbidden, a run that does not exist is unknown.
@@ -85,7 +87,7 @@ def _domain_response(exc: Exception) -> Response:
     response = Response(
         error_body(code=error_code(exc), message=str(exc), **extra), status=domain_status(exc)
     )
-    if isinstance(exc, TooManyCodeAttempts):
+    if isinstance(exc, TooManyCodeAttempts | RemindTooSoon):
         response["Retry-After"] = str(max(1, round(exc.wait_seconds)))
     return response
 

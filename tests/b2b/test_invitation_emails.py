@@ -88,7 +88,10 @@ def test_an_unreachable_server_is_retried_up_to_the_limit(
     assert "\n" not in record.last_error
 
 
-def test_reminder_and_withdrawal_e_mails(contract, smtp_server, django_capture_on_commit_callbacks):
+def test_reminder_and_withdrawal_e_mails(
+    contract, smtp_server, django_capture_on_commit_callbacks, settings
+):
+    settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS = 0
     invitation = _invite(contract, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         remind(invitation=invitation, by=None)

@@ -15,6 +15,7 @@ from b2b.selectors import invitation_rows, page_history
 from b2b.services.codes import code_stamp
 from b2b.services.invitations import (
     InviteRow,
+    RemindAllResult,
     invite,
     invite_many,
     remind,
@@ -163,6 +164,7 @@ def test_revoke_on_an_uncapped_contract_adds_no_code(site_tree):
 def test_reminders_by_hand_and_when_due(site_tree, settings):
     settings.B2B_INVITATION_REMINDER_DAYS = 3
     settings.B2B_INVITATION_MAX_REMINDERS = 2
+    settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS = 0  # the cooldown has tests of its own
     contract, _ = contract_with_codes(max_learners=5)
     a = invite(contract=contract, email="a@example.com", by=None)
     b = invite(contract=contract, email="b@example.com", by=None)
@@ -171,7 +173,7 @@ def test_reminders_by_hand_and_when_due(site_tree, settings):
     remind(invitation=a, by=None)
     a.refresh_from_db()
     assert a.reminders_sent == 1 and a.last_reminded_on is not None
-    assert remind_all_open(contract=contract, by=None) == 2
+    assert remind_all_open(contract=contract, by=None) == RemindAllResult(2, 0)
     assert set(Invitation.objects.values_list("email", "reminders_sent")) == {
         ("a@example.com", 2),
         ("b@example.com", 1),
@@ -201,7 +203,8 @@ def test_sync_redeemed_stores_and_audits_the_redemption(site_tree):
     assert "b2b.invitation.redeem" in actions and "b2b.invitation.send" in actions
 
 
-def test_every_action_is_audited(site_tree):
+def test_every_action_is_audited(site_tree, settings):
+    settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS = 0
     contract, _ = contract_with_codes(max_learners=3)
     invitation = invite(contract=contract, email="a@example.com", by=None)
     remind(invitation=invitation, by=None)

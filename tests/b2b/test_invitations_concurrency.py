@@ -1,12 +1,17 @@
-"""Two managers inviting the last seats at once never exceed the cap (real connections)."""
+"""Two managers inviting the last seats at once never exceed the cap; two clicks on "remind"
+at once send one reminder (real connections)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from b2b.enums import InviteOutcome
-from b2b.services.invitations import InviteRow, invite, invite_many, open_invitations
+from b2b.exceptions import RemindTooSoon
+from b2b.models import Invitation, InvitationEmail
+from b2b.services.invitations import InviteRow, invite, invite_many, open_invitations, remind
 from tests.b2b.invitation_helpers import contract_with_codes
 
 pytestmark = [
@@ -45,3 +50,38 @@ def test_two_managers_inviting_the_last_seats_at_once(site_tree):
     assert open_invitations(contract.pk).count() == 6
     codes = set(open_invitations(contract.pk).values_list("code_id", flat=True))
     assert len(codes) == 6 and None not in codes
+
+
+def test_two_clicks_on_remind_at_once_send_one_reminder(site_tree, settings):
+    """Two requests (a double click, two managers) remind the same invitation at the same
+    moment: the cooldown is checked under the invitation's lock, so one reminder goes out and
+    the other request is refused."""
+    settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS = 3600
+    contract, _ = contract_with_codes(max_learners=3)
+    invitation = invite(contract=contract, email="ann@example.com", by=None)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_on=timezone.now() - timedelta(hours=2)
+    )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def click():
+        try:
+            barrier.wait(timeout=20)
+            remind(invitation=invitation, by=None)
+            outcomes.append("reminded")
+        except RemindTooSoon:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused", "reminded"]
+    reminders = InvitationEmail.objects.filter(invitation=invitation, kind="reminder")
+    assert reminders.count() == 1
+    invitation.refresh_from_db()
+    assert invitation.reminders_sent == 1

@@ -62,7 +62,10 @@ def test_the_schema_documents_the_manager_api(client):
     }
     bulk = schema["paths"][f"{contract}/invitations/bulk/"]["post"]
     assert sorted(bulk["requestBody"]["content"]) == ["application/json", "multipart/form-data"]
-    assert sorted(bulk["responses"]) == ["201", "202", "400", "401", "403", "404", "429"]
+    assert sorted(bulk["responses"]) == ["201", "202", "400", "401", "403", "404", "429", "503"]
+    assert "do not send the list again" in bulk["description"]
+    remind = schema["paths"][f"{contract}/invitations/{{invitation_id}}/remind/"]["post"]
+    assert "429 `remind_too_soon`" in remind["description"]
     invite = schema["paths"][f"{contract}/invitations/"]["post"]
     assert sorted(invite["responses"]) == ["201", "400", "401", "403", "404", "409", "429"]
     example = invite["responses"]["201"]["content"]["application/json"]["examples"]

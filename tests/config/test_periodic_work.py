@@ -25,7 +25,11 @@ print(json.dumps({
     "registered": sorted(name for name in app.tasks if not name.startswith("celery.")),
 }))
 """
-SWEEPS = {"b2b.requeue_pending_codes", "courses.requeue_stuck_edx_copies"}
+SWEEPS = {
+    "b2b.requeue_pending_codes",
+    "courses.requeue_stuck_edx_copies",
+    "b2b.requeue_invitation_work",
+}
 
 
 def _run(**env: str) -> subprocess.CompletedProcess:
@@ -49,6 +53,7 @@ def _run(**env: str) -> subprocess.CompletedProcess:
 DEFAULT_SCHEDULE = {
     "requeue-pending-codes": {"task": "b2b.requeue_pending_codes", "seconds": 300.0},
     "requeue-stuck-edx-copies": {"task": "courses.requeue_stuck_edx_copies", "seconds": 300.0},
+    "requeue-invitation-work": {"task": "b2b.requeue_invitation_work", "seconds": 300.0},
     "b2b-health-report": {"task": "b2b.health_report", "seconds": 3600.0},
     "contract-alerts": {"task": "b2b.check_contract_alerts", "seconds": 3600.0},
     "send-invitation-reminders": {"task": "b2b.send_invitation_reminders", "seconds": 3600.0},
@@ -81,6 +86,7 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
     assert seconds == {
         "requeue-pending-codes": 45.0,
         "requeue-stuck-edx-copies": 45.0,
+        "requeue-invitation-work": 45.0,
         "b2b-health-report": 46.0,
         "contract-alerts": 47.0,
         "send-invitation-reminders": 48.0,
@@ -97,6 +103,15 @@ def test_a_visibility_timeout_shorter_than_a_retry_wait_is_refused():
         "django.core.exceptions.ImproperlyConfigured: CELERY_VISIBILITY_TIMEOUT_SECONDS must be "
         "longer than OPENEDX_RETRY_BACKOFF_MAX_SECONDS, DATABASE_CONFLICT_RETRY_MAX_SECONDS and "
         "B2B_EMAIL_RETRY_MAX_SECONDS"
+    )
+
+
+def test_an_invite_job_stale_time_the_broker_redelivery_would_not_pass_is_refused():
+    result = _run(B2B_INVITE_JOB_STALE_SECONDS="1200")  # the visibility timeout is 1200 s
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: B2B_INVITE_JOB_STALE_SECONDS must be "
+        "shorter than CELERY_VISIBILITY_TIMEOUT_SECONDS"
     )
 
 

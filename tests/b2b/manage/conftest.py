@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 
 from b2b.services.managers import grant_manager
 from tests import factories as f
@@ -42,3 +43,32 @@ def orgs(db, site_tree):
 def manager_client(client, orgs):
     client.force_login(orgs.manager)
     return client
+
+
+FAIL_ON = "crash@acme.example"
+
+
+@pytest.fixture
+def failing_insert():
+    """A real failure half way: PostgreSQL refuses to store the invitation of FAIL_ON."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE FUNCTION test_refuse_invitation() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.email = '{FAIL_ON}' THEN RAISE EXCEPTION 'the server went away'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
+              FOR EACH ROW EXECUTE FUNCTION test_refuse_invitation();
+            """
+        )
+
+    def heal():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER test_refuse_invitation ON b2b_invitation;"
+                "DROP FUNCTION test_refuse_invitation();"
+            )
+
+    return heal
