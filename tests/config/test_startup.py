@@ -105,6 +105,17 @@ def test_an_operator_command_loads_neither_celery_nor_the_site_nor_the_admin():
     assert loaded == {group: [] for group in NOT_AT_START_UP}
 
 
+def test_operator_commands_run_every_check_but_the_sites():
+    from django.core.checks import Tags
+    from django.core.checks.registry import registry
+
+    from config.commands import OneLineErrorsMixin
+
+    tags = set(OneLineErrorsMixin().requires_system_checks)
+    assert tags == registry.tags_available() - {Tags.urls, Tags.admin}
+    assert {Tags.models, Tags.database, Tags.compatibility} <= tags
+
+
 def test_manage_py_check_still_loads_the_url_configuration_and_the_admin_modules():
     watched = ("config.urls", "b2b.api.urls", "users.admin", "b2b.admin", "ecommerce.admin")
     assert _imported_by("check", watched=watched) == sorted(watched)
@@ -124,7 +135,7 @@ def test_manage_py_check_reports_a_broken_admin_module_and_a_broken_url_pattern(
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_an_operator_command_still_runs_the_model_checks_but_not_the_sites():
+def test_a_broken_site_stops_migrate_but_not_an_operators_listing():
     # The same broken site: an operator's listing works (it serves no page), ...
     database = {"DATABASE_URL": _database_url_for_subprocess(), **BROKEN_SITE}
     listing = _run("b2b_list", "organizations", env=database)
