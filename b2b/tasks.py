@@ -4,7 +4,6 @@ import logging
 import smtplib
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -22,12 +21,13 @@ from b2b.services.invitation_sweep import requeue_invitation_work
 from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
 from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
 from config.acting import Actor, Channel, acting
+from config.celery import app
 from config.db_errors import GaveUp, one_line, with_conflict_retries
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name=RECONCILE_TASK, acks_late=True)
+@app.task(bind=True, name=RECONCILE_TASK, acks_late=True)
 def reconcile_contract_codes_task(self, contract_id: int) -> dict:
     """Bring the contract's codes in line; a request already handled by an earlier run is a
     no-op, so requests that pile up for one contract coalesce.
@@ -64,7 +64,7 @@ def _summary(contract_id: int, result: ReconcileResult) -> dict:
     }
 
 
-@shared_task(name=SWEEP_TASK)
+@app.task(name=SWEEP_TASK)
 def requeue_pending_codes_task() -> list[int]:
     """Queue again the reconciliations pending for longer than B2B_CODES_REQUEUE_AFTER_SECONDS
     (run by Celery beat); returns the contract ids."""
@@ -73,14 +73,14 @@ def requeue_pending_codes_task() -> list[int]:
     )
 
 
-@shared_task(name=HEALTH_TASK)
+@app.task(name=HEALTH_TASK)
 def health_report_task() -> int:
     """Run the health report, log its findings and mail staff the new ones (Celery beat, every
     B2B_HEALTH_INTERVAL_SECONDS); returns how many findings were new."""
     return len(notify_staff(health_report()))
 
 
-@shared_task(name=ALERT_SEND_TASK, acks_late=True)
+@app.task(name=ALERT_SEND_TASK, acks_late=True)
 def send_contract_alert_task(alert_id: int) -> bool:
     """E-mail one utilization alert, unless it went out already (safe to run twice). When the
     SMTP server refuses or cannot be reached, the error is kept on the alert, one warning line
@@ -94,7 +94,7 @@ def send_contract_alert_task(alert_id: int) -> bool:
         return False
 
 
-@shared_task(name=CHECK_TASK)
+@app.task(name=CHECK_TASK)
 def check_contract_alerts_task() -> dict:
     """Claim and send the utilization alerts due (run by Celery beat every
     B2B_ALERT_CHECK_INTERVAL_SECONDS). Alerts carry no actor: they change no contract."""
@@ -105,7 +105,7 @@ def check_contract_alerts_task() -> dict:
     }
 
 
-@shared_task(name=INVITE_JOB_TASK, acks_late=True)
+@app.task(name=INVITE_JOB_TASK, acks_late=True)
 def run_invite_job_task(job_id: int) -> dict:
     """Invite the rows of a manager's uploaded file, as that manager (``run_invite_job``; a
     finished job, or one another run is at, is left alone, so running it twice is safe). A
@@ -123,7 +123,7 @@ def run_invite_job_task(job_id: int) -> dict:
     return {"job_id": job_id, "skipped": done is None}
 
 
-@shared_task(name=INVITATION_SWEEP_TASK)
+@app.task(name=INVITATION_SWEEP_TASK)
 def requeue_invitation_work_task() -> dict[str, list[int]]:
     """Queue again the invite jobs and invitation e-mails nothing picked up (run by Celery beat
     every PENDING_SWEEP_INTERVAL_SECONDS); returns their ids."""
@@ -145,20 +145,20 @@ def _send_one(email_id: int) -> str:
     return outcome.state.value
 
 
-@shared_task(name=INVITATION_SEND_TASK, acks_late=True)
+@app.task(name=INVITATION_SEND_TASK, acks_late=True)
 def send_invitation_emails_task(*email_ids: int) -> dict[int, str]:
     """Send queued invitation e-mails; each message's outcome is recorded on its row, and a
     transient failure is retried later, alone (``RETRY_TASK``)."""
     return {email_id: _send_one(email_id) for email_id in email_ids}
 
 
-@shared_task(name=RETRY_TASK, acks_late=True)
+@app.task(name=RETRY_TASK, acks_late=True)
 def retry_invitation_email_task(email_id: int) -> str:
     """Try one message again after a transient failure (with a growing wait)."""
     return _send_one(email_id)
 
 
-@shared_task(name=REMINDER_TASK)
+@app.task(name=REMINDER_TASK)
 def send_invitation_reminders_task() -> dict[str, int]:
     """Run by Celery beat: store the invitations redeemed since the last run, then remind the
     open ones that are due (B2B_INVITATION_REMINDER_DAYS, B2B_INVITATION_MAX_REMINDERS)."""

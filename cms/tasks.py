@@ -3,15 +3,16 @@
 import io
 import logging
 
-from celery import shared_task
 from django.core.management import call_command
+
+from config.celery import app
 
 log = logging.getLogger(__name__)
 
 PUBLISH_SCHEDULED_TASK = "cms.publish_scheduled"
 
 
-@shared_task(name=PUBLISH_SCHEDULED_TASK)
+@app.task(name=PUBLISH_SCHEDULED_TASK)
 def publish_scheduled_pages() -> None:
     """Publish the drafts whose go-live time has come and unpublish the expired pages (Celery
     beat, every WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS), with Wagtail's own command. What a

@@ -20,6 +20,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.checks import Tags
+from django.core.checks.registry import registry
 from django.core.management.base import CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
 
@@ -89,10 +91,24 @@ def database_error(exc: BaseException) -> CommandError:
     return CommandError(f"database error: {lines[0] if lines else type(first).__name__}")
 
 
+# The system checks of the web site: ``urls`` imports the URL configuration (every view, the REST
+# API and its schema, Wagtail's admin URLs), ``admin`` every app's admin module. An operator
+# command serves no page and uses neither; ``manage.py check``, ``runserver`` and ``migrate`` run
+# them with all the others.
+SITE_CHECK_TAGS = frozenset({Tags.urls, Tags.admin})
+
+
 class OneLineErrorsMixin:
     """Put it before ``BaseCommand``: every parser of the command reports bad arguments on one
     line, and a database connection lost while the command runs is one line too. The changes the
-    command makes are attributed to it in the audit trail (``config.acting``)."""
+    command makes are attributed to it in the audit trail (``config.acting``). Before it runs,
+    the command runs every system check but the web site's (``SITE_CHECK_TAGS``)."""
+
+    @property
+    def requires_system_checks(self) -> list[str]:
+        # Read when the command runs, once every app has registered its checks: a new app's
+        # checks are run by the operator commands too, unless they are the site's.
+        return sorted(registry.tags_available() - SITE_CHECK_TAGS)
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)  # type: ignore[misc]

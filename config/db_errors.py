@@ -9,11 +9,13 @@ database error is not "transient" here.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from celery import Task
 from django.conf import settings
 from django.db import DatabaseError
+
+if TYPE_CHECKING:  # only for the annotation: operator commands use this module, not Celery
+    from celery import Task
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class GaveUp:
     attempts: int
 
 
-def with_conflict_retries(task: Task, work: Callable[[], T], *, what: str) -> T | GaveUp:
+def with_conflict_retries(task: "Task", work: Callable[[], T], *, what: str) -> T | GaveUp:
     """Run ``work`` for ``task``; after a deadlock or a serialization failure, run it again.
 
     On a worker the task is retried through Celery after ``conflict_retry_countdown`` seconds

@@ -21,10 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
-from config.celery import app
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +59,18 @@ def queue_after_commit(task_name: str, *args: int | str) -> None:
 def _register_tasks() -> None:
     """Import every app's task module, as a worker does when it starts (Celery's autodiscovery),
     so that a task named here can also run in this process when there is no broker."""
-    app.loader.import_default_modules()
+    _app().loader.import_default_modules()
+
+
+def _app() -> "Celery":
+    """The project's Celery app, imported on the first task sent: a process that never queues
+    work (most ``manage.py`` commands) does not load Celery and kombu."""
+    return import_string("config.celery.app")
 
 
 def _send(task_name: str, args: tuple[int | str, ...]) -> None:
     _register_tasks()
+    app = _app()
     call = f"{task_name}({', '.join(map(repr, args))})"
     signature = app.signature(task_name, args=args)
     if app.conf.task_always_eager:

@@ -100,8 +100,9 @@ INSTALLED_APPS = [
     "axes",
     "mitol.common.apps.CommonApp",
     "mitol.payment_gateway.apps.PaymentGatewayApp",
-    # Django
-    "django.contrib.admin",
+    # Django. The admin discovers the apps' admin modules from the URL configuration, not at
+    # start-up (config/apps.py).
+    "config.apps.AdminWithoutDiscoveryConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,9 +1,9 @@
 """Project-level tasks."""
 
-from celery import shared_task
+from config.celery import app
 
 
-@shared_task(name="config.ping")
+@app.task(name="config.ping")
 def ping(value: str = "pong") -> str:
     """Echo ``value``: proves a worker is consuming the queue (used by health checks and tests)."""
     return value

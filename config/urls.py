@@ -1,6 +1,10 @@
 """URL map: the liveness probe (/healthz), Django admin, Wagtail admin, the REST API (/api/v1/;
 its schema and docs for staff), learner accounts, cart and dashboard, and Wagtail's page serving
-last."""
+last.
+
+The admin modules are discovered here, not when Django sets up (config/apps.py): a management
+command that serves no page does not import them.
+"""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -11,6 +15,8 @@ from b2b.api.urls import me_urlpatterns
 from config.api.errors import UnknownEndpoint
 from config.api.schema import StaffDocsView, StaffSchemaView
 from config.health import healthz
+
+admin.autodiscover()
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -11,9 +11,9 @@ so an eager run makes one attempt, records the failure and stops.
 import logging
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 
+from config.celery import app
 from config.db_errors import GaveUp, with_conflict_retries
 from courses.exceptions import CoursesError, OpenEdxError, OpenEdxTransientError
 from courses.services.edx_copy import (
@@ -72,7 +72,7 @@ def _run_with_retries(task, service, object_id: int, what: str) -> str:
     return str(result)
 
 
-@shared_task(bind=True, name=COPY_TASK, acks_late=True)
+@app.task(bind=True, name=COPY_TASK, acks_late=True)
 def copy_run_to_studio_task(self, run_id: int) -> str:
     """Create or update the Studio copy of a contract run; returns the run's copy state."""
     return _run_with_retries(
@@ -85,7 +85,7 @@ def copy_run_to_studio_task(self, run_id: int) -> str:
     )
 
 
-@shared_task(bind=True, name=PUSH_TASK, acks_late=True)
+@app.task(bind=True, name=PUSH_TASK, acks_late=True)
 def push_enrollment_to_edx_task(self, enrollment_id: int) -> str:
     """Enroll the learner in Open edX; returns the enrollment's sync state."""
     return _run_with_retries(
@@ -98,7 +98,7 @@ def push_enrollment_to_edx_task(self, enrollment_id: int) -> str:
     )
 
 
-@shared_task(name=SWEEP_TASK)
+@app.task(name=SWEEP_TASK)
 def requeue_stuck_edx_copies_task() -> list[str]:
     """Queue again the Open edX copies pending with no news for longer than
     OPENEDX_COPY_REQUEUE_AFTER_SECONDS (run by Celery beat); returns their run keys."""
