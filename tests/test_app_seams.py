@@ -78,3 +78,17 @@ def test_one_owner(pattern, owner):
         if re.search(pattern, path.read_text(encoding="utf-8"))
     )
     assert holders == [owner]
+
+
+def test_tasks_are_bound_to_the_projects_celery_app():
+    """Celery is loaded only where it is used (docs/architecture.md, "Start-up"): a
+    ``shared_task`` queued before ``config.celery`` was imported would go to Celery's default,
+    unconfigured app, so every task is declared with ``config.celery.app.task``."""
+    apps = ("b2b", "cms", "config", "courses", "ecommerce", "users")
+    shared = sorted(
+        _name(path)
+        for app in apps
+        for path in _sources(app)
+        if re.search(r"\bshared_task\b", path.read_text(encoding="utf-8"))
+    )
+    assert shared == []
