@@ -111,6 +111,7 @@ class ProductFactory(DjangoModelFactory):
 class DiscountFactory(DjangoModelFactory):
     class Meta:
         model = Discount
+        skip_postgeneration_save = True
 
     discount_code = factory.LazyFunction(Discount.new_code)
     # A contract's code sells at its contract's terms row, not at an amount of its own.
