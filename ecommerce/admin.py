@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ecommerce import selectors
 from ecommerce.models import (
     Basket,
     BasketDiscount,
@@ -32,7 +33,7 @@ class DiscountAdmin(admin.ModelAdmin):
     list_display = [
         "discount_code",
         "discount_type",
-        "amount",
+        "sells_at",
         "redemption_type",
         "payment_type",
         "is_bulk",
@@ -44,6 +45,37 @@ class DiscountAdmin(admin.ModelAdmin):
     raw_id_fields = ["b2b_contract"]
     list_select_related = ["b2b_contract"]
     inlines = [DiscountProductInline]
+    readonly_fields = ["sells_at", "usable_between"]
+
+    def get_queryset(self, request):
+        return selectors.with_code_terms(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A contract's code takes its price and dates from the contract's terms row: its own
+        # columns stay empty (a check constraint), and its contract is its for good.
+        if obj is not None and obj.b2b_contract_id is not None:
+            return [
+                *self.readonly_fields,
+                "amount",
+                "activation_date",
+                "expiration_date",
+                "b2b_contract",
+            ]
+        return self.readonly_fields
+
+    @admin.display(description="Sells at")
+    def sells_at(self, obj: Discount) -> str:
+        price = getattr(obj, "price", None)
+        if price is None:
+            return "-"
+        if obj.b2b_contract_id is not None:
+            return f"{price} (the contract's price)"
+        return str(price)
+
+    @admin.display(description="Usable")
+    def usable_between(self, obj: Discount) -> str:
+        start, end = getattr(obj, "usable_from", None), getattr(obj, "usable_until", None)
+        return f"from {start or 'any time'} until {end or 'any time'}"
 
 
 @admin.register(DiscountRedemption)

@@ -1,6 +1,7 @@
 """Products, enrollment (discount) codes, baskets, orders and payment transactions."""
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,10 +43,24 @@ class Product(TimestampedModel):
 
 
 class Discount(TimestampedModel):
-    """A discount code. Enrollment codes of B2B contracts are discounts tied to the contract."""
+    """A discount code. Enrollment codes of B2B contracts are discounts tied to the contract.
+
+    A contract's codes sell at the price and between the dates of the contract's one
+    ``ContractCodeTerms`` row; their own ``amount`` and dates are empty (a check constraint
+    says so), so a price change writes one row whatever the number of codes. Other codes carry
+    their own. Read what a code sells for, and when, through
+    ``ecommerce.selectors.with_code_terms`` (the ``price``, ``usable_from`` and
+    ``usable_until`` it annotates), never from the columns.
+    """
 
     discount_code = models.CharField(max_length=100, unique=True)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Empty for a contract's enrollment codes: they sell at the contract's price.",
+    )
     discount_type = models.CharField(max_length=30, choices=DiscountType.choices)
     redemption_type = models.CharField(max_length=30, choices=RedemptionType.choices)
     payment_type = models.CharField(max_length=30, choices=PaymentType.choices)
@@ -84,8 +99,29 @@ class Discount(TimestampedModel):
                 | Q(activation_date__lte=models.F("expiration_date")),
                 name="ecommerce_discount_activation_before_expiration",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    b2b_contract__isnull=True,
+                    amount__isnull=False,
+                )
+                | Q(
+                    b2b_contract__isnull=False,
+                    amount__isnull=True,
+                    activation_date__isnull=True,
+                    expiration_date__isnull=True,
+                ),
+                name="ecommerce_discount_terms_of_contract_codes",
+                violation_error_message="A contract's code takes its price and dates from the "
+                "contract: leave its amount and dates empty. Any other code needs an amount.",
+            ),
         ]
         indexes = [models.Index(fields=["b2b_contract", "is_active"])]
+
+    # Annotated by ``ecommerce.selectors.with_code_terms``, not stored: what the code sells
+    # for and the instants it may be used between (None: open on that side).
+    price: Decimal | None
+    usable_from: datetime | None
+    usable_until: datetime | None
 
     def __str__(self) -> str:
         return self.discount_code
@@ -93,6 +129,41 @@ class Discount(TimestampedModel):
     @staticmethod
     def new_code() -> str:
         return str(uuid.uuid4())
+
+
+class ContractCodeTerms(models.Model):
+    """The price and dates every enrollment code of one B2B contract is used at: one row per
+    contract, written by b2b's code reconciliation (``bulk_codes.set_terms``) when the
+    contract's price or dates change. The codes keep none of it themselves."""
+
+    contract = models.OneToOneField(
+        "b2b.ContractPage",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="code_terms",
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    activation_date = models.DateTimeField(null=True, blank=True)
+    expiration_date = models.DateTimeField(null=True, blank=True)
+    updated_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "contract code terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")),
+                name="ecommerce_codeterms_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(activation_date__isnull=True)
+                | Q(expiration_date__isnull=True)
+                | Q(activation_date__lte=models.F("expiration_date")),
+                name="ecommerce_codeterms_activation_before_expiration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"codes of contract {self.contract_id}: ${self.amount}"
 
 
 class DiscountProduct(models.Model):
@@ -253,8 +324,10 @@ class ContractCodeCensus(models.Model):
     On PostgreSQL, triggers on the code tables add a row per (contract, product, state) a
     statement changed: +n for codes that entered that state, -n for codes that left it. They
     run inside the statement that writes the codes, whoever writes them. The sum of ``n`` per
-    state is then the number of codes in it, so reconciliation tells that a contract's codes
-    already match its terms by reading a few rows per product instead of every code
+    state (product, active, redeemed, redemption type; the price and dates are the contract's
+    ``ContractCodeTerms``, not a code's) is then the number of codes in it, so reconciliation
+    tells that a contract's codes already match its terms by reading a few rows per product
+    instead of every code
     (``ecommerce.selectors.contract_code_census``). Reconciliation folds the rows of a contract
     into one per state. No foreign keys: the rows are book-keeping and never lock what they
     count. SQLite has no triggers here; the census stays empty and is not used there.
@@ -264,10 +337,7 @@ class ContractCodeCensus(models.Model):
     product_id = models.BigIntegerField()
     is_active = models.BooleanField()
     redeemed = models.BooleanField()
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
     redemption_type = models.CharField(max_length=30)
-    activation_date = models.DateTimeField(null=True)
-    expiration_date = models.DateTimeField(null=True)
     n = models.BigIntegerField()
 
     class Meta:

@@ -40,6 +40,7 @@ from ecommerce.models import (
     BasketDiscount,
     BasketItem,
     ContractCodeCensus,
+    ContractCodeTerms,
     Discount,
     DiscountProduct,
     DiscountRedemption,
@@ -49,6 +50,37 @@ from ecommerce.models import (
     Transaction,
 )
 from users.models import User
+
+
+def _contract_terms(column: str, contract_ref: str) -> Subquery:
+    return Subquery(
+        ContractCodeTerms.objects.filter(contract_id=OuterRef(contract_ref)).values(column)[:1]
+    )
+
+
+def code_terms(discount_ref: str = "") -> dict[str, Coalesce]:
+    """What a code sells for (``price``) and the instants it may be used between
+    (``usable_from``, ``usable_until``; None: open on that side), as expressions to annotate a
+    query of codes with, or of rows referring to a code through ``discount_ref`` ("discount"
+    for its product links). The one place that says where they come from: a contract's code
+    reads its contract's ``ContractCodeTerms`` row (its own columns are empty), any other code
+    its own columns. A contract code whose contract has no terms row yet has no price."""
+    prefix = f"{discount_ref}__" if discount_ref else ""
+    contract = f"{prefix}b2b_contract_id"
+    return {
+        "price": Coalesce(F(f"{prefix}amount"), _contract_terms("amount", contract)),
+        "usable_from": Coalesce(
+            F(f"{prefix}activation_date"), _contract_terms("activation_date", contract)
+        ),
+        "usable_until": Coalesce(
+            F(f"{prefix}expiration_date"), _contract_terms("expiration_date", contract)
+        ),
+    }
+
+
+def with_code_terms(codes: QuerySet[Discount]) -> QuerySet[Discount]:
+    """``codes``, each with its ``price``, ``usable_from`` and ``usable_until`` (``code_terms``)."""
+    return codes.annotate(**code_terms())
 
 
 def code_redeemed(discount_ref: str = "pk") -> Exists:
@@ -279,22 +311,11 @@ class CensusGroup:
     product_id: int
     is_active: bool
     redeemed: bool
-    amount: Decimal
     redemption_type: str
-    activation_date: datetime | None
-    expiration_date: datetime | None
     codes: int
 
 
-CENSUS_STATE = (
-    "product_id",
-    "is_active",
-    "redeemed",
-    "amount",
-    "redemption_type",
-    "activation_date",
-    "expiration_date",
-)
+CENSUS_STATE = ("product_id", "is_active", "redeemed", "redemption_type")
 
 
 def contract_code_census(contract_id: int) -> list[CensusGroup] | None:
@@ -505,7 +526,7 @@ def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], Co
     links = DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
     groups = {
         "contract": F("discount__b2b_contract_id"),
-        "amount": F("discount__amount"),
+        "amount": code_terms("discount")["price"],
         "kind": F("discount__redemption_type"),
     }
     active = (

@@ -16,6 +16,7 @@ from ecommerce.models import (
     Basket,
     BasketDiscount,
     BasketItem,
+    ContractCodeTerms,
     Discount,
     DiscountProduct,
     DiscountRedemption,
@@ -110,13 +111,25 @@ class ProductFactory(DjangoModelFactory):
 class DiscountFactory(DjangoModelFactory):
     class Meta:
         model = Discount
+        skip_postgeneration_save = True
 
     discount_code = factory.LazyFunction(Discount.new_code)
-    amount = Decimal("0.00")
+    # A contract's code sells at its contract's terms row, not at an amount of its own.
+    amount = factory.LazyAttribute(lambda d: None if d.b2b_contract else Decimal("0.00"))
+    b2b_contract = None
     discount_type = DiscountType.FIXED_PRICE
     redemption_type = RedemptionType.ONE_TIME
     payment_type = PaymentType.SALES
     is_bulk = True
+
+    @factory.post_generation
+    def contract_terms(obj, create, extracted, **kwargs):
+        """A contract's code comes with terms for its contract ($0, no dates, as this factory's
+        other codes) unless the contract has some already."""
+        if create and obj.b2b_contract_id is not None:
+            ContractCodeTerms.objects.get_or_create(
+                contract_id=obj.b2b_contract_id, defaults={"amount": Decimal("0.00")}
+            )
 
 
 class DiscountProductFactory(DjangoModelFactory):

@@ -80,6 +80,9 @@ class CodePlan:
     price: Decimal
     product_ids: list[int] = field(default_factory=list)  # the contract's active products
     products_to_reprice: int = 0
+    # The codes' price and dates are one row per contract (``ContractCodeTerms``): a change
+    # writes that row (``terms_change``), and these say how many codes it moves.
+    terms_change: bool = False
     codes_to_reprice: int = 0
     codes_to_redate: int = 0  # codes whose activation or expiration date moves
     codes_to_retype: int = 0
@@ -109,6 +112,7 @@ class CodePlan:
     def is_noop(self) -> bool:
         return not (
             self.products_to_reprice
+            or self.terms_change
             or self.codes_to_reprice
             or self.codes_to_redate
             or self.codes_to_retype
@@ -184,17 +188,17 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
-    stamp = code_stamp(contract)
     census = ecommerce_selectors.contract_code_census(contract.pk)
-    if census is not None and _census_matches(contract, stamp, product_ids, census):
-        return plan  # nothing to do on the codes, told by a few rows per product
-    restamp = (
-        _restamp_counts(stamp, census)
-        if census is not None
-        else bulk_codes.count_codes_to_restamp(contract.pk, stamp)
+    restamp = bulk_codes.count_codes_to_restamp(
+        contract.pk,
+        code_stamp(contract),
+        codes=None if census is None else sum(group.codes for group in census),
     )
+    plan.terms_change = restamp.terms
     plan.codes_to_reprice = restamp.repriced
     plan.codes_to_redate = restamp.redated
+    if census is not None and _census_matches(contract, product_ids, census):
+        return plan  # the codes themselves already fit, told by a few rows per product
     if mode is CodeMode.KEEP:
         return plan
     if mode is CodeMode.DELETE:
@@ -237,14 +241,15 @@ def code_stamp(contract: ContractPage) -> CodeStamp:
 
 
 def _census_matches(
-    contract: ContractPage, stamp: CodeStamp, product_ids: list[int], census: list[CensusGroup]
+    contract: ContractPage, product_ids: list[int], census: list[CensusGroup]
 ) -> bool:
     """Whether the contract's codes, as its census counts them, already are what its terms
-    say: every code carries the stamp and the right type, and each product has its codes.
+    say: every code has the right type, and each product has its codes (their price and dates
+    are the contract's terms row, which the plan compares on its own).
     False sends the plan to the full count, which also sees what the census cannot (codes in
     use); so False may be said of a contract with nothing to do, True only of one."""
     mode = code_mode(contract)
-    if not all(_group_conforms(group, stamp, mode) for group in census):
+    if not all(_group_conforms(group, mode) for group in census):
         return False
     if mode in (CodeMode.KEEP, CodeMode.DELETE):
         return True
@@ -261,28 +266,9 @@ def _census_matches(
     return all(usable[p] == max(cap - redeemed[p], 0) for p in product_ids)
 
 
-def _restamp_counts(stamp: CodeStamp, census: list[CensusGroup]) -> bulk_codes.StampChanges:
-    """How many codes need a new price, and new dates, counted on the census (what
-    ``bulk_codes.count_codes_to_restamp`` counts on the codes)."""
-    return bulk_codes.StampChanges(
-        repriced=sum(g.codes for g in census if g.amount != stamp.price),
-        redated=sum(
-            g.codes
-            for g in census
-            if (g.activation_date, g.expiration_date) != (stamp.activation, stamp.expiration)
-        ),
-    )
-
-
-def _group_conforms(group: CensusGroup, stamp: CodeStamp, mode: CodeMode) -> bool:
-    """Whether these codes carry the stamp, the mode's type (a used one-time code stays used
-    up) and, for a deletion, are all redeemed."""
-    if (group.amount, group.activation_date, group.expiration_date) != (
-        stamp.price,
-        stamp.activation,
-        stamp.expiration,
-    ):
-        return False
+def _group_conforms(group: CensusGroup, mode: CodeMode) -> bool:
+    """Whether these codes have the mode's type (a used one-time code stays used up) and, for
+    a deletion, are all redeemed."""
     if mode is CodeMode.KEEP:
         return True
     if mode is CodeMode.DELETE:
@@ -334,8 +320,8 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
     held_back = plan.codes_held_back
     if plan.products_to_reprice:
         products.reprice_products(plan.product_ids, plan.price)
-    if plan.codes_to_reprice or plan.codes_to_redate:
-        bulk_codes.restamp_codes(contract.pk, code_stamp(contract))
+    if plan.terms_change:
+        bulk_codes.set_terms(contract.pk, code_stamp(contract))
     if plan.mode is CodeMode.DELETE:
         if plan.codes_to_delete or plan.codes_to_retire:
             held_back = bulk_codes.delete_unredeemed_codes(contract.pk).held
@@ -351,7 +337,6 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
         bulk_codes.create_codes(
             contract.pk,
             plan.create,
-            stamp=code_stamp(contract),
             redemption_type=_redemption_type(plan.mode),
             batch_size=settings.B2B_CODE_BATCH_SIZE,
             progress=progress,

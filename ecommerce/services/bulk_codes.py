@@ -22,7 +22,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
-from ecommerce.models import ContractCodeCensus, Discount, DiscountProduct
+from ecommerce.models import ContractCodeCensus, ContractCodeTerms, Discount, DiscountProduct
 from ecommerce.selectors import CENSUS_STATE, code_held, code_in_pending_order, code_redeemed
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -34,48 +34,77 @@ def _codes(contract_id: int) -> QuerySet[Discount]:
 
 @dataclass(frozen=True)
 class CodeStamp:
-    """What every code of a contract carries from its terms: the price, and the dates it can be
-    used between (None: open on that side)."""
+    """What every code of a contract is used at, from the contract's terms: the price, and the
+    dates it can be used between (None: open on that side). Kept once per contract, in its
+    ``ContractCodeTerms`` row, not on the codes."""
 
     price: Decimal
     activation: datetime | None = None
     expiration: datetime | None = None
 
-    def differs(self) -> Q:
-        """Codes that do not carry this stamp."""
-        return ~Q(amount=self.price) | self.dates_differ()
-
-    def dates_differ(self) -> Q:
-        return ~Q(activation_date=self.activation) | ~Q(expiration_date=self.expiration)
-
 
 @dataclass(frozen=True)
 class StampChanges:
+    """What giving a contract's codes new terms changes: how many codes then sell at another
+    price, how many between other dates, and whether the terms row is written at all."""
+
     repriced: int = 0
     redated: int = 0
+    terms: bool = False
 
 
-def count_codes_to_restamp(contract_id: int, stamp: CodeStamp) -> StampChanges:
-    """How many of the contract's codes need a new price, and new dates (one query)."""
-    counts = _codes(contract_id).aggregate(
-        repriced=Count("pk", filter=~Q(amount=stamp.price)),
-        redated=Count("pk", filter=stamp.dates_differ()),
+def contract_terms(contract_id: int) -> CodeStamp | None:
+    """The terms the contract's codes are used at now; None before it has any (one query)."""
+    row = ContractCodeTerms.objects.filter(contract_id=contract_id).first()
+    if row is None:
+        return None
+    return CodeStamp(
+        price=row.amount, activation=row.activation_date, expiration=row.expiration_date
     )
-    return StampChanges(**counts)
 
 
-def restamp_codes(contract_id: int, stamp: CodeStamp) -> int:
-    """Give the contract's codes the stamp's price and dates; one statement, writing only the
-    codes that differ. Returns how many it changed."""
-    return (
-        _codes(contract_id)
-        .filter(stamp.differs())
-        .update(
-            amount=stamp.price,
-            activation_date=stamp.activation,
-            expiration_date=stamp.expiration,
-            updated_on=timezone.now(),
-        )
+def count_codes_to_restamp(
+    contract_id: int, stamp: CodeStamp, *, codes: int | None = None
+) -> StampChanges:
+    """What ``set_terms`` would change: the contract's codes share one terms row, so either all
+    of them move or none. ``codes`` is how many codes the contract has, when the caller knows
+    (the census); otherwise they are counted. Two queries at most."""
+    terms = contract_terms(contract_id)
+    if terms == stamp:
+        return StampChanges()
+    price_moves = terms is None or terms.price != stamp.price
+    dates = (stamp.activation, stamp.expiration)
+    dates_move = dates != ((terms.activation, terms.expiration) if terms else (None, None))
+    if codes is None:
+        codes = _codes(contract_id).count() if price_moves or dates_move else 0
+    return StampChanges(
+        repriced=codes if price_moves else 0, redated=codes if dates_move else 0, terms=True
+    )
+
+
+def set_terms(contract_id: int, stamp: CodeStamp) -> None:
+    """Make ``stamp`` the price and dates of every code of the contract: one statement on one
+    row (``ContractCodeTerms``), whatever the number of codes."""
+    ContractCodeTerms.objects.bulk_create(
+        [_terms_row(contract_id, stamp)],
+        update_conflicts=True,
+        unique_fields=["contract"],
+        update_fields=["amount", "activation_date", "expiration_date", "updated_on"],
+    )
+
+
+def ensure_terms(contract_id: int, stamp: CodeStamp) -> None:
+    """Give the contract terms if it has none yet, leaving existing ones (one statement): codes
+    made outside a reconciliation (an invitation's) never go without a price."""
+    ContractCodeTerms.objects.bulk_create([_terms_row(contract_id, stamp)], ignore_conflicts=True)
+
+
+def _terms_row(contract_id: int, stamp: CodeStamp) -> ContractCodeTerms:
+    return ContractCodeTerms(
+        contract_id=contract_id,
+        amount=stamp.price,
+        activation_date=stamp.activation,
+        expiration_date=stamp.expiration,
     )
 
 
@@ -275,13 +304,13 @@ def create_codes(
     contract_id: int,
     counts: dict[int, int],
     *,
-    stamp: CodeStamp,
     redemption_type: RedemptionType,
     batch_size: int,
     progress: Progress | None = None,
 ) -> int:
-    """Create ``counts[product]`` new fixed-price sales codes for each product, carrying
-    ``stamp`` (price and dates), in batches of ``batch_size`` codes; returns how many were made."""
+    """Create ``counts[product]`` new fixed-price sales codes for each product, in batches of
+    ``batch_size`` codes; returns how many were made. They sell at the contract's terms
+    (``set_terms``, which the caller writes first), not at a price of their own."""
     total = sum(counts.values())
     writer = _insert_batch_postgres if connection.vendor == "postgresql" else _insert_batch_orm
     done = 0
@@ -294,13 +323,13 @@ def create_codes(
             batch_codes += take
             n -= take
             if batch_codes == batch_size:
-                writer(contract_id, batch, stamp, redemption_type)
+                writer(contract_id, batch, redemption_type)
                 done += batch_codes
                 if progress:
                     progress("Creating codes", done, total)
                 batch, batch_codes = [], 0
     if batch:
-        writer(contract_id, batch, stamp, redemption_type)
+        writer(contract_id, batch, redemption_type)
         done += batch_codes
         if progress:
             progress("Creating codes", done, total)
@@ -308,7 +337,7 @@ def create_codes(
 
 
 def _insert_batch_postgres(
-    contract_id: int, batch: list[tuple[int, int]], stamp: CodeStamp, redemption_type: str
+    contract_id: int, batch: list[tuple[int, int]], redemption_type: str
 ) -> None:
     """One statement: codes generated in the database, inserted with their product links."""
     discount = Discount._meta.db_table
@@ -321,12 +350,11 @@ def _insert_batch_postgres(
         ),
         inserted AS (
             INSERT INTO {discount} (
-                discount_code, amount, discount_type, redemption_type, payment_type, is_bulk,
-                is_active, b2b_contract_id, activation_date, expiration_date, created_on,
-                updated_on
+                discount_code, discount_type, redemption_type, payment_type, is_bulk,
+                is_active, b2b_contract_id, created_on, updated_on
             )
-            SELECT code, %(amount)s, %(discount_type)s, %(redemption_type)s, %(payment_type)s,
-                   TRUE, TRUE, %(contract)s, %(activation)s, %(expiration)s, now(), now()
+            SELECT code, %(discount_type)s, %(redemption_type)s, %(payment_type)s,
+                   TRUE, TRUE, %(contract)s, now(), now()
             FROM wanted
             RETURNING id, discount_code
         )
@@ -340,9 +368,6 @@ def _insert_batch_postgres(
             {
                 "products": [product_id for product_id, _ in batch],
                 "counts": [n for _, n in batch],
-                "amount": stamp.price,
-                "activation": stamp.activation,
-                "expiration": stamp.expiration,
                 "discount_type": DiscountType.FIXED_PRICE,
                 "redemption_type": redemption_type,
                 "payment_type": PaymentType.SALES,
@@ -351,9 +376,7 @@ def _insert_batch_postgres(
         )
 
 
-def _insert_batch_orm(
-    contract_id: int, batch: list[tuple[int, int]], stamp: CodeStamp, redemption_type: str
-) -> None:
+def _insert_batch_orm(contract_id: int, batch: list[tuple[int, int]], redemption_type: str) -> None:
     now = timezone.now()
     discounts = []
     products = []
@@ -362,9 +385,6 @@ def _insert_batch_orm(
             discounts.append(
                 Discount(
                     discount_code=str(uuid.uuid4()),
-                    amount=stamp.price,
-                    activation_date=stamp.activation,
-                    expiration_date=stamp.expiration,
                     discount_type=DiscountType.FIXED_PRICE,
                     redemption_type=redemption_type,
                     payment_type=PaymentType.SALES,

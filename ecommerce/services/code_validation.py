@@ -57,10 +57,12 @@ def normalize_code(code: str) -> str:
 
 
 def find_code(code: str, *, lock: bool = False) -> Discount:
-    """The code, by its text; with ``lock`` its row stays locked until the transaction ends."""
-    queryset = Discount.objects.all()
+    """The code, by its text, with the price and dates it is used at (``with_code_terms``,
+    read in the same statement); with ``lock`` its row stays locked until the transaction ends
+    (the code's own row only: a contract's terms row is read, not locked)."""
+    queryset = selectors.with_code_terms(Discount.objects.all())
     if lock:
-        queryset = queryset.select_for_update(no_key=True)
+        queryset = queryset.select_for_update(no_key=True, of=("self",))
     discount = queryset.filter(discount_code=normalize_code(code)).first()
     if discount is None:
         raise CodeNotFound
@@ -68,12 +70,12 @@ def find_code(code: str, *, lock: bool = False) -> Discount:
 
 
 def _check_dates(discount: Discount, now: datetime) -> None:
-    """A code is used between its dates; a contract's codes carry the contract's (the start of
-    its first day, the end of its last day, in the site's time zone)."""
-    if discount.activation_date and now < discount.activation_date:
-        raise CodeNotYetValid(f"This code is not valid until {_when(discount.activation_date)}.")
-    if discount.expiration_date and now > discount.expiration_date:
-        raise CodeExpired(f"This code expired on {_when(discount.expiration_date)}.")
+    """A code is used between its dates; a contract's codes use the contract's (the start of
+    its first day, the end of its last day, in the site's time zone), from its terms row."""
+    if discount.usable_from and now < discount.usable_from:
+        raise CodeNotYetValid(f"This code is not valid until {_when(discount.usable_from)}.")
+    if discount.usable_until and now > discount.usable_until:
+        raise CodeExpired(f"This code expired on {_when(discount.usable_until)}.")
 
 
 def _when(moment: datetime) -> str:
@@ -159,8 +161,8 @@ def validate_code(
     now = timezone.now()
     discount = find_code(code, lock=lock)
     placed_with = holding_order is not None and holding_order.discount_id == discount.pk
-    if not discount.is_active and not placed_with:
-        raise CodeInactive
+    if (not discount.is_active and not placed_with) or discount.price is None:
+        raise CodeInactive  # no price: a contract code whose terms are not written yet
     _check_dates(discount, now)
     linked = _check_products(discount, products, selectors.runs_by_product(products))
     contract = _check_contract(discount, user)

@@ -9,9 +9,10 @@ price. Every function issues a fixed number of statements whatever the number of
 - ``create_personal_codes``: one-time codes made for one invitation each (uncapped contracts,
   whose pool holds one unlimited code per product). They are not part of the pool: they are
   made with ``is_bulk`` off, which keeps a reconciliation from turning them into the pool's
-  unlimited code (``bulk_codes.retype_codes``); they carry the contract's price and dates.
+  unlimited code (``bulk_codes.retype_codes``); like every code of the contract they sell at
+  its terms row (``bulk_codes.ensure_terms`` writes one first if the contract has none yet).
 - ``replace_codes``: deactivate codes (a revoked invitation's) and put as many fresh codes of the
-  same product, type and price in their place.
+  same product and type in their place.
 """
 
 import uuid
@@ -24,7 +25,7 @@ from django.utils import timezone
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
 from ecommerce.models import Discount, DiscountProduct
 from ecommerce.selectors import code_held, code_redeemed
-from ecommerce.services.bulk_codes import CodeStamp
+from ecommerce.services.bulk_codes import CodeStamp, ensure_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,6 @@ def _create(
     *,
     contract_id: int,
     product_ids: list[int],
-    stamp: CodeStamp,
     redemption_type: str,
     pooled: bool,
 ) -> list[InvitationCode]:
@@ -76,14 +76,11 @@ def _create(
         [
             Discount(
                 discount_code=str(uuid.uuid4()),
-                amount=stamp.price,
                 discount_type=DiscountType.FIXED_PRICE,
                 redemption_type=redemption_type,
                 payment_type=PaymentType.SALES,
                 is_bulk=pooled,
                 is_active=True,
-                activation_date=stamp.activation,
-                expiration_date=stamp.expiration,
                 b2b_contract_id=contract_id,
                 created_on=now,
                 updated_on=now,
@@ -107,11 +104,12 @@ def create_personal_codes(
     *, contract_id: int, product_id: int, count: int, stamp: CodeStamp
 ) -> list[InvitationCode]:
     """``count`` new one-time fixed-price codes of the contract for ``product_id``, outside its
-    pool, with the stamp's price and dates (two statements)."""
+    pool; they sell at the contract's terms, which are ``stamp`` when it has none yet (three
+    statements)."""
+    ensure_terms(contract_id, stamp)
     return _create(
         contract_id=contract_id,
         product_ids=[product_id] * count,
-        stamp=stamp,
         redemption_type=RedemptionType.ONE_TIME,
         pooled=False,
     )
@@ -119,21 +117,14 @@ def create_personal_codes(
 
 def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCode]:
     """Deactivate the contract's unredeemed codes among ``code_ids`` and add, for each one
-    deactivated, a fresh code of the same product, type, price and dates to the pool. Returns
+    deactivated, a fresh code of the same product and type to the pool. Returns
     the new codes (a redeemed code is left as it is and not replaced)."""
     doomed = list(
         DiscountProduct.objects.filter(
             discount_id__in=code_ids, discount__b2b_contract_id=contract_id
         )
         .filter(~code_redeemed("discount_id"))
-        .values_list(
-            "discount_id",
-            "product_id",
-            "discount__amount",
-            "discount__redemption_type",
-            "discount__activation_date",
-            "discount__expiration_date",
-        )
+        .values_list("discount_id", "product_id", "discount__redemption_type")
         .order_by("discount_id")
     )
     if not doomed:
@@ -142,29 +133,27 @@ def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCo
         is_active=False, updated_on=timezone.now()
     )
     fresh: list[InvitationCode] = []
-    for (stamp, redemption_type), product_ids in _grouped(doomed).items():
+    for redemption_type, product_ids in _grouped(doomed).items():
         fresh += _create(
             contract_id=contract_id,
             product_ids=product_ids,
-            stamp=stamp,
             redemption_type=redemption_type,
             pooled=True,
         )
     return fresh
 
 
-def _grouped(rows: list[tuple]) -> dict[tuple[CodeStamp, str], list[int]]:
-    """The product ids of ``rows`` by the stamp (price, dates) and type of their code."""
-    groups: dict[tuple[CodeStamp, str], list[int]] = {}
-    for _, product_id, price, redemption_type, activation, expiration in rows:
-        stamp = CodeStamp(price=price, activation=activation, expiration=expiration)
-        groups.setdefault((stamp, redemption_type), []).append(product_id)
+def _grouped(rows: list[tuple]) -> dict[str, list[int]]:
+    """The product ids of ``rows`` by the type of their code."""
+    groups: dict[str, list[int]] = {}
+    for _, product_id, redemption_type in rows:
+        groups.setdefault(redemption_type, []).append(product_id)
     return groups
 
 
 def retire_codes(*, contract_id: int, code_ids: list[int], replace: bool) -> list[InvitationCode]:
     """Deactivate the contract's unredeemed codes among ``code_ids``; with ``replace``, add a
-    fresh code of the same product, type and price to the pool for each (``replace_codes``).
+    fresh code of the same product and type to the pool for each (``replace_codes``).
     Returns the fresh codes."""
     if replace:
         return replace_codes(contract_id=contract_id, code_ids=code_ids)

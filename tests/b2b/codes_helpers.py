@@ -9,6 +9,7 @@ from b2b.services.codes import reconcile_contract_codes
 from b2b.services.contracts import ContractChange, modify_contract
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountRedemption, Product
+from ecommerce.selectors import with_code_terms
 from tests import factories as f
 
 
@@ -38,7 +39,8 @@ def change(contract, **values):
 
 
 def codes(product, **filters):
-    return Discount.objects.filter(product_links__product=product, **filters)
+    """The product's codes, each with the ``price`` and dates it is used at."""
+    return with_code_terms(Discount.objects.filter(product_links__product=product, **filters))
 
 
 def redeemed_filter():

@@ -1,4 +1,5 @@
-"""Codes carry their contract's dates; the census lets a no-op reconciliation skip the codes.
+"""A contract's codes are used at its price and dates, kept in one terms row per contract; the
+census lets a no-op reconciliation skip the codes.
 
 The census (``ecommerce.models.ContractCodeCensus``) is kept by PostgreSQL triggers: each test
 here compares it with a count made from the code tables themselves after every kind of write.
@@ -9,27 +10,25 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from b2b.enums import IntegrationType
 from b2b.services.codes import reconcile_contract_codes
-from ecommerce.models import ContractCodeCensus, DiscountProduct, DiscountRedemption
-from ecommerce.selectors import contract_code_census
-from tests.b2b.codes_helpers import change, codes, contract_with_products, reconcile, redeem
+from ecommerce.models import (
+    ContractCodeCensus,
+    ContractCodeTerms,
+    Discount,
+    DiscountProduct,
+    DiscountRedemption,
+)
+from ecommerce.selectors import contract_code_census, with_code_terms
+from tests.b2b.codes_helpers import ZERO, change, codes, contract_with_products, reconcile, redeem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-STATE = (
-    "product_id",
-    "is_active",
-    "redeemed",
-    "amount",
-    "redemption_type",
-    "activation_date",
-    "expiration_date",
-)
+STATE = ("product_id", "is_active", "redeemed", "redemption_type")
 
 
 @pytest.fixture(autouse=True)
@@ -49,10 +48,7 @@ def _counted(contract) -> set[tuple]:
             "product_id",
             "redeemed",
             is_active=F("discount__is_active"),
-            amount=F("discount__amount"),
             redemption_type=F("discount__redemption_type"),
-            activation_date=F("discount__activation_date"),
-            expiration_date=F("discount__expiration_date"),
         )
         .annotate(n=Count("pk"))
         .order_by()
@@ -116,7 +112,7 @@ def test_a_no_op_reads_the_census_not_the_codes(terms):
         reconcile(contract)
     small_sql = _sql_of_forced_reconciliation(small)
     big_sql = _sql_of_forced_reconciliation(big)
-    assert len(small_sql) == len(big_sql) == 10, big_sql
+    assert len(small_sql) == len(big_sql) == 11, big_sql  # the census and the terms row
     for sql in big_sql:
         assert '"ecommerce_discount"' not in sql
         assert '"ecommerce_discountproduct"' not in sql
@@ -138,23 +134,36 @@ def test_a_code_changed_by_hand_is_seen_and_put_back():
     code.save()
     plan = reconcile(contract)
     assert (plan.codes_to_reactivate, plan.codes_to_create) == (1, 0)
-    code.amount = Decimal("9.00")
-    code.save()
-    assert reconcile(contract).codes_to_reprice == 1
+    ContractCodeTerms.objects.filter(pk=contract.pk).update(amount=Decimal("9.00"))
+    plan = reconcile(contract)
+    assert (plan.terms_change, plan.codes_to_reprice) == (True, 3)
     assert reconcile(contract).is_noop
+
+
+def test_a_contract_code_cannot_carry_a_price_or_dates_of_its_own():
+    contract, (product,) = contract_with_products(products=1, max_learners=1)
+    reconcile(contract)
+    code = codes(product).get()
+    for column, value in (
+        ("amount", Decimal("9.00")),
+        ("activation_date", datetime(2027, 1, 1, tzinfo=ZoneInfo("UTC"))),
+        ("expiration_date", datetime(2027, 1, 1, tzinfo=ZoneInfo("UTC"))),
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Discount.objects.filter(pk=code.pk).update(**{column: value})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Discount.objects.create(discount_code="no-amount", discount_type="fixed-price")
 
 
 def _stamps(contract) -> set[tuple]:
     return set(
-        codes_of(contract).values_list("amount", "activation_date", "expiration_date").distinct()
+        with_code_terms(contract.discounts.all())
+        .values_list("price", "usable_from", "usable_until")
+        .distinct()
     )
 
 
-def codes_of(contract):
-    return contract.discounts.all()
-
-
-def test_codes_carry_the_contract_dates_in_the_site_time_zone(settings):
+def test_codes_use_the_contract_dates_in_the_site_time_zone(settings):
     settings.TIME_ZONE = "America/New_York"
     zone = ZoneInfo("America/New_York")
     contract, _ = contract_with_products(
@@ -168,20 +177,38 @@ def test_codes_carry_the_contract_dates_in_the_site_time_zone(settings):
     end = datetime.combine(date(2027, 11, 2), time.max, tzinfo=zone)
     assert _stamps(contract) == {(Decimal("0.00"), start, end)}
     assert end.utcoffset() != start.utcoffset()  # daylight saving time ended in between
+    terms = ContractCodeTerms.objects.get(pk=contract.pk)
+    assert (terms.amount, terms.activation_date, terms.expiration_date) == (ZERO, start, end)
 
 
-def test_a_date_change_moves_the_codes_in_one_statement():
+def _code_versions(contract) -> list[tuple]:
+    """Each code's row version (xmin) and ``updated_on``: they move when its row is written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, xmin::text, updated_on FROM ecommerce_discount "
+            "WHERE b2b_contract_id = %s ORDER BY id",
+            [contract.pk],
+        )
+        return cursor.fetchall()
+
+
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
+
+
+def test_a_date_change_writes_one_terms_row_not_the_codes():
     contract, (product, _) = contract_with_products(
         products=2, max_learners=3, contract_start=date(2027, 1, 1), contract_end=date(2027, 6, 30)
     )
     reconcile(contract)
     redeem(codes(product).order_by("pk")[0])
+    before = _code_versions(contract)
     with CaptureQueriesContext(connection) as queries:
         plan = change(contract, contract_end=date(2027, 12, 31))
-    assert (plan.codes_to_redate, plan.codes_to_reprice) == (6, 0)
+    assert (plan.terms_change, plan.codes_to_redate, plan.codes_to_reprice) == (True, 6, 0)
     assert plan.summary_lines()[-1] == "  move the dates of 6 codes"
-    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len([sql for sql in updates if sql.startswith('UPDATE "ecommerce_discount" ')]) == 1
+    assert _code_versions(contract) == before  # no code row was written
+    assert not [sql for sql in _writes(queries) if '"ecommerce_discount"' in sql.split("(")[0]]
     utc = ZoneInfo("UTC")
     assert _stamps(contract) == {
         (
@@ -193,14 +220,39 @@ def test_a_date_change_moves_the_codes_in_one_statement():
     plan = change(contract, contract_start=None, contract_end=None)
     assert plan.codes_to_redate == 6
     assert _stamps(contract) == {(Decimal("0.00"), None, None)}
+    assert _code_versions(contract) == before
 
 
-def test_a_price_change_writes_only_the_codes_that_differ():
-    contract, (product, _) = contract_with_products(products=2, max_learners=3)
+def _price_change_queries(contract) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        plan = change(contract, enrollment_fixed_price=Decimal("40.00"))
+    assert plan.terms_change
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_price_change_writes_one_row_in_constant_queries():
+    small, _ = contract_with_products(products=1, max_learners=2)
+    big, (product, _, _) = contract_with_products(products=3, max_learners=40)
+    for contract in (small, big):
+        reconcile(contract)
+    redeem(codes(product).order_by("pk")[0])
+    before = _code_versions(big)
+    assert len(before) == 120
+    small_sql = _price_change_queries(small)
+    big_sql = _price_change_queries(big)
+    assert len(small_sql) == len(big_sql)
+    assert _code_versions(big) == before  # not one of the 120 codes was rewritten
+    terms_writes = [sql for sql in _writes([{"sql": s} for s in big_sql]) if "codeterms" in sql]
+    assert len(terms_writes) == 1
+    assert not [sql for sql in big_sql if sql.startswith('UPDATE "ecommerce_discount" ')]
+    assert _stamps(big) == {(Decimal("40.00"), None, None)}
+    plan = reconcile(big)
+    assert plan.is_noop  # and the change is complete
+
+
+def test_a_price_change_plans_the_codes_it_moves():
+    contract, _ = contract_with_products(products=2, max_learners=3)
     reconcile(contract)
-    code = codes(product).order_by("pk")[0]
-    code.amount = Decimal("10.00")
-    code.save()
     plan = change(contract, enrollment_fixed_price=Decimal("10.00"))
-    assert (plan.codes_to_reprice, plan.products_to_reprice) == (5, 2)
+    assert (plan.codes_to_reprice, plan.codes_to_redate, plan.products_to_reprice) == (6, 0, 2)
     assert _stamps(contract) == {(Decimal("10.00"), None, None)}

@@ -46,7 +46,8 @@ def test_design_table(site_tree, integration, price, cap, expected):
     for product in products:
         assert summary(product) == expected
         for code in codes(product):
-            assert code.amount == (price or ZERO)
+            assert code.price == (price or ZERO)
+            assert code.amount is None  # the contract's terms row holds it
             assert code.discount_type == "fixed-price"
             assert code.payment_type == "sales"
             assert code.is_bulk is True
@@ -72,7 +73,7 @@ def test_sso_free_capped_keeps_existing_codes_repriced(site_tree):
     plan = change(contract, enrollment_fixed_price=None)
     assert plan.codes_to_create == 0 and plan.codes_to_delete == 0
     assert summary(product) == (3, 0, 0, 0)
-    assert set(codes(product).values_list("amount", flat=True)) == {ZERO}
+    assert set(codes(product).values_list("price", flat=True)) == {ZERO}
     assert Product.objects.get(pk=product.pk).price == ZERO
 
 
@@ -161,7 +162,7 @@ def test_price_changes_reprice_products_and_codes(site_tree, start, new, expecte
     change(contract, enrollment_fixed_price=new)
     for product in products:
         assert Product.objects.get(pk=product.pk).price == expected
-        assert set(codes(product).values_list("amount", flat=True)) == {expected}
+        assert set(codes(product).values_list("price", flat=True)) == {expected}
         assert codes(product).count() == 2
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from b2b.models import ContractCodeStatus
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
+from ecommerce.selectors import with_code_terms
 from tests import factories as f
 from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
 
@@ -102,8 +103,8 @@ def test_pending_codes_warning(run_command, tmp_path):
 def _state():
     return (
         list(
-            Discount.objects.order_by("pk").values_list(
-                "pk", "is_active", "amount", "redemption_type"
+            with_code_terms(Discount.objects.order_by("pk")).values_list(
+                "pk", "is_active", "price", "usable_from", "usable_until", "redemption_type"
             )
         ),
         list(Product.objects.order_by("pk").values_list("pk", "price", "is_active")),

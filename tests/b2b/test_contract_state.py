@@ -15,6 +15,7 @@ from b2b.enums import ContractState
 from b2b.models import ContractMembership, ContractPage
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
+from ecommerce.selectors import with_code_terms
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products, reconcile, redeem
 
@@ -122,14 +123,14 @@ def test_state_filter_query_count_is_constant(run_command, site_tree):
 def _data(contract):
     runs = CourseRun.objects.filter(b2b_contract=contract)
     products = Product.objects.filter(object_id__in=runs.values("pk"))
-    codes = Discount.objects.filter(b2b_contract=contract)
+    codes = with_code_terms(Discount.objects.filter(b2b_contract=contract))
     return {
         "members": sorted(
             ContractMembership.objects.filter(contract=contract).values_list("user_id", flat=True)
         ),
         "runs": sorted(runs.values_list("courseware_id", flat=True)),
         "products": sorted(products.values_list("pk", "is_active", "price")),
-        "codes": sorted(codes.values_list("discount_code", "is_active", "amount")),
+        "codes": sorted(codes.values_list("discount_code", "is_active", "price")),
         "courses": sorted(contract.courses.values_list("readable_id", flat=True)),
     }
 

@@ -13,7 +13,7 @@ from b2b.services.health import health_report, repair_findings
 from courses.enums import EdxCopyState, EdxSyncState
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState, RedemptionType, TransactionType
-from ecommerce.models import Discount, Product
+from ecommerce.models import ContractCodeTerms, Discount, Product
 from tests import factories as f
 from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
 from tests.b2b.invitation_helpers import stall_invitation_work
@@ -90,21 +90,23 @@ def test_usable_codes_that_differ_from_the_rules_are_found_and_reconciled(contra
     first, second = contract.products_
     codes(first).filter(pk=codes(first).first().pk).update(is_active=False)
     Discount.objects.filter(pk=codes(second).first().pk).update(
-        amount=Decimal("5.00"), redemption_type=RedemptionType.UNLIMITED
+        redemption_type=RedemptionType.UNLIMITED
     )
+    # The codes' price is the contract's one terms row: changed, it moves every code.
+    ContractCodeTerms.objects.filter(pk=contract.pk).update(amount=Decimal("5.00"))
     assert found() == [
         (
             "codes-differ",
             HealthSeverity.WARNING,
             contract.pk,
             f"product {first.pk} ({product_run(first).courseware_id}): "
-            "2 usable codes, the rules say 3",
+            "2 usable codes, the rules say 3; 2 usable codes not at the contract's price $0.00",
         ),
         (
             "codes-differ",
             HealthSeverity.WARNING,
             contract.pk,
-            f"product {second.pk} ({product_run(second).courseware_id}): 1 usable codes not "
+            f"product {second.pk} ({product_run(second).courseware_id}): 3 usable codes not "
             "at the contract's price $0.00; 1 usable codes not one time",
         ),
     ]

@@ -26,6 +26,7 @@ from b2b.services.invitations import (
     sync_redeemed,
 )
 from ecommerce.models import Discount
+from ecommerce.selectors import with_code_terms
 from tests import factories as f
 from tests.b2b.codes_helpers import change, reconcile, redeem, usable
 from tests.b2b.invitation_helpers import contract_with_codes, emails_of
@@ -120,9 +121,9 @@ def test_uncapped_contract_makes_a_personal_one_time_code(site_tree):
         contract=contract, rows=[InviteRow(f"p{i}@example.com") for i in range(3)], by=None
     )
     assert [r.outcome for r in results] == [InviteOutcome.INVITED] * 3
-    codes = Discount.objects.filter(invitations__contract=contract)
+    codes = with_code_terms(Discount.objects.filter(invitations__contract=contract))
     assert codes.count() == 3
-    assert {(c.redemption_type, c.is_active, c.amount) for c in codes} == {
+    assert {(c.redemption_type, c.is_active, c.price) for c in codes} == {
         ("one-time", True, contract.price)
     }
     assert {p.pk for c in codes for p in c.products.all()} == {product.pk}
@@ -241,23 +242,23 @@ def test_personal_codes_survive_reconciliation_and_carry_the_contract_terms(site
         max_learners=None, contract_start=date(2027, 1, 1), contract_end=date(2027, 6, 30)
     )
     invitation = invite(contract=contract, email="p@example.com", by=None)
-    personal = invitation.code
+    personal = with_code_terms(Discount.objects.filter(pk=invitation.code_id)).get()
     stamp = code_stamp(contract)
-    assert (personal.activation_date, personal.expiration_date) == (
+    assert (personal.usable_from, personal.usable_until) == (
         stamp.activation,
         stamp.expiration,
     )
     change(contract, enrollment_fixed_price=Decimal("25.00"), contract_end=date(2027, 7, 31))
     reconcile(contract)
-    personal.refresh_from_db()
+    personal = with_code_terms(Discount.objects.filter(pk=personal.pk)).get()
     contract.refresh_from_db()
     stamp = code_stamp(contract)
-    assert (personal.redemption_type, personal.is_active, personal.amount) == (
+    assert (personal.redemption_type, personal.is_active, personal.price) == (
         "one-time",
         True,
         Decimal("25.00"),
     )
-    assert personal.expiration_date == stamp.expiration
+    assert personal.usable_until == stamp.expiration
     (pool,) = usable(product).filter(redemption_type="unlimited")
     assert pool.pk != personal.pk
     reconcile(contract)  # and again: nothing left to do

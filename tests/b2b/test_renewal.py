@@ -19,6 +19,7 @@ from b2b.services.renewal import renew_contract
 from courses.enums import RequirementNodeType
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
+from ecommerce.selectors import with_code_terms
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def _renew(run_command, captured, contract, *args):
 
 
 def _codes(contract):
-    return Discount.objects.filter(b2b_contract=contract)
+    return with_code_terms(Discount.objects.filter(b2b_contract=contract))
 
 
 def test_renew_copies_terms_and_courseware_with_new_runs_products_and_codes(
@@ -117,7 +118,7 @@ def test_renew_copies_terms_and_courseware_with_new_runs_products_and_codes(
     products = Product.objects.filter(object_id__in=[run.pk for run in runs], is_active=True)
     assert sorted(p.price for p in products) == [Decimal("75.00")] * 3
     assert _codes(renewal).count() == 9  # cap 3 x 3 products, one-time, at the new price
-    assert set(_codes(renewal).values_list("amount", flat=True)) == {Decimal("75.00")}
+    assert set(_codes(renewal).values_list("price", flat=True)) == {Decimal("75.00")}
     assert not ContractMembership.objects.filter(contract=renewal).exists()
     # The current contract keeps everything.
     assert CourseRun.objects.filter(b2b_contract=current).count() == 3
@@ -224,7 +225,7 @@ def test_new_terms_and_a_name_given(run_command, current, django_capture_on_comm
         Decimal("0.00"),
     )
     assert _codes(renewal).count() == 15
-    assert set(_codes(renewal).values_list("amount", flat=True)) == {Decimal("0.00")}
+    assert set(_codes(renewal).values_list("price", flat=True)) == {Decimal("0.00")}
 
 
 def test_a_name_taken_refuses_and_changes_nothing(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from ecommerce import exceptions as e
 from ecommerce.enums import OrderState, RedemptionType
+from ecommerce.models import ContractCodeTerms
 from ecommerce.services.code_validation import validate_code
 from tests import factories as f
 from tests.b2b.codes_helpers import redeem
@@ -60,9 +61,10 @@ def test_deactivated_code(learner, setup):
 
 
 def test_code_before_its_activation_date(learner, setup):
-    _contract, product, code = setup
-    code.activation_date = timezone.now() + timedelta(days=2)
-    code.save()
+    contract, product, code = setup
+    ContractCodeTerms.objects.filter(pk=contract.pk).update(
+        activation_date=timezone.now() + timedelta(days=2)
+    )
     kind, message = _refusal(learner, code.discount_code, product)
     assert kind is e.CodeNotYetValid
     assert message.startswith("This code is not valid until ")
@@ -70,9 +72,10 @@ def test_code_before_its_activation_date(learner, setup):
 
 def test_expired_code(learner, setup, settings):
     settings.TIME_ZONE = "UTC"
-    _contract, product, code = setup
-    code.expiration_date = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
-    code.save()
+    contract, product, code = setup
+    ContractCodeTerms.objects.filter(pk=contract.pk).update(
+        expiration_date=datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    )
     assert _refusal(learner, code.discount_code, product) == (
         e.CodeExpired,
         "This code expired on Jan. 31, 2026, 11:59 p.m.",
