@@ -81,7 +81,7 @@ def test_a_scheduled_price_change_reprices_the_codes_when_it_goes_live(
         _schedule(editor, contract, later, enrollment_fixed_price="25.00")
     contract.refresh_from_db()
     assert contract.enrollment_fixed_price == Decimal("10.00")  # not live yet
-    assert set(codes(product).values_list("amount", flat=True)) == {Decimal("10.00")}
+    assert set(codes(product).values_list("price", flat=True)) == {Decimal("10.00")}
 
     _go_live_now(contract)
     with django_capture_on_commit_callbacks(execute=True):
@@ -92,7 +92,7 @@ def test_a_scheduled_price_change_reprices_the_codes_when_it_goes_live(
     status = ContractCodeStatus.objects.get(pk=contract.pk)
     assert status.requested_version > requested
     assert not status.is_pending  # the eager worker ran it
-    assert set(codes(product).values_list("amount", flat=True)) == {Decimal("25.00")}
+    assert set(codes(product).values_list("price", flat=True)) == {Decimal("25.00")}
     assert _b2b_trail(contract)[-1] == (
         "b2b.contract.change",
         "system",
