@@ -34,6 +34,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import prepare_environment, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_checkout"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 STEPS = ("add", "cart", "apply", "cart-with-code", "checkout", "dashboard")
@@ -61,24 +64,6 @@ class Outcome:
 
 
 # Set-up, in this process (Django on the bench database, tasks run eagerly here).
-
-
-def _prepare_environment(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.pop("CACHE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _manage(*args: str) -> None:
@@ -529,8 +514,8 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     levels = [int(level) for level in args.levels.split(",")]
 
-    _prepare_environment(url)
-    _recreate_database(url)
+    prepare_environment(url)
+    recreate_database(url)
     print(f"Preparing {url} ...", flush=True)
     _manage("migrate", "--noinput", "-v0")
     _manage("configure_wagtail")

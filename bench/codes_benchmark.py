@@ -28,52 +28,17 @@ import sys
 import time
 import tracemalloc
 import uuid
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import measured, prepare_environment, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
 ROW_BY_ROW_LIMIT = 200_000  # codes; the one-INSERT-per-row reference is left out beyond
-
-
-def _prepare_environment(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-@contextmanager
-def measured(label: str, results: list):
-    from django.db import connection
-
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-    results.append((label, elapsed, count))
-    print(f"  {label:<44} {elapsed:8.3f} s {count:7d} queries", flush=True)
 
 
 def _contract(name: str, *, cap: int, courses: int):
@@ -312,8 +277,8 @@ def main() -> None:
     if args.cap * args.courses > ROW_BY_ROW_LIMIT:
         args.skip_row_by_row = True
 
-    _prepare_environment(args.database_url)
-    _recreate_database(args.database_url)
+    prepare_environment(args.database_url)
+    recreate_database(args.database_url)
     import django
 
     django.setup()

@@ -18,12 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.codes_benchmark import (  # noqa: E402
-    _contract,
-    _prepare_environment,
-    _recreate_database,
-    measured,
-)
+from bench.codes_benchmark import _contract  # noqa: E402
+from bench.common import measured, prepare_environment, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_health"
 
@@ -77,8 +73,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
 
-    _prepare_environment(args.database_url)
-    _recreate_database(args.database_url)
+    prepare_environment(args.database_url)
+    recreate_database(args.database_url)
     import django
 
     django.setup()

@@ -21,50 +21,14 @@ import argparse
 import os
 import platform
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import measured, prepare_environment, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_invite"
-
-
-def _prepare_environment(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-@contextmanager
-def measured(label: str):
-    from django.db import connection
-
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-    print(f"  {label:<52} {elapsed:8.3f} s {count:7d} queries", flush=True)
 
 
 def _contract(name: str, *, cap: int | None):
@@ -118,14 +82,14 @@ def _run(label: str, contract, count: int, sample: int) -> None:
 
     print(label)
     # The invitations, rolled back at the end: their e-mails (queued after commit) never go.
-    with transaction.atomic(), measured(f"invite {count} e-mails (e-mails not sent)"):
+    with transaction.atomic(), measured(f"invite {count} e-mails (e-mails not sent)", width=52):
         results = invite_many(contract=contract, rows=_rows(label, count), by=None)
         transaction.set_rollback(True)
     invited = sum(r.outcome == InviteOutcome.INVITED for r in results)
     print(f"  invited {invited} of {count}", flush=True)
     mail.outbox = []
     # A sample committed for real: its e-mails are rendered and sent in-process after commit.
-    with measured(f"invite {sample} e-mails and send them (in-process)"):
+    with measured(f"invite {sample} e-mails and send them (in-process)", width=52):
         invite_many(contract=contract, rows=_rows(label, sample, count), by=None)
     print(f"  {len(mail.outbox)} e-mails sent\n", flush=True)
 
@@ -138,8 +102,10 @@ def main() -> None:
         "--database-url", default=os.environ.get("BENCH_INVITE_DATABASE_URL", DEFAULT_URL)
     )
     args = parser.parse_args()
-    _prepare_environment(args.database_url)
-    _recreate_database(args.database_url)
+    prepare_environment(
+        args.database_url, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    )
+    recreate_database(args.database_url)
     import django
 
     django.setup()

@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
 
 RAW_COPY = """
@@ -67,15 +70,6 @@ def _environment(url: str) -> dict[str, str]:
     env.setdefault("LOG_LEVEL", "WARNING")
     env.pop("CELERY_BROKER_URL", None)
     return env
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _process(argv: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
@@ -220,7 +214,7 @@ def main() -> None:
 
     env = _environment(args.database_url)
     os.environ.update(env)
-    _recreate_database(args.database_url)
+    recreate_database(args.database_url)
     import django
 
     django.setup()

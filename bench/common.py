@@ -1,0 +1,51 @@
+"""What every benchmark script does before it measures: point Django at its own database, with
+no broker (queued work runs in-process) and quiet logs, and start that database empty."""
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def prepare_environment(url: str, **extra: str) -> None:
+    """Set this process's environment for Django on the benchmark database ``url``; ``extra``
+    adds or overrides variables (an e-mail backend, say). Call before ``django.setup()``."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.pop("CACHE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(extra)
+
+
+def recreate_database(url: str) -> None:
+    """Drop the database ``url`` names (closing its connections) and create it empty."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def measured(label: str, results: list | None = None, *, width: int = 44) -> Iterator[None]:
+    """Time the block and count its queries; print one line (the label padded to ``width``)
+    and, given ``results``, append ``(label, seconds, queries)`` to it."""
+    from django.db import connection
+
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+    if results is not None:
+        results.append((label, elapsed, count))
+    print(f"  {label:<{width}} {elapsed:8.3f} s {count:7d} queries", flush=True)
