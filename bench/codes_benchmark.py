@@ -23,8 +23,10 @@ The benchmark drops and recreates its own database (BENCH_DATABASE_URL).
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import uuid
@@ -337,7 +339,8 @@ def main() -> None:
         _explain_plans(contract)
 
     print("\nExport")
-    out = Path("/tmp") / f"bench-codes-{contract.pk}.csv"
+    folder = Path(tempfile.mkdtemp(prefix="bench-codes-"))  # never a stale file of a run before
+    out = folder / "codes.csv"
     _, baseline = _command_in_subprocess("b2b_list", "organizations")
     seconds, rss = _command_in_subprocess(
         "b2b_list", "contracts", "--codes", str(contract.pk), "--codes-out", str(out)
@@ -355,6 +358,7 @@ def main() -> None:
     tracemalloc.stop()
     print(f"  {'CSV export, in process':<44} {in_process:8.3f} s")
     print(f"  {'  (peak Python allocations)':<44} {peak / 2**20:8.1f} MB")
+    shutil.rmtree(folder)
 
     print("\nAPI (/api/v1/b2b/contracts/{id}/codes/, 50 a page)")
     _api_first_pages(contract, results)
