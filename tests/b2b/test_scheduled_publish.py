@@ -80,6 +80,7 @@ def test_a_scheduled_price_change_reprices_the_codes_when_it_goes_live(
     with django_capture_on_commit_callbacks(execute=True):
         _schedule(editor, contract, later, enrollment_fixed_price="25.00")
     contract.refresh_from_db()
+    assert contract.live  # the page stays online with its current terms until the time comes
     assert contract.enrollment_fixed_price == Decimal("10.00")  # not live yet
     assert set(codes(product).values_list("price", flat=True)) == {Decimal("10.00")}
 
