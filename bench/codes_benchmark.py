@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import measured, prepare_environment, recreate_database  # noqa: E402
+from bench.common import QueryCounter, measured, prepare_environment, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
 ROW_BY_ROW_LIMIT = 200_000  # codes; the one-INSERT-per-row reference is left out beyond
@@ -235,20 +235,14 @@ def _api_first_pages(contract, results: list, *, repeat: int = 5) -> None:
         url = f"/api/v1/b2b/contracts/{contract.pk}/codes/{query}"
         times, counts = [], []
         for _ in range(repeat):
-            count = 0
-
-            def counter(execute, sql, params, many, context):
-                nonlocal count
-                count += 1
-                return execute(sql, params, many, context)
-
+            counter = QueryCounter()
             with connection.execute_wrapper(counter):
                 started = time.perf_counter()
                 response = client.get(url)
                 times.append(time.perf_counter() - started)
             assert response.status_code == 200, response.content[:200]
             assert len(response.json()["results"]) == 50
-            counts.append(count)
+            counts.append(counter.count)
         median = statistics.median(times)
         results.append((label, median, counts[-1]))
         print(f"  {label + f' (median of {repeat})':<44} {median:8.3f} s {counts[-1]:7d} queries")

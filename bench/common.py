@@ -29,23 +29,28 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+class QueryCounter:
+    """An execute wrapper (``connection.execute_wrapper``) that counts the queries it sees."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 @contextmanager
 def measured(label: str, results: list | None = None, *, width: int = 44) -> Iterator[None]:
     """Time the block and count its queries; print one line (the label padded to ``width``)
     and, given ``results``, append ``(label, seconds, queries)`` to it."""
     from django.db import connection
 
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
+    counter = QueryCounter()
     with connection.execute_wrapper(counter):
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
     if results is not None:
-        results.append((label, elapsed, count))
-    print(f"  {label:<{width}} {elapsed:8.3f} s {count:7d} queries", flush=True)
+        results.append((label, elapsed, counter.count))
+    print(f"  {label:<{width}} {elapsed:8.3f} s {counter.count:7d} queries", flush=True)
