@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 
 from b2b.services.codes import reconcile_contract_codes
 from b2b.services.contracts import ContractChange, modify_contract
 from courses.models import CourseRun
-from ecommerce.models import Discount, DiscountRedemption, Product
-from ecommerce.selectors import with_code_terms
+from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
+from ecommerce.selectors import contract_code_census, with_code_terms
 from tests import factories as f
 
 
@@ -70,3 +70,34 @@ def summary(product):
 
 
 ZERO = Decimal("0.00")
+
+
+# A code's state as the census counts it (ecommerce.ContractCodeCensus).
+CODE_STATE = ("product_id", "is_active", "redeemed", "redemption_type")
+
+
+def counted_states(contract) -> set[tuple]:
+    """The contract's codes grouped by state, counted from the code tables: (*CODE_STATE, n)."""
+    rows = (
+        DiscountProduct.objects.filter(discount__b2b_contract=contract)
+        .annotate(
+            redeemed=Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("discount_id")))
+        )
+        .values(
+            "product_id",
+            "redeemed",
+            is_active=F("discount__is_active"),
+            redemption_type=F("discount__redemption_type"),
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {(*(row[k] for k in CODE_STATE), row["n"]) for row in rows}
+
+
+def census_states(contract) -> set[tuple]:
+    """The same, as the census has it (PostgreSQL only: triggers keep it)."""
+    return {
+        (*(getattr(group, k) for k in CODE_STATE), group.codes)
+        for group in contract_code_census(contract.pk)
+    }

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from b2b.enums import IntegrationType
@@ -20,15 +19,21 @@ from ecommerce.models import (
     ContractCodeCensus,
     ContractCodeTerms,
     Discount,
-    DiscountProduct,
     DiscountRedemption,
 )
-from ecommerce.selectors import contract_code_census, with_code_terms
-from tests.b2b.codes_helpers import ZERO, change, codes, contract_with_products, reconcile, redeem
+from ecommerce.selectors import with_code_terms
+from tests.b2b.codes_helpers import (
+    ZERO,
+    census_states,
+    change,
+    codes,
+    contract_with_products,
+    counted_states,
+    reconcile,
+    redeem,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-STATE = ("product_id", "is_active", "redeemed", "redemption_type")
 
 
 @pytest.fixture(autouse=True)
@@ -37,55 +42,29 @@ def _postgres_only():
         pytest.skip("the census is kept by PostgreSQL triggers")
 
 
-def _counted(contract) -> set[tuple]:
-    """The contract's codes grouped by state, counted from the code tables."""
-    rows = (
-        DiscountProduct.objects.filter(discount__b2b_contract=contract)
-        .annotate(
-            redeemed=Exists(DiscountRedemption.objects.filter(discount_id=OuterRef("discount_id")))
-        )
-        .values(
-            "product_id",
-            "redeemed",
-            is_active=F("discount__is_active"),
-            redemption_type=F("discount__redemption_type"),
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {(*(row[k] for k in STATE), row["n"]) for row in rows}
-
-
-def _census(contract) -> set[tuple]:
-    return {
-        (*(getattr(group, k) for k in STATE), group.codes)
-        for group in contract_code_census(contract.pk)
-    }
-
-
 def test_census_follows_every_kind_of_write():
     contract, (first, second) = contract_with_products(products=2, max_learners=4)
     reconcile(contract)  # creation
-    assert _census(contract) == _counted(contract)
-    assert sum(n for *_, n in _census(contract)) == 8
+    assert census_states(contract) == counted_states(contract)
+    assert sum(n for *_, n in census_states(contract)) == 8
     learner_code = codes(first).order_by("pk")[0]
     redemption = redeem(learner_code)  # a first redemption
     redeem(learner_code)  # a second one changes nothing
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
     change(contract, max_learners=2)  # deactivation by rank
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
     change(contract, enrollment_fixed_price=Decimal("30.00"), contract_end=date(2031, 1, 1))
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
     change(contract, max_learners=None)  # retype, deactivate down to one per product
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
     DiscountRedemption.objects.filter(discount=learner_code).exclude(pk=redemption.pk).delete()
-    assert _census(contract) == _counted(contract)  # still redeemed once
+    assert census_states(contract) == counted_states(contract)  # still redeemed once
     DiscountRedemption.objects.filter(pk=redemption.pk).delete()  # its last redemption
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
     contract.integration_type = IntegrationType.SSO
     contract.save()
     change(contract, enrollment_fixed_price=None)  # SSO, free, uncapped: deletion
-    assert _census(contract) == _counted(contract) == set()
+    assert census_states(contract) == counted_states(contract) == set()
     assert codes(second).count() == 0
 
 
@@ -94,7 +73,7 @@ def test_reconciliation_folds_the_census_to_a_row_per_state():
     reconcile(contract)
     change(contract, max_learners=3)
     assert ContractCodeCensus.objects.filter(contract_id=contract.pk).count() == 6  # 3 x 2 states
-    assert _census(contract) == _counted(contract)
+    assert census_states(contract) == counted_states(contract)
 
 
 def _sql_of_forced_reconciliation(contract) -> list[str]:
