@@ -58,8 +58,18 @@ def queue_after_commit(task_name: str, *args: int | str) -> None:
 @cache
 def _register_tasks() -> None:
     """Import every app's task module, as a worker does when it starts (Celery's autodiscovery),
-    so that a task named here can also run in this process when there is no broker."""
-    _app().loader.import_default_modules()
+    so that a task named here can also run in this process when there is no broker.
+
+    Django is set up already (a service is queueing), so the modules are imported directly, not
+    through the loader's ``import_default_modules``: that sends Celery's ``import_modules``
+    signal, on which Celery's Django fixup runs ``django.setup()`` again, and a second setup
+    puts Django's ``LOGGING`` back in place of the logging a worker has configured (the worker
+    would log nothing more). Django is set up once per process.
+    """
+    app = _app()
+    app.autodiscover_tasks(force=True)  # each installed app's ``tasks`` module
+    for module in app.loader.default_modules:  # ``imports``: config.tasks
+        app.loader.import_task_module(module)
 
 
 def _app() -> "Celery":
