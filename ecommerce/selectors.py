@@ -508,19 +508,22 @@ def _b2b_codes(contract_ids: Iterable[int] | None, column: str) -> Q:
 @dataclass
 class CodeTally:
     """One product's codes in one contract: redeemed, usable (active, never redeemed), and the
-    usable ones by price and by redemption type."""
+    usable ones by price and by redemption type. ``personal`` is how many of the usable ones
+    are personal invitation codes (``is_bulk`` off: one-time codes made for one invitation
+    each, outside the pool; ecommerce/services/invitation_codes.py), counted in the others too."""
 
     contract_id: int
     product_id: int
     redeemed: int = 0
     usable: int = 0
+    personal: int = 0
     usable_by_price: dict[Decimal, int] = field(default_factory=dict)
     usable_by_type: dict[str, int] = field(default_factory=dict)
 
 
 def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], CodeTally]:
     """(contract id, product id) -> its ``CodeTally``, for every product linked to a code of
-    these contracts. Two queries, grouped in the database by price and type: the active codes
+    these contracts. Two queries, grouped in the database by price, type and pool: the active codes
     (a plain join, no per-code subquery), and the few codes that were redeemed, read from the
     redemptions and taken off the usable ones."""
     links = DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
@@ -528,6 +531,7 @@ def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], Co
         "contract": F("discount__b2b_contract_id"),
         "amount": code_terms("discount")["price"],
         "kind": F("discount__redemption_type"),
+        "pooled": F("discount__is_bulk"),
     }
     active = (
         links.filter(discount__is_active=True)
@@ -548,6 +552,8 @@ def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], Co
         key = (row["contract"], row["product_id"])
         tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
         tally.usable += usable
+        if not row["pooled"]:
+            tally.personal += usable
         by_price, by_type = tally.usable_by_price, tally.usable_by_type
         by_price[row["amount"]] = by_price.get(row["amount"], 0) + usable
         by_type[row["kind"]] = by_type.get(row["kind"], 0) + usable

@@ -396,11 +396,15 @@ def _carry_out(contract: ContractPage, plan: CodePlan, progress: Progress | None
 class ProductCodeRule:
     """What the code rules say one product of a contract should have in usable codes (active,
     never redeemed). ``usable`` is None when the rules leave the number as it is (SSO, free,
-    capped: no new codes); ``redemption_type`` is None when no usable code should exist."""
+    capped: no new codes); ``redemption_type`` is None when no usable code should exist.
+    ``pool_only``: the number and type are those of the pool alone, and personal invitation
+    codes (an uncapped contract's one-time code per open invitation, which a reconciliation
+    leaves as they are) are not counted against them; under a cap every code counts."""
 
     usable: int | None
     redemption_type: RedemptionType | None
     price: Decimal
+    pool_only: bool = False
 
 
 def product_code_rule(contract: ContractPage, *, redeemed: int) -> ProductCodeRule:
@@ -417,5 +421,8 @@ def product_code_rule(contract: ContractPage, *, redeemed: int) -> ProductCodeRu
     else:
         usable = 1
     return ProductCodeRule(
-        usable=usable, redemption_type=_redemption_type(mode), price=contract.price
+        usable=usable,
+        redemption_type=_redemption_type(mode),
+        price=contract.price,
+        pool_only=mode is CodeMode.UNLIMITED,
     )

@@ -172,14 +172,19 @@ def _runs_by_contract(data: HealthData) -> dict[int, list[ContractRunState]]:
 
 def _code_problems(contract: ContractPage, tally) -> list[str]:
     rule = product_code_rule(contract, redeemed=tally.redeemed)
+    # An uncapped contract's personal invitation codes (one-time) are not the pool's: they are
+    # left out of its number and type; like every code of the contract, they sell at its price.
+    apart = tally.personal if rule.pool_only else 0
+    usable = tally.usable - apart
     problems = []
-    if rule.usable is not None and tally.usable != rule.usable:
-        problems.append(f"{tally.usable} usable codes, the rules say {rule.usable}")
+    if rule.usable is not None and usable != rule.usable:
+        problems.append(f"{usable} usable codes, the rules say {rule.usable}")
     mispriced = sum(n for price, n in tally.usable_by_price.items() if price != rule.price)
     if mispriced:
         problems.append(f"{mispriced} usable codes not at the contract's price ${rule.price}")
     if rule.redemption_type is not None:
-        mistyped = tally.usable - tally.usable_by_type.get(rule.redemption_type, 0)
+        # (personal codes are one-time, never of the unlimited type of an uncapped pool)
+        mistyped = usable - tally.usable_by_type.get(rule.redemption_type, 0)
         if mistyped:
             problems.append(f"{mistyped} usable codes not {rule.redemption_type.label.lower()}")
     return problems

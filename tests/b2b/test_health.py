@@ -10,6 +10,7 @@ from django.utils import timezone
 from b2b.enums import HealthSeverity
 from b2b.models import ContractCodeStatus
 from b2b.services.health import health_report, repair_findings
+from b2b.services.invitations import invite
 from courses.enums import EdxCopyState, EdxSyncState
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState, RedemptionType, TransactionType
@@ -137,6 +138,29 @@ def test_an_uncapped_contract_wants_one_unlimited_code_per_product(site_tree, no
     assert [x.what for x in only("codes-differ")] == [
         f"product {products[0].pk} ({product_run(products[0]).courseware_id}): "
         "2 usable codes, the rules say 1"
+    ]
+
+
+def test_open_invitations_of_an_uncapped_contract_are_not_the_pools_codes(
+    site_tree, no_openedx, django_assert_num_queries
+):
+    contract, products = contract_with_products(max_learners=None, products=2)
+    reconcile(contract)
+    for email in ("ada@example.com", "bob@example.com", "cy@example.com"):
+        invite(contract=contract, email=email, by=None)  # a personal one-time code each
+    assert Discount.objects.filter(b2b_contract=contract, is_bulk=False).count() == 3
+    with django_assert_num_queries(13):
+        assert found() == []
+    # The pool's own rule still holds: a stray one-time code in the pool is found.
+    f.DiscountProductFactory(
+        product=products[0],
+        discount__b2b_contract=contract,
+        discount__is_bulk=True,
+        discount__redemption_type=RedemptionType.ONE_TIME,
+    )
+    assert [x.what for x in only("codes-differ")] == [
+        f"product {products[0].pk} ({product_run(products[0]).courseware_id}): "
+        "2 usable codes, the rules say 1; 1 usable codes not unlimited"
     ]
 
 

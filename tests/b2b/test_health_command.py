@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from b2b.models import ContractCodeStatus, ReportedHealthFinding
+from b2b.services.invitations import invite
 from b2b.tasks import health_report_task
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products, reconcile
@@ -37,6 +38,14 @@ def test_healthy_exits_0(contract):
     assert run() == ("Healthy: no findings (1 contract(s) checked).\n", 0)
     out, status = run("--format", "json")
     assert (json.loads(out), status) == ([], 0)
+
+
+def test_open_invitations_of_an_uncapped_contract_are_healthy(site_tree, no_openedx):
+    contract, _ = contract_with_products(max_learners=None, products=1)
+    reconcile(contract)
+    invite(contract=contract, email="ada@example.com", by=None)
+    invite(contract=contract, email="bob@example.com", by=None)
+    assert run() == ("Healthy: no findings (1 contract(s) checked).\n", 0)
 
 
 def test_findings_exit_1_one_row_each(contract):
