@@ -4,7 +4,8 @@ An operator who gets a command wrong sees one line saying what is wrong, never a
 a traceback, and the exit status says which kind of error it was:
 
 - 2: the arguments (``<command>: error: <what> (see --help)``), from ``OneLineCommandParser``
-  and the argument types below, which reject a bad value with a one-line reason;
+  and the argument types below, which reject a bad value with a one-line reason; an argument
+  that takes text and has no type of its own refuses an empty value (``config.text``);
 - 1: the data or the database (``CommandError: <what>``). ``OneLineErrorsMixin`` turns a lost
   database connection (``OperationalError``, ``InterfaceError``) into
   ``CommandError: database error: <first line of the driver's message>``; the transaction
@@ -26,6 +27,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
 
 from config.acting import acting, command_actor
+from config.text import text_argument
 
 # Amounts are stored with 10 digits, 2 of them decimals.
 MAX_AMOUNT = Decimal("100000000")
@@ -113,6 +115,7 @@ class OneLineErrorsMixin:
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)  # type: ignore[misc]
         parser.__class__ = OneLineCommandParser  # Django builds a plain CommandParser
+        _type_text_arguments(parser)
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
@@ -122,6 +125,27 @@ class OneLineErrorsMixin:
                 return super().execute(*args, **options)  # type: ignore[misc]
         except DATABASE_GONE as exc:
             raise database_error(exc) from exc
+
+
+# Django's own options of every command, left as Django reads them.
+_DJANGO_OPTIONS = frozenset({"settings", "pythonpath"})
+
+
+def _type_text_arguments(parser: argparse.ArgumentParser) -> None:
+    """Give every argument of the command (and of its sub-commands) that takes a text value and
+    has no type of its own ``text_argument``: an empty value (or a NUL) is a one-line error.
+    An argument that may be empty says so with ``type=optional_text_argument``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _type_text_arguments(subparser)
+        elif (
+            action.nargs != 0
+            and action.type is None
+            and action.choices is None
+            and action.dest not in _DJANGO_OPTIONS
+        ):
+            action.type = text_argument
 
 
 def add_subcommands(parser: CommandParser, *, dest: str, metavar: str):

@@ -2,7 +2,9 @@
 
 The types every app's commands share (dates, amounts, ids) and the one-line parser live in
 ``config.commands`` and are re-exported here, so that a B2B command finds its whole argument
-vocabulary in one module; the learner cap is the B2B commands' own.
+vocabulary in one module; the learner cap is the B2B commands' own. Every text argument
+without a type refuses an empty value (``config.commands``); one that may be empty has
+``type=optional_text_argument``.
 """
 
 import argparse
@@ -16,6 +18,7 @@ from config.commands import (
     object_id,
     price,
 )
+from config.text import optional_text_argument
 
 __all__ = [
     "OneLineCommandParser",
@@ -24,6 +27,7 @@ __all__ = [
     "iso_date",
     "learner_cap",
     "object_id",
+    "optional_text_argument",
     "price",
 ]
 

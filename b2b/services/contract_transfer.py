@@ -40,6 +40,7 @@ from b2b.services.contracts import (
 from b2b.services.courseware import CoursewareResult, add_courseware_set, courseware_set
 from b2b.services.organization_changes import OrganizationChange, update_organization
 from b2b.services.organizations import create_organization, lock_organizations_index
+from config.text import refuse_nul
 from courses.models import Course, Program
 
 FORMAT = "b2b-contract"
@@ -130,11 +131,17 @@ class _Section:
             f"{self.name}.{key} must be {expected}, not {json.dumps(self.data[key])[:60]}"
         )
 
+    def _no_nul(self, key: str, value: str) -> str:
+        try:
+            return refuse_nul(value, what=f"{self.name}.{key}")
+        except ValueError as exc:
+            raise ContractFileError(str(exc)) from None
+
     def text(self, key: str, *, empty: bool = True) -> str:
         value = self._value(key)
         if not isinstance(value, str) or (not empty and not value.strip()):
             raise self._wrong(key, "text" if empty else "a non-empty text")
-        return value
+        return self._no_nul(key, value)
 
     def optional_text(self, key: str) -> str | None:
         return None if self._value(key) is None else self.text(key, empty=False)
@@ -182,18 +189,21 @@ class _Section:
         value = self._value(key)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._wrong(key, "a list of readable ids")
-        return tuple(item.strip() for item in value)
+        return tuple(self._no_nul(key, item).strip() for item in value)
 
 
 def read_description(text: str) -> ContractDescription:
     """The description in ``text``; raises ContractFileError (one line) when it is not JSON,
-    not a contract description, of another version, or has a field of the wrong kind."""
+    not a contract description, of another version, nested too deeply, or has a field of the
+    wrong kind or a text with a NUL character (which the database cannot store)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ContractFileError(
             f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise ContractFileError("not JSON: nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ContractFileError(f'not a contract description (no "format": "{FORMAT}")')
     version = data.get("version")

@@ -10,6 +10,7 @@ that cuts the connection at a chosen statement.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -18,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.management import get_commands, load_command_class
 from django.db import connection
 
 from b2b.services.codes import reconcile_contract_codes
+from config.commands import object_id
+from config.text import text_argument
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products
 from tests.conftest import _database_url_for_subprocess
@@ -128,6 +132,21 @@ def _cases(contract_id: int, tmp: Path) -> list[Case]:
             1,
             f"CommandError: {tmp / 'existing.csv'}: not JSON: Expecting value (line 1, column 1)",
         ),
+        *(
+            Case(
+                f"import of a {what}{' (dry run)' if dry else ''}",
+                ["b2b_contract", "import", str(tmp / file), *(["--dry-run"] if dry else [])],
+                1,
+                f"CommandError: {tmp / file}: {says}",
+            )
+            for what, file, says in (
+                ("NUL in the organization's name", "nul-org.json", _NUL_SAYS["organization"]),
+                ("NUL in the contract's name", "nul-contract.json", _NUL_SAYS["contract"]),
+                ("NUL in a course id", "nul-course.json", _NUL_SAYS["courseware"]),
+                ("deeply nested file", "deep.json", "not JSON: nested too deeply"),
+            )
+            for dry in (False, True)
+        ),
         Case(
             "import of a missing file",
             ["b2b_contract", "import", str(tmp / "missing.json")],
@@ -206,7 +225,101 @@ def _cases(contract_id: int, tmp: Path) -> list[Case]:
             "unexpectedly",
             drop_at=(b"COPY (", 1),  # PostgreSQL lays the CSV out: cut as it starts streaming
         ),
+        *_empty_argument_cases(),
     ]
+
+
+_NUL_SAYS = {
+    "organization": "organization.name must not contain NUL characters",
+    "contract": "contract.name must not contain NUL characters",
+    "courseware": "courseware.courses must not contain NUL characters",
+}
+
+# The apps whose commands are the project's (Django's, Wagtail's and the others' are theirs).
+PROJECT_APPS = frozenset({"b2b", "cms", "config", "courses", "ecommerce", "users"})
+
+
+def _placeholder(action: argparse.Action) -> str:
+    """A value the argument takes, to reach the positional after it."""
+    if action.choices:
+        return next(iter(action.choices))
+    return "1" if action.type is object_id else "x"
+
+
+def _empty_cases_of(prefix: list[str], parser: argparse.ArgumentParser) -> list[Case]:
+    cases, before = [], []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                cases += _empty_cases_of([*prefix, name], subparser)
+            continue
+        if action.type is text_argument:
+            given = [action.option_strings[0]] if action.option_strings else before
+            name = argparse._get_action_name(action)
+            cases.append(
+                Case(
+                    f"{' '.join(prefix)}: empty {name}",
+                    [*prefix, *given, ""],
+                    2,
+                    f"error: argument {name}: must not be empty: '' (see --help)",
+                )
+            )
+        if not action.option_strings:
+            before = [*before, _placeholder(action)]
+    return cases
+
+
+def _empty_argument_cases() -> list[Case]:
+    """An empty value for each text argument of every project command (found in its parser)."""
+    cases = []
+    for name, app in sorted(get_commands().items()):
+        if app in PROJECT_APPS:
+            parser = load_command_class(app, name).create_parser("manage.py", name)
+            cases += _empty_cases_of([name], parser)
+    return cases
+
+
+def _description(*, org: str = "Beta", name: str = "Beta 2027", courses=()) -> str:
+    """A new organization's contract, as ``b2b_contract export`` writes one."""
+    return json.dumps(
+        {
+            "format": "b2b-contract",
+            "version": 1,
+            "organization": {
+                "name": org,
+                "org_key": "BETA",
+                "sso_organization_id": None,
+                "description": "",
+            },
+            "contract": {
+                "name": name,
+                "description": "",
+                "integration_type": "non-sso",
+                "start": None,
+                "end": None,
+                "active": True,
+                "max_learners": 5,
+                "price": None,
+                "renews": None,
+            },
+            "courseware": {"programs": [], "courses": list(courses), "courses_with_runs": []},
+        }
+    )
+
+
+def test_every_text_argument_is_found():
+    """The derived cases reach the arguments the trial found (a parser change is noticed)."""
+    ids = {case.id for case in _empty_argument_cases()}
+    assert {
+        "b2b_manager add: empty --org/--organization",
+        "b2b_manager remove: empty --org/--organization",
+        "b2b_contract create: empty organization",
+        "b2b_contract create: empty name",
+        "b2b_contract import: empty FILE",
+        "api_token: empty email",
+        "import_courserun: empty --courserun",
+    } <= ids
+    assert not any("description" in case_id for case_id in ids)  # may be empty (to clear it)
 
 
 def _fingerprint() -> dict[str, tuple[int, str]]:
@@ -280,32 +393,11 @@ def test_every_bad_input_is_one_line_a_failure_and_changes_nothing(site_tree, tm
     reconcile_contract_codes(contract_id=contract.pk, force=True)  # 6,000 codes: two chunks
     (tmp_path / "folder").mkdir()
     (tmp_path / "existing.csv").write_text("what was here before\n")
-    (tmp_path / "contract.json").write_text(  # a new organization's contract, no courseware
-        json.dumps(
-            {
-                "format": "b2b-contract",
-                "version": 1,
-                "organization": {
-                    "name": "Beta",
-                    "org_key": "BETA",
-                    "sso_organization_id": None,
-                    "description": "",
-                },
-                "contract": {
-                    "name": "Beta 2027",
-                    "description": "",
-                    "integration_type": "non-sso",
-                    "start": None,
-                    "end": None,
-                    "active": True,
-                    "max_learners": 5,
-                    "price": None,
-                    "renews": None,
-                },
-                "courseware": {"programs": [], "courses": [], "courses_with_runs": []},
-            }
-        )
-    )
+    (tmp_path / "contract.json").write_text(_description())  # no courseware
+    (tmp_path / "nul-org.json").write_text(_description(org="Be\x00ta"))
+    (tmp_path / "nul-contract.json").write_text(_description(name="Beta\x00 2027"))
+    (tmp_path / "nul-course.json").write_text(_description(courses=["course-v1:X+\x00+Y"]))
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}},
         "DATABASE_URL": _database_url_for_subprocess(),

@@ -60,7 +60,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         create.add_argument("--end", type=arguments.iso_date, help="Last day, inclusive")
         create.add_argument("--max-learners", type=arguments.learner_cap)
         create.add_argument("--price", type=arguments.price, help="Fixed enrollment price")
-        create.add_argument("--description", default="")
+        create.add_argument("--description", type=arguments.optional_text_argument, default="")
         create.add_argument("--create", action="store_true", help="Create a missing organization")
         create.add_argument("--org-key", help="Key of a new organization (default: from its name)")
 
@@ -83,7 +83,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         active.add_argument(
             "--inactive", "--delete", action="store_true", help="Deactivate the contract"
         )
-        modify.add_argument("--description")
+        modify.add_argument("--description", type=arguments.optional_text_argument)
         modify.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
 
         renew = sub.add_parser(

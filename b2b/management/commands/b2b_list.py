@@ -70,7 +70,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
     def handle(self, *args, what, **options):
         try:
             identifier = options.pop("org", None)
-            org = find_organization(identifier) if identifier else None
+            org = find_organization(identifier) if identifier is not None else None
             getattr(self, f"_{what}")(org=org, **options)
         except CodesFileExists as exc:
             raise CommandError(f"{exc}; add --force to replace it") from exc

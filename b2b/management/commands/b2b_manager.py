@@ -38,7 +38,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         try:
             identifier = options.pop("org", None)
             org = None
-            if identifier:
+            if identifier is not None:  # an empty one is refused by its type (--org "")
                 org = resolve_organization(identifier=identifier, create=False).organization
             getattr(self, f"_{action}")(org=org, **options)
         except B2BError as exc:

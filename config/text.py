@@ -1,0 +1,48 @@
+"""The one rule for text that reaches the database from outside: no NUL character.
+
+PostgreSQL refuses a NUL (``\\x00``) in a text value; a value that held one would end in a
+driver error (a traceback, a 500) instead of a reason the sender can act on. Every entry point
+that takes text from a file, a form, a header, a query string or a command argument refuses it
+with ``NUL_MESSAGE``, through this module:
+
+- ``has_nul`` / ``refuse_nul``: for code that reads a file or a request itself (a contract
+  description, the API's query parameters);
+- ``validate_no_nul``: a Django validator, the one Django's and DRF's ``CharField`` already run,
+  for the fields that are not ``CharField`` (and for models, admin and Wagtail forms);
+- ``text_argument`` / ``optional_text_argument``: the argument types of the operator commands
+  (``config.commands`` gives every untyped argument ``text_argument``).
+"""
+
+import argparse
+
+from django.core.validators import ProhibitNullCharactersValidator
+
+NUL = "\x00"
+NUL_MESSAGE = "must not contain NUL characters"
+
+validate_no_nul = ProhibitNullCharactersValidator(message=f"This field {NUL_MESSAGE}.")
+
+
+def has_nul(value: object) -> bool:
+    return isinstance(value, str) and NUL in value
+
+
+def refuse_nul(value: str, *, what: str) -> str:
+    """``value`` itself; ValueError("<what> must not contain NUL characters") when it has one."""
+    if has_nul(value):
+        raise ValueError(f"{what} {NUL_MESSAGE}")
+    return value
+
+
+def optional_text_argument(value: str) -> str:
+    """A command's text argument that may be empty (a description to clear): no NUL."""
+    if has_nul(value):
+        raise argparse.ArgumentTypeError(NUL_MESSAGE)
+    return value
+
+
+def text_argument(value: str) -> str:
+    """A command's text argument: not empty (nor only spaces), no NUL."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"must not be empty: {value!r}")
+    return optional_text_argument(value)
