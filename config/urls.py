@@ -18,6 +18,10 @@ from config.health import healthz
 
 admin.autodiscover()
 
+# Under /api/ a request Django refuses, or a bug, is answered in the API's error shape.
+handler400 = "config.api.errors.bad_request"
+handler500 = "config.api.errors.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -4,12 +4,25 @@ DRF's own errors (validation, authentication, permission, throttling, 404) and t
 exceptions go through ``api_exception_handler``: a domain error keeps the one-line message the
 command line gives, and its class says the status (400 bad terms, 404 unknown, 409 a state
 conflict, 429 throttled). An exception that is not ours is left to Django (a 500).
+
+What Django itself refuses before a view runs, or a bug's 500, goes through Django's error
+handlers (``handler400`` and ``handler500`` of ``config.urls``): under /api/ they answer in the
+same shape, naming the limit a request went over (413 a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+400 more fields or files than DATA_UPLOAD_MAX_NUMBER_FIELDS / _FILES); elsewhere the site's pages.
 """
 
 import re
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
@@ -158,3 +171,73 @@ class UnknownEndpoint(APIView):
         raise exceptions.NotFound(f"No endpoint at {request.path}")
 
     options = http_method_not_allowed
+
+
+# The bulk invitation endpoint (b2b.api.manager_urls): its body limit also names the row limit.
+BULK_INVITE_URL_NAME = "api-manager-bulk"
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _url_name(request) -> str | None:
+    try:
+        return resolve(request.path_info).url_name
+    except Resolver404:
+        return None
+
+
+def _too_large_message(request) -> str:
+    message = (
+        f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes the "
+        "API accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)."
+    )
+    if _url_name(request) == BULK_INVITE_URL_NAME:
+        message += (
+            f" A list of people to invite has at most {settings.B2B_INVITE_MAX_ROWS} rows "
+            "(B2B_INVITE_MAX_ROWS); send a longer one as a CSV file, or in parts."
+        )
+    return message
+
+
+def _json_error(*, status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(error_body(code=code, message=message), status=status_code)
+
+
+def bad_request(request, exception):
+    """Django's ``handler400``: a request Django refused (a ``SuspiciousOperation``: too large,
+    too many fields, a bad Host header). Under /api/ the API's shape, with the limit named."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return _json_error(
+            status_code=413, code="request_too_large", message=_too_large_message(request)
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return _json_error(
+            status_code=400,
+            code="too_many_fields",
+            message=f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} "
+            "fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).",
+        )
+    if isinstance(exception, TooManyFilesSent):
+        return _json_error(
+            status_code=400,
+            code="too_many_files",
+            message=f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
+            "files (DATA_UPLOAD_MAX_NUMBER_FILES).",
+        )
+    return _json_error(status_code=400, code="bad_request", message="Bad request.")
+
+
+def server_error(request):
+    """Django's ``handler500``: a bug (Django has logged it with its traceback). Under /api/
+    the API's shape, saying nothing of the error itself."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return _json_error(
+        status_code=500,
+        code="server_error",
+        message="The server met an error; it is logged. Try again later.",
+    )
