@@ -7,20 +7,16 @@ with ``NUL_MESSAGE``, through this module:
 
 - ``has_nul`` / ``refuse_nul``: for code that reads a file or a request itself (a contract
   description, the API's query parameters);
-- ``validate_no_nul``: a Django validator, the one Django's and DRF's ``CharField`` already run,
-  for the fields that are not ``CharField`` (and for models, admin and Wagtail forms);
+- forms (admin, Wagtail, the manager pages) and the API's serializers need nothing more: Django's
+  and DRF's ``CharField`` (``EmailField`` too) already refuse NUL, with the same wording;
 - ``text_argument`` / ``optional_text_argument``: the argument types of the operator commands
   (``config.commands`` gives every untyped argument ``text_argument``).
 """
 
 import argparse
 
-from django.core.validators import ProhibitNullCharactersValidator
-
 NUL = "\x00"
 NUL_MESSAGE = "must not contain NUL characters"
-
-validate_no_nul = ProhibitNullCharactersValidator(message=f"This field {NUL_MESSAGE}.")
 
 
 def has_nul(value: object) -> bool:
