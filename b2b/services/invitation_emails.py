@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -133,10 +134,21 @@ def classify(exc: Exception) -> SendOutcome:
     return SendOutcome(EmailState.FAILED, error)
 
 
+# The kinds of message the reminder cooldown counts (``Invitation.last_emailed_on``).
+INVITING = (InvitationEmailKind.INVITATION, InvitationEmailKind.REMINDER)
+
+
 def send_email(email_id: int) -> SendOutcome:
     """Send one queued or retrying message and record the outcome; a message already sent or
     failed is left alone. A transient failure leaves it RETRYING while attempts remain
-    (``B2B_EMAIL_MAX_ATTEMPTS``), FAILED after that."""
+    (``B2B_EMAIL_MAX_ATTEMPTS``), FAILED after that, marked ``transient_failure`` for the sweep
+    to send it again once the server answers (``invitation_sweep``); a permanent one is FAILED
+    for good. The message is claimed under its row lock and only while queued or retrying, so
+    two tasks for one message (a retry and the sweep's) send it once.
+
+    An invitation or reminder delivered stamps its invitation's ``last_emailed_on`` (the
+    reminder cooldown counts from it); one that failed puts back the invitation's last delivered
+    (or still pending) e-mail, or nothing: it may be reminded at once."""
     with transaction.atomic():
         email = (
             InvitationEmail.objects.select_for_update(of=("self",))
@@ -147,19 +159,46 @@ def send_email(email_id: int) -> SendOutcome:
         if email is None:
             return SendOutcome(EmailState.SENT)
         email.attempts += 1
+        transient = False
         try:
             build_message(email).send()
         except Exception as exc:
             outcome = classify(exc)
             if outcome.transient and email.attempts >= settings.B2B_EMAIL_MAX_ATTEMPTS:
-                outcome = SendOutcome(EmailState.FAILED, outcome.error)
+                outcome, transient = SendOutcome(EmailState.FAILED, outcome.error), True
         else:
             outcome = SendOutcome(EmailState.SENT)
             email.sent_on = timezone.now()
         email.state = outcome.state
         email.last_error = outcome.error
-        email.save(update_fields=["attempts", "state", "last_error", "sent_on", "updated_on"])
+        email.transient_failure = transient
+        email.save(
+            update_fields=[
+                "attempts",
+                "state",
+                "last_error",
+                "transient_failure",
+                "sent_on",
+                "updated_on",
+            ]
+        )
+        if email.kind in INVITING and outcome.state != EmailState.RETRYING:
+            _stamp_emailed(email)
     return outcome
+
+
+def _stamp_emailed(email: InvitationEmail) -> None:
+    """Set the invitation's ``last_emailed_on`` after ``email`` was delivered or failed: the
+    latest of its delivered invitation and reminder e-mails (when sent) and of those still on
+    their way (when queued)."""
+    moments = InvitationEmail.objects.filter(
+        invitation_id=email.invitation_id, kind__in=INVITING
+    ).aggregate(
+        sent=Max("sent_on", filter=Q(state=EmailState.SENT)),
+        pending=Max("queued_on", filter=Q(state__in=[EmailState.QUEUED, EmailState.RETRYING])),
+    )
+    latest = max((m for m in moments.values() if m is not None), default=None)
+    Invitation.objects.filter(pk=email.invitation_id).update(last_emailed_on=latest)
 
 
 def retry_countdown(attempts: int) -> int:

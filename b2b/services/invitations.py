@@ -197,6 +197,7 @@ def _invite_batch(
         else:
             wanted.append((index, email, name))
     codes = _codes_for(contract, len(wanted))
+    now = timezone.now()
     invitations = Invitation.objects.bulk_create(
         [
             Invitation(
@@ -206,6 +207,7 @@ def _invite_batch(
                 code_id=code.id,
                 token=secrets.token_urlsafe(TOKEN_BYTES),
                 invited_by=by,
+                last_emailed_on=now,
             )
             for (_, email, name), code in zip(wanted, codes, strict=False)
         ]
@@ -241,29 +243,28 @@ def _cooldown() -> timedelta:
 
 
 class Emailed(Protocol):
-    """An invitation, or a listing's row of one: when it was made and last reminded."""
+    """An invitation, or a listing's row of one: when its last e-mail was delivered (or queued
+    while still on its way)."""
 
     @property
-    def created_on(self) -> datetime: ...
-
-    @property
-    def last_reminded_on(self) -> datetime | None: ...
+    def last_emailed_on(self) -> datetime | None: ...
 
 
 def remind_wait(invitation: Emailed, *, now: datetime | None = None) -> float:
     """Seconds before the invitation may be reminded (0: now): the cooldown runs from its last
-    e-mail (the last reminder, else the invitation). The rule's one definition for one
-    invitation; ``_out_of_cooldown`` is the same rule for a set."""
-    ready = (invitation.last_reminded_on or invitation.created_on) + _cooldown()
+    invitation or reminder e-mail delivered, or still on its way (``last_emailed_on``); one
+    that never arrived (failed) does not count. The rule's one definition for one invitation;
+    ``_out_of_cooldown`` is the same rule for a set."""
+    if invitation.last_emailed_on is None:
+        return 0.0
+    ready = invitation.last_emailed_on + _cooldown()
     return max((ready - (now or timezone.now())).total_seconds(), 0.0)
 
 
 def _out_of_cooldown(now: datetime) -> Q:
-    """The invitations that may be reminded at ``now``: e-mailed at least the cooldown ago."""
-    before = now - _cooldown()
-    return Q(last_reminded_on__isnull=True, created_on__lte=before) | Q(
-        last_reminded_on__lte=before
-    )
+    """The invitations that may be reminded at ``now``: nothing delivered or on its way, or
+    last e-mailed at least the cooldown ago."""
+    return Q(last_emailed_on__isnull=True) | Q(last_emailed_on__lte=now - _cooldown())
 
 
 @transaction.atomic
@@ -281,8 +282,8 @@ def remind(*, invitation: Invitation, by: User | None) -> Invitation:
             wait_seconds=wait,
         )
     current.reminders_sent += 1
-    current.last_reminded_on = now
-    current.save(update_fields=["reminders_sent", "last_reminded_on"])
+    current.last_reminded_on = current.last_emailed_on = now
+    current.save(update_fields=["reminders_sent", "last_reminded_on", "last_emailed_on"])
     queue_emails([current], InvitationEmailKind.REMINDER)
     record(contract, "b2b.invitation.remind", details={"emails": [current.email], "count": 1})
     return current
@@ -297,7 +298,7 @@ def _remind_set(contract: ContractPage, invitations: QuerySet[Invitation], now: 
     if not chosen:
         return 0
     Invitation.objects.filter(pk__in=[i.pk for i in chosen]).update(
-        reminders_sent=F("reminders_sent") + 1, last_reminded_on=now
+        reminders_sent=F("reminders_sent") + 1, last_reminded_on=now, last_emailed_on=now
     )
     queue_emails(chosen, InvitationEmailKind.REMINDER)
     record(
