@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
+from b2b.services.email_limits import addresses_at_limit
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
 from courses.models import CourseRun
@@ -59,7 +60,11 @@ def invitation_link(invitation: Invitation) -> str:
 
 def queue_emails(invitations: Sequence[Invitation], kind: InvitationEmailKind) -> list[int]:
     """Record one queued message of ``kind`` per invitation (one statement) and send them after
-    commit with one task; returns the messages' ids."""
+    commit with one task; returns the messages' ids. A withdrawal is not sent to an address that
+    had its share of invitation e-mails lately (``email_limits``; inviting such an address is
+    refused before it gets here)."""
+    if kind == InvitationEmailKind.REVOKE:
+        invitations = _within_limits(invitations)
     emails = InvitationEmail.objects.bulk_create(
         [InvitationEmail(invitation_id=i.pk, kind=kind, to=i.email) for i in invitations]
     )
@@ -67,6 +72,18 @@ def queue_emails(invitations: Sequence[Invitation], kind: InvitationEmailKind) -
     if ids:
         queue_after_commit(SEND_TASK, *ids)
     return ids
+
+
+def _within_limits(invitations: Sequence[Invitation]) -> list[Invitation]:
+    """Those of ``invitations`` whose address may still be e-mailed (one query per contract)."""
+    by_contract: dict[int, list[Invitation]] = {}
+    for invitation in invitations:
+        by_contract.setdefault(invitation.contract_id, []).append(invitation)
+    kept = []
+    for contract_id, some in by_contract.items():
+        at_limit = addresses_at_limit(contract_id=contract_id, emails=[i.email for i in some])
+        kept.extend(invitation for invitation in some if invitation.email not in at_limit)
+    return kept
 
 
 def _context(email: InvitationEmail) -> dict:

@@ -36,6 +36,7 @@ from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
 from b2b.services.codes import code_stamp, contract_product_ids
+from b2b.services.email_limits import addresses_at_limit
 from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from b2b.services.memberships import seats_taken
@@ -98,7 +99,7 @@ def seats_left(contract: ContractPage) -> int | None:
 
 def invite(*, contract: ContractPage, email: str, name: str = "", by: User | None) -> Invitation:
     """Invite one person; raises InvitationRefused (``outcome`` says why: invalid e-mail,
-    already a member, already invited, no seats left)."""
+    already a member, already invited, e-mailed too often lately, no seats left)."""
     (result,) = invite_many(contract=contract, rows=[InviteRow(email, name)], by=by)
     if result.outcome != InviteOutcome.INVITED:
         raise InvitationRefused(
@@ -186,7 +187,9 @@ def _invite_batch(
     on_batch: BatchDone | None = None,
 ) -> list[tuple[int, InviteResult]]:
     contract = lock_contract(contract_id, mode=ContractLock.CHANGE)
-    members, invited = _known_emails(contract_id, [email for _, email, _ in batch])
+    addresses = [email for _, email, _ in batch]
+    members, invited = _known_emails(contract_id, addresses)
+    at_limit = addresses_at_limit(contract_id=contract_id, emails=addresses)
     out: list[tuple[int, InviteResult]] = []
     wanted: list[tuple[int, str, str]] = []
     for index, email, name in batch:
@@ -194,6 +197,8 @@ def _invite_batch(
             out.append((index, InviteResult(index + 1, email, name, InviteOutcome.ALREADY_MEMBER)))
         elif email in invited:
             out.append((index, InviteResult(index + 1, email, name, InviteOutcome.ALREADY_INVITED)))
+        elif email in at_limit:
+            out.append((index, InviteResult(index + 1, email, name, InviteOutcome.EMAIL_LIMIT)))
         else:
             wanted.append((index, email, name))
     codes = _codes_for(contract, len(wanted))
