@@ -79,7 +79,7 @@ def _within_limits(invitations: Sequence[Invitation]) -> list[Invitation]:
     by_contract: dict[int, list[Invitation]] = {}
     for invitation in invitations:
         by_contract.setdefault(invitation.contract_id, []).append(invitation)
-    kept = []
+    kept: list[Invitation] = []
     for contract_id, some in by_contract.items():
         at_limit = addresses_at_limit(contract_id=contract_id, emails=[i.email for i in some])
         kept.extend(invitation for invitation in some if invitation.email not in at_limit)
