@@ -631,6 +631,10 @@ class Invitation(models.Model):
     created_on = models.DateTimeField(auto_now_add=True)
     reminders_sent = models.PositiveIntegerField(default=0)
     last_reminded_on = models.DateTimeField(null=True, blank=True)
+    # When its last invitation or reminder e-mail was delivered, or queued while it is still on
+    # its way; empty when none was delivered and the last one failed. The reminder cooldown
+    # counts from it (b2b.services.invitations.remind_wait).
+    last_emailed_on = models.DateTimeField(null=True, blank=True)
     revoked_on = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -667,13 +671,20 @@ class InvitationEmail(models.Model):
     state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # A failed message whose last failure was transient (4xx, connection refused or dropped,
+    # timeout) after every retry: the sweep sends it again once the server answers.
+    transient_failure = models.BooleanField(default=False)
     queued_on = models.DateTimeField(auto_now_add=True)
     sent_on = models.DateTimeField(null=True, blank=True)
     updated_on = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["queued_on", "pk"]
-        indexes = [models.Index(fields=["state"])]
+        indexes = [
+            models.Index(fields=["state"]),
+            # the e-mails one address received lately (b2b.services.email_limits)
+            models.Index(fields=["to", "queued_on"], name="b2b_invemail_to_queued"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.state})"

@@ -742,6 +742,7 @@ class InvitationRow:
     created_on: datetime
     reminders_sent: int
     last_reminded_on: datetime | None
+    last_emailed_on: datetime | None
     revoked_on: datetime | None
     redeemed_by: str | None
     redeemed_on: datetime | None
@@ -792,6 +793,7 @@ def invitation_rows(
             created_on=i.created_on,
             reminders_sent=i.reminders_sent,
             last_reminded_on=i.last_reminded_on,
+            last_emailed_on=i.last_emailed_on,
             revoked_on=i.revoked_on,
             redeemed_by=i.redeemer_email,
             redeemed_on=i.redeemed_at,

@@ -252,8 +252,17 @@ B2B_INVITE_MAX_ROWS = get_int("B2B_INVITE_MAX_ROWS", 10_000)
 # run as a queued job whose progress the page shows.
 B2B_INVITE_INLINE_ROWS = get_int("B2B_INVITE_INLINE_ROWS", 100)
 # B2B_MANAGER_API_WRITES_PER_MINUTE: invitations, bulk invitations, reminders and revocations a
-# manager account may send through the API (/api/v1/manager/) per minute; more answer 429.
+# manager account may make per minute through the API (/api/v1/manager/) and the manager pages
+# (/manage/) together; more answer 429 (config/throttling.py).
 B2B_MANAGER_API_WRITES_PER_MINUTE = get_int("B2B_MANAGER_API_WRITES_PER_MINUTE", 60)
+# B2B_INVITATION_EMAILS_PER_ADDRESS_PER_CONTRACT / _PER_DAY: invitation and withdrawal e-mails
+# one address may receive within 24 hours about one contract / about all contracts, whichever
+# manager or channel sends them (b2b/services/email_limits.py). Past either, inviting the
+# address is refused and a withdrawal is made without its e-mail.
+B2B_INVITATION_EMAILS_PER_ADDRESS_PER_CONTRACT = get_int(
+    "B2B_INVITATION_EMAILS_PER_ADDRESS_PER_CONTRACT", 4
+)
+B2B_INVITATION_EMAILS_PER_ADDRESS_PER_DAY = get_int("B2B_INVITATION_EMAILS_PER_ADDRESS_PER_DAY", 10)
 # B2B_INVITE_RESULTS_SHOWN: rows of a job's results shown on its page (the download has them all).
 B2B_INVITE_RESULTS_SHOWN = get_int("B2B_INVITE_RESULTS_SHOWN", 500)
 for _setting in (
@@ -262,6 +271,8 @@ for _setting in (
     "B2B_INVITE_MAX_ROWS",
     "B2B_INVITE_RESULTS_SHOWN",
     "B2B_MANAGER_API_WRITES_PER_MINUTE",
+    "B2B_INVITATION_EMAILS_PER_ADDRESS_PER_CONTRACT",
+    "B2B_INVITATION_EMAILS_PER_ADDRESS_PER_DAY",
 ):
     if globals()[_setting] < 1:
         raise ImproperlyConfigured(f"{_setting} must be at least 1")

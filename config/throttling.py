@@ -1,10 +1,11 @@
 """Helpers shared by the sign-in and enrollment-code throttles: who is asking, and for how long
-they must wait."""
+they must wait; and the per-manager write limit the manager API and the manager pages share."""
 
 import math
 
 from django.conf import settings
 from django.http import HttpRequest
+from rest_framework.throttling import UserRateThrottle
 
 
 def client_address(request: HttpRequest) -> str:
@@ -35,3 +36,28 @@ def describe_wait(seconds: float) -> str:
         return f"{whole} second{'s' if whole != 1 else ''}"
     minutes = math.ceil(whole / 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class ManagerWriteThrottle(UserRateThrottle):
+    """Writes (invite, bulk invite, remind, revoke) per manager account, through the manager API
+    and the manager pages together: ``B2B_MANAGER_API_WRITES_PER_MINUTE``; reads are not
+    counted. The counts are kept in the default cache (Redis when several processes serve)."""
+
+    scope = "manager_write"
+
+    def get_rate(self) -> str:
+        return f"{settings.B2B_MANAGER_API_WRITES_PER_MINUTE}/minute"
+
+    def allow_request(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+
+def manager_write_wait(request: HttpRequest) -> float | None:
+    """For a manager page's write: None when it is allowed (and counted), else the seconds to
+    wait before the next one is."""
+    throttle = ManagerWriteThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    return throttle.wait() or 1.0

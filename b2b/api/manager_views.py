@@ -8,12 +8,10 @@ manage answers 404, exactly like what does not exist. The invitation endpoints a
 ``manager_invitation_views``.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 
 from b2b.api import manager_serializers as s
 from b2b.api.manager_examples import LEARNER, MANAGED_CONTRACT, MANAGED_ORGANIZATION
@@ -30,23 +28,9 @@ from b2b.selectors import (
 from b2b.services.manager_pages import managed_contract, managed_organization
 from b2b.services.managers import managed_organizations
 from config.api.docs import documented
+from config.throttling import ManagerWriteThrottle
 
 TAGS = ["manager"]
-
-
-class ManagerWriteThrottle(UserRateThrottle):
-    """Writes (invite, bulk invite, remind, revoke) per manager account:
-    ``B2B_MANAGER_API_WRITES_PER_MINUTE``; reads are not counted."""
-
-    scope = "manager_write"
-
-    def get_rate(self) -> str:
-        return f"{settings.B2B_MANAGER_API_WRITES_PER_MINUTE}/minute"
-
-    def allow_request(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
-        return super().allow_request(request, view)
 
 
 class ManagerView(GenericAPIView):

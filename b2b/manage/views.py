@@ -4,9 +4,13 @@ inviting (one person, or a CSV file as a job), reminding, revoking, and the down
 Every view starts from what the URL names and asks ``b2b.services.managers`` whether the
 signed-in user manages it: a contract, invitation or job outside the user's organizations is a
 404, exactly like one that does not exist, and a user who manages no organization gets a 403.
-Forms carry no ids: the contract and the invitation are the URL's, checked here.
+Forms carry no ids: the contract and the invitation are the URL's, checked here. Every write
+(invite, upload, remind, revoke) counts against the manager's write limit, shared with the API
+(``_write_limited``).
 """
 
+import math
+from functools import wraps
 from itertools import chain
 
 from django.conf import settings
@@ -40,7 +44,7 @@ from b2b.services.manager_pages import (
 )
 from b2b.services.managers import managed_organizations
 from config.exports import csv_lines
-from config.throttling import describe_wait
+from config.throttling import describe_wait, manager_write_wait
 
 LEARNERS_CSV_HEADER = ["E-mail", "Name", "Joined", "How", "Enrolled runs"]
 
@@ -57,6 +61,30 @@ def _contract_or_404(request, contract_id: int):
     if contract is None:
         raise Http404("No such contract")
     return contract
+
+
+def _write_limited(view):
+    """A page's POST counts against the manager's write limit, shared with the manager API
+    (``B2B_MANAGER_API_WRITES_PER_MINUTE``); past it the page says so with a 429 and
+    Retry-After, and nothing is changed."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        if request.method == "POST":
+            wait = manager_write_wait(request)
+            if wait is not None:
+                contract = managed_contract(request.user, kwargs.get("contract_id") or 0)
+                context = {
+                    "contract": contract,
+                    "organization": contract.organization if contract else None,
+                    "wait": describe_wait(wait),
+                }
+                response = render(request, "b2b/manage/too_many.html", context, status=429)
+                response["Retry-After"] = str(max(math.ceil(wait), 1))
+                return response
+        return view(request, *args, **kwargs)
+
+    return limited
 
 
 def _contract_url(contract, **query) -> str:
@@ -156,6 +184,7 @@ def _csv_response(lines, filename: str) -> StreamingHttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_write_limited
 def invite_one(request, contract_id: int):
     contract = _contract_or_404(request, contract_id)
     form = InviteForm(request.POST or None)
@@ -179,6 +208,7 @@ def invite_one(request, contract_id: int):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_write_limited
 def invite_many(request, contract_id: int):
     contract = _contract_or_404(request, contract_id)
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -253,6 +283,7 @@ def _invitation_action(request, contract_id: int, invitation_id: int, action, do
 
 @require_POST
 @login_required
+@_write_limited
 def remind_one(request, contract_id: int, invitation_id: int):
     return _invitation_action(
         request, contract_id, invitation_id, remind, "A reminder to {email} is on its way."
@@ -261,6 +292,7 @@ def remind_one(request, contract_id: int, invitation_id: int):
 
 @require_POST
 @login_required
+@_write_limited
 def revoke_one(request, contract_id: int, invitation_id: int):
     return _invitation_action(
         request,
@@ -273,6 +305,7 @@ def revoke_one(request, contract_id: int, invitation_id: int):
 
 @require_POST
 @login_required
+@_write_limited
 def remind_all(request, contract_id: int):
     contract = _contract_or_404(request, contract_id)
     result = remind_all_open(contract=contract, by=request.user)

@@ -20,7 +20,7 @@ from b2b.enums import HealthSeverity
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
 from b2b.services.codes import product_code_rule
 from b2b.services.courseware import contract_run_schedule
-from b2b.services.invitation_sweep import stalled_work
+from b2b.services.invitation_sweep import failed_emails, stalled_work
 from courses import selectors as courses_selectors
 from courses.enums import EdxCopyState
 from courses.selectors import ContractRunState
@@ -503,6 +503,34 @@ def invitation_work(data: HealthData) -> list[Finding]:
     return findings
 
 
+def invitation_emails_failed(data: HealthData) -> list[Finding]:
+    """Invitation, reminder and withdrawal e-mails that failed and still matter (one query)."""
+    findings = []
+    for failed in failed_emails(contract_ids=data.contract_ids):
+        parts = []
+        if failed.permanent:
+            parts.append(f"{failed.permanent} refused for good")
+        if failed.transient:
+            parts.append(
+                f"{failed.transient} not delivered after every retry (sent again once the SMTP "
+                "server answers)"
+            )
+        findings.append(
+            _finding(
+                data,
+                "invitation-email-failed",
+                WARNING,
+                failed.contract_id,
+                "invitations",
+                f"{failed.permanent + failed.transient} invitation e-mail(s) failed: "
+                f"{', '.join(parts)}",
+                "see each invitation's e-mail error on the manager pages; check the SMTP server "
+                "(EMAIL_HOST), revoke invitations to addresses that do not exist, or remind",
+            )
+        )
+    return findings
+
+
 # Every check, by name, in the order the report runs them.
 CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "over-cap": over_cap,
@@ -517,4 +545,5 @@ CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "paid-not-fulfilled": paid_orders,
     "fulfilled-incomplete": fulfilled_orders,
     "invitation-work-stalled": invitation_work,
+    "invitation-email-failed": invitation_emails_failed,
 }

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
+from b2b.services.email_limits import addresses_at_limit
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
 from courses.models import CourseRun
@@ -58,7 +60,11 @@ def invitation_link(invitation: Invitation) -> str:
 
 def queue_emails(invitations: Sequence[Invitation], kind: InvitationEmailKind) -> list[int]:
     """Record one queued message of ``kind`` per invitation (one statement) and send them after
-    commit with one task; returns the messages' ids."""
+    commit with one task; returns the messages' ids. A withdrawal is not sent to an address that
+    had its share of invitation e-mails lately (``email_limits``; inviting such an address is
+    refused before it gets here)."""
+    if kind == InvitationEmailKind.REVOKE:
+        invitations = _within_limits(invitations)
     emails = InvitationEmail.objects.bulk_create(
         [InvitationEmail(invitation_id=i.pk, kind=kind, to=i.email) for i in invitations]
     )
@@ -66,6 +72,18 @@ def queue_emails(invitations: Sequence[Invitation], kind: InvitationEmailKind) -
     if ids:
         queue_after_commit(SEND_TASK, *ids)
     return ids
+
+
+def _within_limits(invitations: Sequence[Invitation]) -> list[Invitation]:
+    """Those of ``invitations`` whose address may still be e-mailed (one query per contract)."""
+    by_contract: dict[int, list[Invitation]] = {}
+    for invitation in invitations:
+        by_contract.setdefault(invitation.contract_id, []).append(invitation)
+    kept: list[Invitation] = []
+    for contract_id, some in by_contract.items():
+        at_limit = addresses_at_limit(contract_id=contract_id, emails=[i.email for i in some])
+        kept.extend(invitation for invitation in some if invitation.email not in at_limit)
+    return kept
 
 
 def _context(email: InvitationEmail) -> dict:
@@ -133,10 +151,21 @@ def classify(exc: Exception) -> SendOutcome:
     return SendOutcome(EmailState.FAILED, error)
 
 
+# The kinds of message the reminder cooldown counts (``Invitation.last_emailed_on``).
+INVITING = (InvitationEmailKind.INVITATION, InvitationEmailKind.REMINDER)
+
+
 def send_email(email_id: int) -> SendOutcome:
     """Send one queued or retrying message and record the outcome; a message already sent or
     failed is left alone. A transient failure leaves it RETRYING while attempts remain
-    (``B2B_EMAIL_MAX_ATTEMPTS``), FAILED after that."""
+    (``B2B_EMAIL_MAX_ATTEMPTS``), FAILED after that, marked ``transient_failure`` for the sweep
+    to send it again once the server answers (``invitation_sweep``); a permanent one is FAILED
+    for good. The message is claimed under its row lock and only while queued or retrying, so
+    two tasks for one message (a retry and the sweep's) send it once.
+
+    An invitation or reminder delivered stamps its invitation's ``last_emailed_on`` (the
+    reminder cooldown counts from it); one that failed puts back the invitation's last delivered
+    (or still pending) e-mail, or nothing: it may be reminded at once."""
     with transaction.atomic():
         email = (
             InvitationEmail.objects.select_for_update(of=("self",))
@@ -147,19 +176,46 @@ def send_email(email_id: int) -> SendOutcome:
         if email is None:
             return SendOutcome(EmailState.SENT)
         email.attempts += 1
+        transient = False
         try:
             build_message(email).send()
         except Exception as exc:
             outcome = classify(exc)
             if outcome.transient and email.attempts >= settings.B2B_EMAIL_MAX_ATTEMPTS:
-                outcome = SendOutcome(EmailState.FAILED, outcome.error)
+                outcome, transient = SendOutcome(EmailState.FAILED, outcome.error), True
         else:
             outcome = SendOutcome(EmailState.SENT)
             email.sent_on = timezone.now()
         email.state = outcome.state
         email.last_error = outcome.error
-        email.save(update_fields=["attempts", "state", "last_error", "sent_on", "updated_on"])
+        email.transient_failure = transient
+        email.save(
+            update_fields=[
+                "attempts",
+                "state",
+                "last_error",
+                "transient_failure",
+                "sent_on",
+                "updated_on",
+            ]
+        )
+        if email.kind in INVITING and outcome.state != EmailState.RETRYING:
+            _stamp_emailed(email)
     return outcome
+
+
+def _stamp_emailed(email: InvitationEmail) -> None:
+    """Set the invitation's ``last_emailed_on`` after ``email`` was delivered or failed: the
+    latest of its delivered invitation and reminder e-mails (when sent) and of those still on
+    their way (when queued)."""
+    moments = InvitationEmail.objects.filter(
+        invitation_id=email.invitation_id, kind__in=INVITING
+    ).aggregate(
+        sent=Max("sent_on", filter=Q(state=EmailState.SENT)),
+        pending=Max("queued_on", filter=Q(state__in=[EmailState.QUEUED, EmailState.RETRYING])),
+    )
+    latest = max((m for m in moments.values() if m is not None), default=None)
+    Invitation.objects.filter(pk=email.invitation_id).update(last_emailed_on=latest)
 
 
 def retry_countdown(attempts: int) -> int:

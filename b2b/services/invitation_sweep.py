@@ -14,6 +14,12 @@ under its row lock before it runs (``invite_jobs._claim``: a job already running
 and a message is sent under its row lock and only while it is queued or retrying
 (``invitation_emails.send_email``).
 
+A message that failed for a transient reason after every retry (the SMTP server was down or
+busy for longer than the retries lasted) is sent again the same way, one attempt each sweep,
+until the server answers; a permanent refusal (5xx) is never sent again, nor a message that no
+longer matters (an invitation revoked or redeemed, or replaced by a later reminder).
+``failed_emails`` counts the failed ones for the health report (``invitation-email-failed``).
+
 ``stalled_work`` is the same selection for the health report (``invitation-work-stalled``),
 counted per contract from when the work was first queued, so the finding stays until the work
 is done, however many times it was queued again.
@@ -25,12 +31,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from b2b.enums import EmailState, InviteJobState
+from b2b.enums import EmailState, InvitationEmailKind, InvitationState, InviteJobState
 from b2b.models import InvitationEmail, InviteJob
-from b2b.services.invitation_emails import SEND_TASK
+from b2b.services.invitation_emails import INVITING, SEND_TASK
 from b2b.services.invite_jobs import INVITE_JOB_TASK, stale_before
 from config.queueing import queue_after_commit
 
@@ -79,6 +85,24 @@ def _unsent_emails(now: datetime) -> Q:
     return Q(state=EmailState.QUEUED) | Q(state=EmailState.RETRYING, updated_on__lte=lost_retry)
 
 
+def _failed_for_now() -> Q:
+    """Failed messages still worth sending: a withdrawal, or an invitation or reminder of an
+    invitation still open that no later invitation or reminder e-mail took the place of."""
+    later = InvitationEmail.objects.filter(
+        invitation_id=OuterRef("invitation_id"), pk__gt=OuterRef("pk"), kind__in=INVITING
+    )
+    return Q(state=EmailState.FAILED) & (
+        Q(kind=InvitationEmailKind.REVOKE)
+        | (Q(invitation__state=InvitationState.OPEN) & ~Q(Exists(later)))
+    )
+
+
+def _resendable() -> Q:
+    """Failed messages the sweep sends again: worth sending, and failed for a transient reason
+    after every retry (the server was down or busy for longer than the retries lasted)."""
+    return _failed_for_now() & Q(transient_failure=True)
+
+
 def _jobs(contract_id: int | None) -> QuerySet[InviteJob]:
     jobs = InviteJob.objects.all()
     return jobs if contract_id is None else jobs.filter(contract_id=contract_id)
@@ -108,14 +132,15 @@ def requeue_invitation_work(
         InviteJob.objects.filter(pk__in=job_ids).update(queued_on=now)
         email_ids = list(
             _emails(contract_id)
-            .filter(_unsent_emails(now), updated_on__lte=before)
+            .filter(_unsent_emails(now) | _resendable(), updated_on__lte=before)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        # a lost retry is queued like a new message (its attempts are kept)
+        # a lost retry, or a message failed for a transient reason, is queued like a new
+        # message (its attempts are kept: one attempt each time, no retries)
         InvitationEmail.objects.filter(pk__in=email_ids).update(
-            state=EmailState.QUEUED, updated_on=now
+            state=EmailState.QUEUED, transient_failure=False, updated_on=now
         )
         for job_id in job_ids:
             queue_after_commit(INVITE_JOB_TASK, job_id)
@@ -158,3 +183,33 @@ def stalled_work(
             min(oldest, known.oldest) if known else oldest,
         )
     return [found[contract_id] for contract_id in sorted(found)]
+
+
+@dataclass(frozen=True)
+class FailedEmails:
+    """A contract's invitation e-mails that failed and still matter: refused for good, and not
+    delivered after every retry (the sweep sends those again)."""
+
+    contract_id: int
+    permanent: int
+    transient: int
+
+
+def failed_emails(*, contract_ids: list[int] | None = None) -> list[FailedEmails]:
+    """Per contract, the failed e-mails worth sending (``_failed_for_now``: withdrawals, and
+    open invitations' e-mails no later one replaced), by kind of failure (one query)."""
+    emails = InvitationEmail.objects.filter(_failed_for_now())
+    if contract_ids is not None:
+        emails = emails.filter(invitation__contract_id__in=contract_ids)
+    rows = (
+        emails.values_list("invitation__contract_id")
+        .annotate(
+            permanent=Count("pk", filter=Q(transient_failure=False)),
+            transient=Count("pk", filter=Q(transient_failure=True)),
+        )
+        .order_by("invitation__contract_id")
+    )
+    return [
+        FailedEmails(contract_id, permanent, transient)
+        for contract_id, permanent, transient in rows
+    ]

@@ -36,6 +36,7 @@ from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
 from b2b.services.codes import code_stamp, contract_product_ids
+from b2b.services.email_limits import addresses_at_limit
 from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from b2b.services.memberships import seats_taken
@@ -98,7 +99,7 @@ def seats_left(contract: ContractPage) -> int | None:
 
 def invite(*, contract: ContractPage, email: str, name: str = "", by: User | None) -> Invitation:
     """Invite one person; raises InvitationRefused (``outcome`` says why: invalid e-mail,
-    already a member, already invited, no seats left)."""
+    already a member, already invited, e-mailed too often lately, no seats left)."""
     (result,) = invite_many(contract=contract, rows=[InviteRow(email, name)], by=by)
     if result.outcome != InviteOutcome.INVITED:
         raise InvitationRefused(
@@ -186,7 +187,9 @@ def _invite_batch(
     on_batch: BatchDone | None = None,
 ) -> list[tuple[int, InviteResult]]:
     contract = lock_contract(contract_id, mode=ContractLock.CHANGE)
-    members, invited = _known_emails(contract_id, [email for _, email, _ in batch])
+    addresses = [email for _, email, _ in batch]
+    members, invited = _known_emails(contract_id, addresses)
+    at_limit = addresses_at_limit(contract_id=contract_id, emails=addresses)
     out: list[tuple[int, InviteResult]] = []
     wanted: list[tuple[int, str, str]] = []
     for index, email, name in batch:
@@ -194,9 +197,12 @@ def _invite_batch(
             out.append((index, InviteResult(index + 1, email, name, InviteOutcome.ALREADY_MEMBER)))
         elif email in invited:
             out.append((index, InviteResult(index + 1, email, name, InviteOutcome.ALREADY_INVITED)))
+        elif email in at_limit:
+            out.append((index, InviteResult(index + 1, email, name, InviteOutcome.EMAIL_LIMIT)))
         else:
             wanted.append((index, email, name))
     codes = _codes_for(contract, len(wanted))
+    now = timezone.now()
     invitations = Invitation.objects.bulk_create(
         [
             Invitation(
@@ -206,6 +212,7 @@ def _invite_batch(
                 code_id=code.id,
                 token=secrets.token_urlsafe(TOKEN_BYTES),
                 invited_by=by,
+                last_emailed_on=now,
             )
             for (_, email, name), code in zip(wanted, codes, strict=False)
         ]
@@ -241,29 +248,28 @@ def _cooldown() -> timedelta:
 
 
 class Emailed(Protocol):
-    """An invitation, or a listing's row of one: when it was made and last reminded."""
+    """An invitation, or a listing's row of one: when its last e-mail was delivered (or queued
+    while still on its way)."""
 
     @property
-    def created_on(self) -> datetime: ...
-
-    @property
-    def last_reminded_on(self) -> datetime | None: ...
+    def last_emailed_on(self) -> datetime | None: ...
 
 
 def remind_wait(invitation: Emailed, *, now: datetime | None = None) -> float:
     """Seconds before the invitation may be reminded (0: now): the cooldown runs from its last
-    e-mail (the last reminder, else the invitation). The rule's one definition for one
-    invitation; ``_out_of_cooldown`` is the same rule for a set."""
-    ready = (invitation.last_reminded_on or invitation.created_on) + _cooldown()
+    invitation or reminder e-mail delivered, or still on its way (``last_emailed_on``); one
+    that never arrived (failed) does not count. The rule's one definition for one invitation;
+    ``_out_of_cooldown`` is the same rule for a set."""
+    if invitation.last_emailed_on is None:
+        return 0.0
+    ready = invitation.last_emailed_on + _cooldown()
     return max((ready - (now or timezone.now())).total_seconds(), 0.0)
 
 
 def _out_of_cooldown(now: datetime) -> Q:
-    """The invitations that may be reminded at ``now``: e-mailed at least the cooldown ago."""
-    before = now - _cooldown()
-    return Q(last_reminded_on__isnull=True, created_on__lte=before) | Q(
-        last_reminded_on__lte=before
-    )
+    """The invitations that may be reminded at ``now``: nothing delivered or on its way, or
+    last e-mailed at least the cooldown ago."""
+    return Q(last_emailed_on__isnull=True) | Q(last_emailed_on__lte=now - _cooldown())
 
 
 @transaction.atomic
@@ -281,8 +287,8 @@ def remind(*, invitation: Invitation, by: User | None) -> Invitation:
             wait_seconds=wait,
         )
     current.reminders_sent += 1
-    current.last_reminded_on = now
-    current.save(update_fields=["reminders_sent", "last_reminded_on"])
+    current.last_reminded_on = current.last_emailed_on = now
+    current.save(update_fields=["reminders_sent", "last_reminded_on", "last_emailed_on"])
     queue_emails([current], InvitationEmailKind.REMINDER)
     record(contract, "b2b.invitation.remind", details={"emails": [current.email], "count": 1})
     return current
@@ -297,7 +303,7 @@ def _remind_set(contract: ContractPage, invitations: QuerySet[Invitation], now: 
     if not chosen:
         return 0
     Invitation.objects.filter(pk__in=[i.pk for i in chosen]).update(
-        reminders_sent=F("reminders_sent") + 1, last_reminded_on=now
+        reminders_sent=F("reminders_sent") + 1, last_reminded_on=now, last_emailed_on=now
     )
     queue_emails(chosen, InvitationEmailKind.REMINDER)
     record(

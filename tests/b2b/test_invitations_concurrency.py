@@ -59,8 +59,9 @@ def test_two_clicks_on_remind_at_once_send_one_reminder(site_tree, settings):
     settings.B2B_INVITATION_REMIND_COOLDOWN_SECONDS = 3600
     contract, _ = contract_with_codes(max_learners=3)
     invitation = invite(contract=contract, email="ann@example.com", by=None)
+    two_hours_ago = timezone.now() - timedelta(hours=2)
     Invitation.objects.filter(pk=invitation.pk).update(
-        created_on=timezone.now() - timedelta(hours=2)
+        created_on=two_hours_ago, last_emailed_on=two_hours_ago
     )
     barrier = threading.Barrier(2)
     outcomes = []

@@ -33,7 +33,7 @@ def _age(invitation, *, minutes: int, reminded: bool = False) -> None:
     """Pretend the invitation's last e-mail went out ``minutes`` ago."""
     moment = timezone.now() - timedelta(minutes=minutes)
     field = "last_reminded_on" if reminded else "created_on"
-    Invitation.objects.filter(pk=invitation.pk).update(**{field: moment})
+    Invitation.objects.filter(pk=invitation.pk).update(**{field: moment, "last_emailed_on": moment})
 
 
 @pytest.fixture
