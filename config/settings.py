@@ -142,6 +142,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # ``{{ amount|money }}`` in every template: one way an amount reads (config/money.py).
+            "builtins": ["config.templatetags.money"],
         },
     },
 ]

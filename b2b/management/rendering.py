@@ -2,8 +2,8 @@
 scripts, and a progress bar on terminals.
 
 Rows are read models (any objects); a ``Column`` says how to read one value from a row, and this
-module formats the values: ``-`` for nothing and yes/no in tables, ISO dates and decimal strings in
-JSON and CSV. CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
+module formats the values: ``-`` for nothing and yes/no in tables, ISO dates in JSON and CSV, and
+amounts with two places everywhere (``config.money.amount_text``, whichever database read them). CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
 """
 
 import json
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config.exports import csv_writer
+from config.money import amount_text
 
 FORMATS = ("table", "json", "csv")
 
@@ -39,7 +40,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return amount_text(value)
     return value
 
 
@@ -50,6 +51,8 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        return amount_text(value)
     return str(value)
 
 
