@@ -141,6 +141,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's Manage, Admin and CMS links (at most one query, when shown).
+                "b2b.context_processors.site_navigation",
             ],
             # ``{{ amount|money }}`` in every template: one way an amount reads (config/money.py).
             "builtins": ["config.templatetags.money"],
