@@ -3,7 +3,8 @@ scripts, and a progress bar on terminals.
 
 Rows are read models (any objects); a ``Column`` says how to read one value from a row, and this
 module formats the values: ``-`` for nothing and yes/no in tables, ISO dates in JSON and CSV, and
-amounts with two places everywhere (``config.money.amount_text``, whichever database read them). CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
+amounts with two places everywhere (``config.money.amount_text``, whichever database read them).
+CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
 """
 
 import json
