@@ -48,9 +48,11 @@ screenshots: install
 test-services-stop:
 	$(SERVICES) --stop
 
-# The suite on the embedded SQLite database; PostgreSQL-only tests are skipped with the reason.
+# The suite on the embedded SQLite database, whatever DATABASE_URL says: tests marked postgres are
+# skipped with the reason, and any other skip fails the run (tests/conftest.py).
 test-sqlite: install
-	SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u TEST_DATABASE_URL -u REQUIRE_SERVICES SECRET_KEY=test-only-secret-key \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 # ruff (style, complexity, imports at the top), import-linter (the layers and the allowed arrows
 # between apps, see docs/architecture.md) and mypy with the Django plugin (services, selectors,

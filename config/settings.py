@@ -141,7 +141,11 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's Manage, Admin and CMS links (at most one query, when shown).
+                "b2b.context_processors.site_navigation",
             ],
+            # ``{{ amount|money }}`` in every template: one way an amount reads (config/money.py).
+            "builtins": ["config.templatetags.money"],
         },
     },
 ]
@@ -557,6 +561,12 @@ SPECTACULAR_SETTINGS = {
 
 # B2B_CODE_BATCH_SIZE: rows written per statement when enrollment codes are created or changed.
 B2B_CODE_BATCH_SIZE = get_int("B2B_CODE_BATCH_SIZE", 5000)
+# B2B_PROGRESS_LINE_SECONDS: when a command's stderr is not a terminal (a log, CI), a long step
+# (creating codes) writes a line "<step>: <done>/<total>" when it starts, at most this often
+# while it runs, and when it is complete. 0: a line for every batch.
+B2B_PROGRESS_LINE_SECONDS = get_int("B2B_PROGRESS_LINE_SECONDS", 5)
+if B2B_PROGRESS_LINE_SECONDS < 0:
+    raise ImproperlyConfigured("B2B_PROGRESS_LINE_SECONDS must not be negative")
 # B2B_MAX_CODES_PER_CONTRACT: the most enrollment codes one contract may hold (a capped contract
 # holds cap x products). A change that would need more is refused, on every path, before anything
 # is written: a mistyped cap must not fill the database with codes.

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.models import TimestampedModel
+from config.money import format_money
 from ecommerce.enums import DiscountType, OrderState, PaymentType, RedemptionType, TransactionType
 
 
@@ -39,7 +40,7 @@ class Product(TimestampedModel):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.description} ${self.price}"
+        return f"#{self.pk} {self.description} {format_money(self.price)}"
 
 
 class Discount(TimestampedModel):
@@ -163,7 +164,7 @@ class ContractCodeTerms(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"codes of contract {self.contract_id}: ${self.amount}"
+        return f"codes of contract {self.contract_id}: {format_money(self.amount)}"
 
 
 class DiscountProduct(models.Model):

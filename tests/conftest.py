@@ -4,6 +4,10 @@ Tests marked ``postgres`` need PostgreSQL (real parallel connections); tests mar
 a Redis server; tests marked ``browser`` need Debian's Chromium; tests marked ``programs(...)``
 need those programs installed. On a developer machine without them they are skipped with the
 reason; with REQUIRE_SERVICES=1 (``make test`` and CI) a missing service is a failure.
+
+Those are the only skips there may be: a test skipped any other way (a bare ``pytest.skip``, a
+skipped module, or a marker's skip with another reason) makes the run fail, so ``make
+test-sqlite`` (and CI's run on SQLite) stays green only by skipping what a marker says it needs.
 """
 
 import glob
@@ -49,6 +53,49 @@ def _missing_service(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1: this must not be skipped)", pytrace=False)
     pytest.skip(reason)
+
+
+SERVICE_MARKERS = ("postgres", "redis", "browser", "programs")
+SERVICE_SKIP = "needs "  # how every reason of _missing_service starts
+_unexplained_skips: list[str] = []
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    return longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report).removeprefix("Skipped: ")
+    marked = any(item.get_closest_marker(name) for name in SERVICE_MARKERS)
+    if not (marked and reason.startswith(SERVICE_SKIP)):
+        _unexplained_skips.append(f"{item.nodeid}: {reason}")
+
+
+def pytest_collectreport(report):
+    if report.skipped:
+        _unexplained_skips.append(f"{report.nodeid}: {_skip_reason(report)}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _unexplained_skips and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _unexplained_skips:
+        terminalreporter.section("skips without a service marker's reason", red=True)
+        for line in _unexplained_skips:
+            terminalreporter.line(line)
+        terminalreporter.line(
+            "Mark a test postgres, redis, browser or programs(...) for what it needs; skip "
+            "nothing else (tests/conftest.py)."
+        )
 
 
 def pytest_sessionstart(session):

@@ -1,24 +1,28 @@
 """Output helpers shared by the B2B management commands: tables for people, JSON and CSV for
-scripts, and a progress bar on terminals.
+scripts, and progress of long steps (a bar on a terminal, a line every few seconds elsewhere).
 
 Rows are read models (any objects); a ``Column`` says how to read one value from a row, and this
-module formats the values: ``-`` for nothing and yes/no in tables, ISO dates and decimal strings in
-JSON and CSV. CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
+module formats the values: ``-`` for nothing and yes/no in tables, ISO dates in JSON and CSV, and
+amounts with two places everywhere (``config.money.amount_text``, whichever database read them).
+CSV cells are spreadsheet-safe (``config.exports.csv_writer``).
 """
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from django.conf import settings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config.exports import csv_writer
+from config.money import amount_text
 
 FORMATS = ("table", "json", "csv")
 
@@ -39,7 +43,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return amount_text(value)
     return value
 
 
@@ -50,6 +54,8 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        return amount_text(value)
     return str(value)
 
 
@@ -106,32 +112,58 @@ def make_console(stream: TextIO) -> Console:
 
 
 class TerminalProgress:
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    """Progress of long steps on ``stream`` (default: stderr). On a terminal, a bar per step;
+    otherwise a plain line ``<step>: <done>/<total>`` when a step starts, at most every
+    ``interval`` seconds after that (default: settings.B2B_PROGRESS_LINE_SECONDS; ``clock`` tells
+    the time), and when it is complete, so a log shows the command is alive."""
 
-    def __init__(self) -> None:
-        self._enabled = sys.stderr.isatty()
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float | None = None,
+    ) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._terminal = hasattr(self._stream, "isatty") and self._stream.isatty()
+        self._clock = clock
+        self._interval = settings.B2B_PROGRESS_LINE_SECONDS if interval is None else interval
         self._progress: Progress | None = None
         self._tasks: dict[str, Any] = {}
+        self._written: dict[str, tuple[float, int]] = {}  # step: (when, done) of its last line
 
     def __enter__(self) -> Callable[[str, int, int], None]:
-        if self._enabled:
+        if self._terminal:
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                console=Console(file=sys.stderr),
+                console=Console(file=self._stream),
                 transient=False,
             )
             self._progress.start()
         return self.update
 
     def update(self, step: str, done: int, total: int) -> None:
-        if self._progress is None:
+        if self._progress is not None:
+            if step not in self._tasks:
+                self._tasks[step] = self._progress.add_task(step, total=total)
+            self._progress.update(self._tasks[step], completed=done, total=total)
             return
-        if step not in self._tasks:
-            self._tasks[step] = self._progress.add_task(step, total=total)
-        self._progress.update(self._tasks[step], completed=done, total=total)
+        if not self._terminal:
+            self._line(step, done, total)
+
+    def _line(self, step: str, done: int, total: int) -> None:
+        now = self._clock()
+        last = self._written.get(step)
+        if last is not None:
+            when, last_done = last
+            if done == last_done or (done < total and now - when < self._interval):
+                return
+        self._written[step] = (now, done)
+        self._stream.write(f"{step}: {done}/{total}\n")
+        self._stream.flush()
 
     def __exit__(self, *exc) -> None:
         if self._progress is not None:

@@ -38,6 +38,7 @@ from django.utils import timezone
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.services.code_status import recorded_failure
 from b2b.services.locking import lock_for_change, lock_for_reconciliation
+from config.money import format_money
 from config.queueing import queue_after_commit
 from courses.models import CourseRun
 from ecommerce import selectors as ecommerce_selectors
@@ -129,7 +130,7 @@ class CodePlan:
         else:
             lines = [
                 f"Codes ({self.mode.value}, {len(self.product_ids)} products, "
-                f"price ${self.price}):",
+                f"price {format_money(self.price)}):",
                 f"  create {self.codes_to_create}, reactivate {self.codes_to_reactivate}, "
                 f"deactivate {self.codes_to_deactivate}, delete {self.codes_to_delete}",
                 f"  re-price {self.codes_to_reprice} codes and {self.products_to_reprice} "

@@ -21,6 +21,7 @@ from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
 from b2b.services.codes import product_code_rule
 from b2b.services.courseware import contract_run_schedule
 from b2b.services.invitation_sweep import failed_emails, stalled_work
+from config.money import format_money
 from courses import selectors as courses_selectors
 from courses.enums import EdxCopyState
 from courses.selectors import ContractRunState
@@ -181,7 +182,9 @@ def _code_problems(contract: ContractPage, tally) -> list[str]:
         problems.append(f"{usable} usable codes, the rules say {rule.usable}")
     mispriced = sum(n for price, n in tally.usable_by_price.items() if price != rule.price)
     if mispriced:
-        problems.append(f"{mispriced} usable codes not at the contract's price ${rule.price}")
+        problems.append(
+            f"{mispriced} usable codes not at the contract's price {format_money(rule.price)}"
+        )
     if rule.redemption_type is not None:
         # (personal codes are one-time, never of the unlimited type of an uncapped pool)
         mistyped = usable - tally.usable_by_type.get(rule.redemption_type, 0)
@@ -239,8 +242,9 @@ def product_prices(data: HealthData) -> list[Finding]:
                 WARNING,
                 run.contract_id,
                 f"product {product.id}",
-                f"product {product.id} ({run.courseware_id}) costs ${product.price}, the "
-                f"contract's price is ${contract.price}",
+                f"product {product.id} ({run.courseware_id}) costs "
+                f"{format_money(product.price)}, the "
+                f"contract's price is {format_money(contract.price)}",
                 f"reconcile the codes, which re-prices the products "
                 f"({SYNC.format(id=run.contract_id)})",
                 **_reconcile(run.contract_id),
@@ -416,7 +420,7 @@ def paid_orders(data: HealthData) -> list[Finding]:
             ERROR,
             order.contract_id,
             f"order {order.order_id}",
-            f"order {order.order_id} was paid ${order.paid} but is {order.state}"
+            f"order {order.order_id} was paid {format_money(order.paid)} but is {order.state}"
             + (f": {order.reason}" if order.reason else ""),
             "enroll the learner by hand, or refund the payment and mark the order refunded "
             "in the Django admin",

@@ -23,6 +23,7 @@ from mitol.payment_gateway.dataclasses import Order as GatewayOrder
 
 from b2b.enums import MembershipSource
 from b2b.services.memberships import lock_contracts_to_join
+from config.money import format_money
 from ecommerce import selectors
 from ecommerce.enums import OrderState, TransactionType
 from ecommerce.exceptions import (
@@ -205,7 +206,7 @@ def _fulfil_paid_order(order: Order) -> None:
             state=OrderState.ERRORED,
             reason=f"Your payment was received but you could not be enrolled: {exc} "
             "Contact support for a refund.",
-            refund_reason=f"Paid ${order.total_price_paid} but not enrolled: {exc}",
+            refund_reason=f"Paid {format_money(order.total_price_paid)} but not enrolled: {exc}",
         )
 
 
@@ -234,7 +235,10 @@ def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[st
                 order=order,
                 state=OrderState.ERRORED,
                 reason="The amount paid does not match the order. Contact support.",
-                refund_reason=f"Paid ${_amount(data)} for an order of ${order.total_price_paid}",
+                refund_reason=(
+                    f"Paid {format_money(_amount(data))} for an order of "
+                    f"{format_money(order.total_price_paid)}"
+                ),
             )
         _fulfil_paid_order(order)
     elif response.state == ProcessorResponse.STATE_REVIEW:

@@ -7,6 +7,7 @@ courses knows nothing of products.
 from django.core.management.base import BaseCommand, CommandError
 
 from config.commands import OneLineErrorsMixin, price
+from config.money import format_money
 from courses.exceptions import CoursesError, OpenEdxNotFound
 from ecommerce.exceptions import EcommerceError
 from ecommerce.services.products import import_course_run_for_sale
@@ -64,4 +65,6 @@ class Command(OneLineErrorsMixin, BaseCommand):
         )
         if priced.product is not None:
             product = priced.product.product
-            self.stdout.write(f"Product #{product.pk} at ${product.price}: {priced.product.action}")
+            self.stdout.write(
+                f"Product #{product.pk} at {format_money(product.price)}: {priced.product.action}"
+            )

@@ -48,27 +48,42 @@ def manager_client(client, orgs):
 FAIL_ON = "crash@acme.example"
 
 
+# A real failure half way: the database refuses to store the invitation of FAIL_ON. The same
+# trigger in each database's dialect, so the tests run on PostgreSQL and on the embedded SQLite.
+REFUSE = {
+    "postgresql": (
+        f"""
+        CREATE FUNCTION test_refuse_invitation() RETURNS trigger AS $$
+        BEGIN
+          IF NEW.email = '{FAIL_ON}' THEN RAISE EXCEPTION 'the server went away'; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
+          FOR EACH ROW EXECUTE FUNCTION test_refuse_invitation();
+        """,
+        "DROP TRIGGER test_refuse_invitation ON b2b_invitation;"
+        "DROP FUNCTION test_refuse_invitation();",
+    ),
+    "sqlite": (
+        f"""
+        CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
+          FOR EACH ROW WHEN NEW.email = '{FAIL_ON}'
+          BEGIN SELECT RAISE(ABORT, 'the server went away'); END;
+        """,
+        "DROP TRIGGER test_refuse_invitation;",
+    ),
+}
+
+
 @pytest.fixture
 def failing_insert():
-    """A real failure half way: PostgreSQL refuses to store the invitation of FAIL_ON."""
+    """The database refuses to store the invitation of FAIL_ON until ``heal()`` is called."""
+    create, drop = REFUSE[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            CREATE FUNCTION test_refuse_invitation() RETURNS trigger AS $$
-            BEGIN
-              IF NEW.email = '{FAIL_ON}' THEN RAISE EXCEPTION 'the server went away'; END IF;
-              RETURN NEW;
-            END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
-              FOR EACH ROW EXECUTE FUNCTION test_refuse_invitation();
-            """
-        )
+        cursor.execute(create)
 
     def heal():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER test_refuse_invitation ON b2b_invitation;"
-                "DROP FUNCTION test_refuse_invitation();"
-            )
+            cursor.execute(drop)
 
     return heal

@@ -12,10 +12,11 @@ from tests.b2b.manage.conftest import capped_contract
 
 pytestmark = pytest.mark.django_db
 
-# Per request: the session and its user, the manager rule, then the page's own reads.
-OVERVIEW_QUERIES = 11
-CONTRACT_QUERIES = 21
-JOB_QUERIES = 9
+# Per request: the session and its user, the manager rule, then the page's own reads, and the
+# header's "Manage" link (b2b.context_processors) on the HTML pages.
+OVERVIEW_QUERIES = 12
+CONTRACT_QUERIES = 22
+JOB_QUERIES = 10
 STATUS_QUERIES = 5
 
 
