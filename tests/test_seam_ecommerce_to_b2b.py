@@ -18,7 +18,7 @@ ECOMMERCE_ENTRIES_INTO_B2B = {
     "b2b.enums": None,  # any name
     "b2b.exceptions": None,
     "b2b.services.memberships": {"admission_refusal", "attach_learner", "lock_contracts_to_join"},
-    "b2b.selectors": {"free_contracts_of"},
+    "b2b.selectors": {"member_contracts_of"},
 }
 
 

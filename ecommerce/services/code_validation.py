@@ -1,11 +1,16 @@
-"""Whether an enrollment (discount) code may be used for a cart: the one place these rules live.
+"""Whether an enrollment (discount) code may be used for a cart, and whether a cart of a
+contract's courses may do without one: the one place these rules live.
 
 The cart calls ``validate_code`` when a code is applied and when it is shown; checkout and the
 payment receipt call it again with ``lock=True`` inside their transaction, so the row lock on the
 code serialises everyone trying to use it.
+
+Without a code, ``member_refusal`` decides: a B2B product is checked out without a code only by
+a member of its run's contract while the contract is open (a member pays the product's price,
+which is the contract's price, course by course). Everyone else needs the code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +33,10 @@ from ecommerce.exceptions import (
     CodeNotForCart,
     CodeNotFound,
     CodeNotYetValid,
+    CheckoutRefused,
     CodeRefused,
+    CodeRequired,
+    ContractClosed,
     ContractFull,
     ContractInactive,
     ContractOutsideDates,
@@ -168,3 +176,34 @@ def validate_code(
     contract = _check_contract(discount, user)
     _check_redemptions(discount, user, now, holding_order)
     return ValidCode(discount=discount, contract=contract, product_ids=linked)
+
+
+def member_refusal(
+    *, user: User, runs: Iterable[CourseRun], lock: bool = False
+) -> CheckoutRefused | None:
+    """Why ``user`` may not check out these runs without a code; None if they may.
+
+    Each B2B run must belong to a contract the learner is a member of (else CodeRequired: a
+    newcomer joins with a code), and that contract must be active and inside its dates (else
+    ContractClosed). Runs without a contract need nothing. With ``lock`` the contracts' rows
+    are read under their lock (the caller already holds it: checkout and the payment receipt
+    lock the cart's contracts first, ``lock_contracts_to_join``). One or two queries per
+    contract of the cart, whatever else it holds.
+    """
+    contract_ids = sorted({run.b2b_contract_id for run in runs if run.b2b_contract_id})
+    for contract_id in contract_ids:
+        reason = admission_refusal(
+            contract_id=contract_id, lock=lock, user=user, members_only=True
+        )
+        if reason == AdmissionRefusal.NOT_MEMBER:
+            return CodeRequired()
+        if reason is not None:  # a member is never refused as full
+            return ContractClosed(reason)
+    return None
+
+
+def check_member_runs(*, user: User, runs: Iterable[CourseRun], lock: bool = False) -> None:
+    """``member_refusal``, raised."""
+    refusal = member_refusal(user=user, runs=runs, lock=lock)
+    if refusal is not None:
+        raise refusal
