@@ -304,6 +304,12 @@ def member_contracts_of(user: User) -> list[ContractPage]:
     return list(ContractPage.objects.filter(Exists(member)).order_by("title", "pk"))
 
 
+def member_contracts_among(user: User, contract_ids: Iterable[int]) -> list[ContractPage]:
+    """The contracts among ``contract_ids`` the learner belongs to, by id (one query)."""
+    member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
+    return list(ContractPage.objects.filter(Exists(member), pk__in=list(contract_ids)).order_by("pk"))
+
+
 @dataclass(frozen=True)
 class LearnerRun:
     courseware_id: str

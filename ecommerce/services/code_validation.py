@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
+from b2b.selectors import member_contracts_among
 from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun
 from ecommerce import selectors
@@ -178,32 +179,32 @@ def validate_code(
     return ValidCode(discount=discount, contract=contract, product_ids=linked)
 
 
-def member_refusal(
-    *, user: User, runs: Iterable[CourseRun], lock: bool = False
-) -> CheckoutRefused | None:
+def member_refusal(*, user: User, runs: Iterable[CourseRun]) -> CheckoutRefused | None:
     """Why ``user`` may not check out these runs without a code; None if they may.
 
     Each B2B run must belong to a contract the learner is a member of (else CodeRequired: a
     newcomer joins with a code), and that contract must be active and inside its dates (else
-    ContractClosed). Runs without a contract need nothing. With ``lock`` the contracts' rows
-    are read under their lock (the caller already holds it: checkout and the payment receipt
-    lock the cart's contracts first, ``lock_contracts_to_join``). One or two queries per
-    contract of the cart, whatever else it holds.
+    ContractClosed); a member is never refused as full. Runs without a contract need nothing.
+    Checkout and the payment receipt call it after locking the cart's contracts
+    (``lock_contracts_to_join``), so the terms it reads cannot change before the order is
+    fulfilled. One query, whatever the cart holds.
     """
     contract_ids = sorted({run.b2b_contract_id for run in runs if run.b2b_contract_id})
+    if not contract_ids:
+        return None
+    mine = {c.pk: c for c in member_contracts_among(user, contract_ids)}
     for contract_id in contract_ids:
-        reason = admission_refusal(
-            contract_id=contract_id, lock=lock, user=user, members_only=True
-        )
-        if reason == AdmissionRefusal.NOT_MEMBER:
+        contract = mine.get(contract_id)
+        if contract is None:
             return CodeRequired()
-        if reason is not None:  # a member is never refused as full
+        reason = admission_refusal(contract=contract, member=True)
+        if reason is not None:
             return ContractClosed(reason)
     return None
 
 
-def check_member_runs(*, user: User, runs: Iterable[CourseRun], lock: bool = False) -> None:
+def check_member_runs(*, user: User, runs: Iterable[CourseRun]) -> None:
     """``member_refusal``, raised."""
-    refusal = member_refusal(user=user, runs=runs, lock=lock)
+    refusal = member_refusal(user=user, runs=runs)
     if refusal is not None:
         raise refusal

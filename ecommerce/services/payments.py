@@ -203,7 +203,7 @@ def _fulfil_paid_order(order: Order) -> None:
                 runs = selectors.runs_by_product(
                     line.product for line in order.lines.select_related("product")
                 )
-                check_member_runs(user=order.purchaser, runs=runs.values(), lock=True)
+                check_member_runs(user=order.purchaser, runs=runs.values())
             fulfil_order(order=order, source=MembershipSource.PURCHASE)
     except EcommerceError as exc:
         log.error("Paid order %s could not be fulfilled: %s", order.pk, exc)

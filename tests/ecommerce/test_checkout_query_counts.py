@@ -141,7 +141,9 @@ def _play(client, steps, *, expected, num_queries, price=None):
 
 FREE_PATH = {
     "add": ([add_items, add_to_cart], 18),
-    "cart-before-code": ([add_to_cart, add_items, view_cart], 6),
+    # Without a code, one more: the contracts of the cart the learner is a member of (the
+    # member rule, code_validation.member_refusal).
+    "cart-before-code": ([add_to_cart, add_items, view_cart], 7),
     "apply": ([add_to_cart, add_items, apply_code], 20),
     "cart": ([add_to_cart, add_items, apply_code, view_cart], 14),
     "remove": ([add_to_cart, add_items, apply_code, remove_code], 7),
