@@ -307,7 +307,9 @@ def member_contracts_of(user: User) -> list[ContractPage]:
 def member_contracts_among(user: User, contract_ids: Iterable[int]) -> list[ContractPage]:
     """The contracts among ``contract_ids`` the learner belongs to, by id (one query)."""
     member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
-    return list(ContractPage.objects.filter(Exists(member), pk__in=list(contract_ids)).order_by("pk"))
+    return list(
+        ContractPage.objects.filter(Exists(member), pk__in=list(contract_ids)).order_by("pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -879,7 +881,11 @@ def invitation_target(token: str) -> InvitationTarget | None:
     courses = contract_courses(contract.pk)
     products = active_products_by_run([course.run_id for course in courses])
     first = next(
-        (c.title for c in courses if (p := products.get(c.run_id)) and p.id == invitation.product_id),
+        (
+            c.title
+            for c in courses
+            if (p := products.get(c.run_id)) and p.id == invitation.product_id
+        ),
         "",
     )
     return InvitationTarget(

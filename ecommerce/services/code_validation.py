@@ -26,6 +26,7 @@ from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import RedemptionType
 from ecommerce.exceptions import (
+    CheckoutRefused,
     CodeAlreadyRedeemed,
     CodeExpired,
     CodeForAnotherContract,
@@ -34,7 +35,6 @@ from ecommerce.exceptions import (
     CodeNotForCart,
     CodeNotFound,
     CodeNotYetValid,
-    CheckoutRefused,
     CodeRefused,
     CodeRequired,
     ContractClosed,

@@ -43,7 +43,7 @@ def test_the_landing_page_lists_every_course_and_what_the_learner_pays(
     client, site_tree, price, says
 ):
     org = f.OrganizationPageFactory(title="Acme <b>University</b>")
-    contract, products = contract_with_codes(
+    contract, _products = contract_with_codes(
         products=3,
         max_learners=3,
         enrollment_fixed_price=price,

@@ -65,9 +65,9 @@ def _enrolled_runs(user):
 
 
 def _one_seat(contract, invitation, learner):
-    assert list(ContractMembership.objects.filter(contract=contract).values_list("user", flat=True)) == [
-        learner.pk
-    ]
+    assert list(
+        ContractMembership.objects.filter(contract=contract).values_list("user", flat=True)
+    ) == [learner.pk]
     assert seats_taken(contract) == 1
     (row,) = invitation_rows(contract.pk, invitation_ids=[invitation.pk])
     assert (row.state, row.redeemed_by) == (InvitationState.REDEEMED, learner.email)
@@ -75,9 +75,7 @@ def _one_seat(contract, invitation, learner):
 
 
 @CAPS
-def test_the_invitee_of_a_free_contract_enrolls_in_all_three_courses(
-    learner_client, learner, cap
-):
+def test_the_invitee_of_a_free_contract_enrolls_in_all_three_courses(learner_client, learner, cap):
     contract, _products, runs = _three_courses(cap=cap)
     invitation = invite(contract=contract, email=learner.email, by=None)
 
