@@ -297,11 +297,19 @@ def contract_summary(contract: ContractPage) -> ContractSummary:
     )
 
 
-def free_contracts_of(user: User) -> list[ContractPage]:
-    """Contracts the learner belongs to that give free enrollment (no price, or 0), by title;
-    the learner's dashboard offers their runs."""
+def member_contracts_of(user: User) -> list[ContractPage]:
+    """Every contract the learner belongs to, free or priced, by title (one query); the
+    dashboard offers their runs: a free contract's to enroll in, a priced one's to buy."""
     member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
-    return list(ContractPage.objects.filter(Exists(member)).free().order_by("title", "pk"))
+    return list(ContractPage.objects.filter(Exists(member)).order_by("title", "pk"))
+
+
+def member_contracts_among(user: User, contract_ids: Iterable[int]) -> list[ContractPage]:
+    """The contracts among ``contract_ids`` the learner belongs to, by id (one query)."""
+    member = ContractMembership.objects.filter(user=user, contract_id=OuterRef("pk"))
+    return list(
+        ContractPage.objects.filter(Exists(member), pk__in=list(contract_ids)).order_by("pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -805,19 +813,55 @@ def invitation_rows(
 
 
 @dataclass(frozen=True)
+class ContractCourse:
+    """A course of a contract as an invitee reads it: its run's title, key and dates."""
+
+    run_id: int
+    title: str
+    courseware_id: str
+    start: datetime | None
+    end: datetime | None
+
+
+def contract_courses(contract_id: int) -> list[ContractCourse]:
+    """The contract's live runs, by title (one query): what its invitation opens, listed by
+    the invitation's page and e-mails."""
+    runs = CourseRun.objects.filter(b2b_contract_id=contract_id, live=True).order_by("title", "pk")
+    return [
+        ContractCourse(
+            run_id=run.pk,
+            title=run.title,
+            courseware_id=run.courseware_id,
+            start=run.start_date,
+            end=run.end_date,
+        )
+        for run in runs
+    ]
+
+
+@dataclass(frozen=True)
 class InvitationTarget:
-    """Where an invitation's link leads: its state, and for an open one the cart address
-    with the code."""
+    """Where an invitation's link leads: its state, the contract it opens (every course of it,
+    what the learner pays), and for an open one the cart address with the code."""
 
     state: InvitationState
     organization: str
     contract: str
     product_id: int | None
     code: str | None
+    contract_id: int = 0
+    price: Decimal | None = None  # per course; None for a free contract
+    courses: tuple[ContractCourse, ...] = ()
+    first_course: str = ""  # the course the code is for: the one the accept button buys
+
+    @property
+    def free(self) -> bool:
+        return self.price is None
 
 
 def invitation_target(token: str) -> InvitationTarget | None:
-    """The invitation whose link carries ``token``, or None (two queries)."""
+    """The invitation whose link carries ``token``, or None; with the contract's courses
+    (four queries)."""
     redemption = first_redemption("code_id")
     invitation = (
         Invitation.objects.filter(token=token)
@@ -835,10 +879,30 @@ def invitation_target(token: str) -> InvitationTarget | None:
     state = _effective_state(invitation.state, invitation.redeemer_email)
     if state == InvitationState.OPEN and not invitation.code_active:
         state = InvitationState.REVOKED  # its code was withdrawn (the contract's terms changed)
+    contract = invitation.contract
+    courses = contract_courses(contract.pk)
+    products = active_products_by_run([course.run_id for course in courses])
+    first = next(
+        (
+            c.title
+            for c in courses
+            if (p := products.get(c.run_id)) and p.id == invitation.product_id
+        ),
+        "",
+    )
     return InvitationTarget(
         state=state,
-        organization=invitation.contract.organization.title,
-        contract=invitation.contract.title,
+        organization=contract.organization.title,
+        contract=contract.title,
         product_id=invitation.product_id,
         code=invitation.code_text,
+        contract_id=contract.pk,
+        price=None if contract.is_free else contract.price,
+        courses=tuple(courses),
+        first_course=first,
     )
+
+
+def is_member(user: User, contract_id: int) -> bool:
+    """Whether ``user`` belongs to the contract (one query)."""
+    return ContractMembership.objects.filter(user=user, contract_id=contract_id).exists()

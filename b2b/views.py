@@ -1,8 +1,7 @@
 """Staff-only downloads reachable from the Wagtail admin; the link of an invitation."""
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -11,10 +10,10 @@ from django.views.decorators.http import require_GET
 from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, NotAManager
 from b2b.models import ContractPage, OrganizationPage
-from b2b.selectors import invitation_target, manager_rows
+from b2b.selectors import invitation_target, is_member, manager_rows
 from b2b.services.code_export import stream_codes_csv
 from b2b.services.managers import find_user, grant_manager, revoke_manager
-from ecommerce.selectors import product_cart_url
+from ecommerce.constants import CART_ADD_PATH
 from users.models import User
 
 
@@ -31,14 +30,22 @@ def contract_codes_csv(request, contract_id: int):
 
 @require_GET
 def invitation(request, token: str):
-    """An invitation's link: to the product's cart address with the code ready to apply while
-    the invitation is open; otherwise a page saying it was withdrawn or already used."""
+    """An invitation's link. While it is open: its page (the contract, its organization, every
+    course of it, what the learner pays, and the accept button: the cart with the code ready to
+    apply), for a signed-in learner; a signed-out visitor signs in or registers first and comes
+    back. Otherwise a page saying it was withdrawn (410), already used, or is unknown (404)."""
     target = invitation_target(token)
     if target is None:
         return render(request, "b2b/invitation_gone.html", {"target": None}, status=404)
     if target.state == InvitationState.OPEN and target.product_id is not None:
-        url = product_cart_url(target.product_id)
-        return redirect(f"{url}&{urlencode({'code': target.code})}")
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        context = {
+            "target": target,
+            "member": is_member(request.user, target.contract_id),
+            "accept_path": CART_ADD_PATH,
+        }
+        return render(request, "b2b/invitation.html", context)
     status = 410 if target.state == InvitationState.REVOKED else 200
     return render(request, "b2b/invitation_gone.html", {"target": target}, status=status)
 

@@ -118,6 +118,21 @@ class CodeRequired(CheckoutRefused):
     default_message = "This course is offered through an organization: apply your enrollment code."
 
 
+class ContractClosed(CheckoutRefused):
+    """A member checks out a course of their contract without a code while the contract is not
+    open (inactive, or outside its dates); ``messages`` words each reason."""
+
+    messages = {
+        AdmissionRefusal.INACTIVE: "Your organization's contract is not active.",
+        AdmissionRefusal.OUTSIDE_DATES: "Your organization's contract is not open at this date.",
+    }
+    default_message = messages[AdmissionRefusal.INACTIVE]
+
+    def __init__(self, reason: AdmissionRefusal):
+        super().__init__(self.messages.get(reason, self.default_message))
+        self.reason = reason
+
+
 class ContractRefused(CheckoutRefused):
     """The contract refused the learner at fulfilment (full, inactive or outside its dates)."""
 

@@ -13,12 +13,12 @@ APPS = ("b2b", "cms", "config", "courses", "ecommerce", "users")
 
 # What ecommerce may import from b2b: the admission rule and the one way in (with the lock
 # checkout and receipts take on the contracts before the code), b2b's enums and exceptions, and
-# the selector of a learner's contracts for the dashboard.
+# the selectors of a learner's contracts (the dashboard's, and the member rule's at checkout).
 ECOMMERCE_ENTRIES_INTO_B2B = {
     "b2b.enums": None,  # any name
     "b2b.exceptions": None,
     "b2b.services.memberships": {"admission_refusal", "attach_learner", "lock_contracts_to_join"},
-    "b2b.selectors": {"free_contracts_of"},
+    "b2b.selectors": {"member_contracts_of", "member_contracts_among"},
 }
 
 

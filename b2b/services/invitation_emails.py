@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
+from b2b.selectors import contract_courses
 from b2b.services.email_limits import addresses_at_limit
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
-from courses.models import CourseRun
 
 # The registered names of the tasks that send queued messages, and retry one (b2b/tasks.py).
 SEND_TASK = "b2b.send_invitation_emails"
@@ -87,15 +87,17 @@ def _within_limits(invitations: Sequence[Invitation]) -> list[Invitation]:
 
 
 def _context(email: InvitationEmail) -> dict:
+    """What the templates of ``email`` need: every course of the contract (one query), its
+    organization (one), the price per course (None: free), the link and the code."""
     invitation = email.invitation
     contract = invitation.contract
-    runs = CourseRun.objects.filter(b2b_contract_id=contract.pk).order_by("title", "pk")
     return {
         "invitation": invitation,
         "name": invitation.name,
         "organization": contract.organization.title,
         "contract": contract.title,
-        "courseware": [f"{run.title} ({run.courseware_id})" for run in runs],
+        "courseware": contract_courses(contract.pk),
+        "price": None if contract.is_free else contract.price,
         "link": invitation_link(invitation),
         "code": invitation.code.discount_code if invitation.code is not None else "",
     }

@@ -13,7 +13,7 @@ from courses.models import CourseRun
 from ecommerce import selectors
 from ecommerce.exceptions import CodeRefused, ProductUnavailable
 from ecommerce.models import Basket, BasketDiscount, BasketItem, Discount, Product
-from ecommerce.services.code_validation import ValidCode, validate_code
+from ecommerce.services.code_validation import ValidCode, member_refusal, validate_code
 from ecommerce.services.pricing import ZERO, discounted_price
 from users.models import User
 
@@ -44,6 +44,9 @@ class Cart:
     lines: list[CartLine]
     discount: Discount | None  # the applied code, valid or not
     code_error: str | None  # why the applied code cannot be used now
+    # No code is applied and the learner is a member of the contract of every B2B product in
+    # the cart, open now (``member_refusal``): they check out at the products' prices.
+    member_covered: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -51,8 +54,9 @@ class Cart:
 
     @property
     def requires_code(self) -> bool:
-        """A B2B product is in the cart: it cannot be checked out without its code."""
-        return any(line.is_b2b for line in self.lines)
+        """A B2B product is in the cart: it cannot be checked out without its code, unless the
+        learner belongs to its contract."""
+        return any(line.is_b2b for line in self.lines) and not self.member_covered
 
     @property
     def has_valid_code(self) -> bool:
@@ -128,10 +132,17 @@ def get_cart(*, user: User) -> Cart:
             )
         except CodeRefused as exc:
             error = str(exc)
+    lines = price_lines(items, valid)
+    member_covered = (
+        applied is None
+        and any(line.is_b2b for line in lines)
+        and member_refusal(user=user, runs=[line.run for line in lines if line.run]) is None
+    )
     return Cart(
-        lines=price_lines(items, valid),
+        lines=lines,
         discount=applied.discount if applied is not None else None,
         code_error=error,
+        member_covered=member_covered,
     )
 
 

@@ -17,10 +17,10 @@ from b2b.services.memberships import lock_contracts_to_join
 from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
-from ecommerce.exceptions import CodeRequired, EmptyBasket, ProductUnavailable
+from ecommerce.exceptions import EmptyBasket, ProductUnavailable
 from ecommerce.models import Basket, Order
 from ecommerce.services.baskets import CartLine, price_lines
-from ecommerce.services.code_validation import ValidCode, validate_code
+from ecommerce.services.code_validation import ValidCode, check_member_runs, validate_code
 from ecommerce.services.fulfilment import cancel_pending_orders, create_order, fulfil_order
 from ecommerce.services.payments import PaymentRequest, ensure_payment_configured, payment_request
 from ecommerce.services.pricing import ZERO
@@ -76,7 +76,8 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
     """Turn the learner's cart into an order.
 
     Everything is checked again under locks: the products, the applied code (all the rules of
-    ``validate_code``), and a B2B product's need for a code. A zero total is fulfilled now
+    ``validate_code``), and a B2B product's need for a code, which only a member of its
+    contract does without (``check_member_runs``: they pay its price). A zero total is fulfilled now
     (the learner joins the contract with source "code" and is enrolled); a positive total
     returns the pending order and its payment form. Raises an EcommerceError subclass with the
     learner-facing reason; nothing is written then.
@@ -102,8 +103,8 @@ def check_out(*, user: User, ip_address: str, urls: PaymentUrls) -> CheckoutOutc
             valid = validate_code(
                 user=user, code=applied.discount.discount_code, products=products, lock=True
             )
-        elif any(run.b2b_contract_id for run in runs.values()):
-            raise CodeRequired
+        else:  # without a code, only a member may check out their contract's courses
+            check_member_runs(user=user, runs=runs.values())
         lines = price_lines(items, valid)
         total = sum((line.total for line in lines), ZERO)
         discount = valid.discount if valid else None

@@ -1,11 +1,16 @@
-"""Whether an enrollment (discount) code may be used for a cart: the one place these rules live.
+"""Whether an enrollment (discount) code may be used for a cart, and whether a cart of a
+contract's courses may do without one: the one place these rules live.
 
 The cart calls ``validate_code`` when a code is applied and when it is shown; checkout and the
 payment receipt call it again with ``lock=True`` inside their transaction, so the row lock on the
 code serialises everyone trying to use it.
+
+Without a code, ``member_refusal`` decides: a B2B product is checked out without a code only by
+a member of its run's contract while the contract is open (a member pays the product's price,
+which is the contract's price, course by course). Everyone else needs the code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,12 +19,14 @@ from django.utils.formats import date_format
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
+from b2b.selectors import member_contracts_among
 from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun
 from ecommerce import selectors
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import RedemptionType
 from ecommerce.exceptions import (
+    CheckoutRefused,
     CodeAlreadyRedeemed,
     CodeExpired,
     CodeForAnotherContract,
@@ -29,6 +36,8 @@ from ecommerce.exceptions import (
     CodeNotFound,
     CodeNotYetValid,
     CodeRefused,
+    CodeRequired,
+    ContractClosed,
     ContractFull,
     ContractInactive,
     ContractOutsideDates,
@@ -168,3 +177,34 @@ def validate_code(
     contract = _check_contract(discount, user)
     _check_redemptions(discount, user, now, holding_order)
     return ValidCode(discount=discount, contract=contract, product_ids=linked)
+
+
+def member_refusal(*, user: User, runs: Iterable[CourseRun]) -> CheckoutRefused | None:
+    """Why ``user`` may not check out these runs without a code; None if they may.
+
+    Each B2B run must belong to a contract the learner is a member of (else CodeRequired: a
+    newcomer joins with a code), and that contract must be active and inside its dates (else
+    ContractClosed); a member is never refused as full. Runs without a contract need nothing.
+    Checkout and the payment receipt call it after locking the cart's contracts
+    (``lock_contracts_to_join``), so the terms it reads cannot change before the order is
+    fulfilled. One query, whatever the cart holds.
+    """
+    contract_ids = sorted({run.b2b_contract_id for run in runs if run.b2b_contract_id})
+    if not contract_ids:
+        return None
+    mine = {c.pk: c for c in member_contracts_among(user, contract_ids)}
+    for contract_id in contract_ids:
+        contract = mine.get(contract_id)
+        if contract is None:
+            return CodeRequired()
+        reason = admission_refusal(contract=contract, member=True)
+        if reason is not None:
+            return ContractClosed(reason)
+    return None
+
+
+def check_member_runs(*, user: User, runs: Iterable[CourseRun]) -> None:
+    """``member_refusal``, raised."""
+    refusal = member_refusal(user=user, runs=runs)
+    if refusal is not None:
+        raise refusal

@@ -1,17 +1,20 @@
-"""Enrolling from the dashboard in a run of a free contract the learner already belongs to.
+"""Enrolling from the dashboard in a run of a contract the learner already belongs to.
 
-This is the only way into a B2B run besides checking out with the run's enrollment code. It is
-open only to learners attached to the run's contract, when that contract is free (no price, or
-0), active and inside its dates: b2b's ``admission_refusal`` decides, this module words it.
+A member of a free contract (no price, or 0) enrolls here in any of its runs, while the
+contract is active and inside its dates: b2b's ``admission_refusal`` decides, this module words
+it. A member of a priced contract buys each run instead: the dashboard links to the run's
+product, which they check out without a code at its price (``code_validation.member_refusal``).
+Anyone else comes in through checkout with the run's enrollment code.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
-from b2b.selectors import free_contracts_of
+from b2b.selectors import member_contracts_of
 from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun, CourseRunEnrollment
 from courses.services.enrollments import enroll_learner, enrollment_mode
@@ -24,9 +27,7 @@ NOT_AVAILABLE = "This course run is not available to you."
 # What the learner reads for each reason the contract gives (a member is never refused as full).
 REFUSALS = {
     AdmissionRefusal.NOT_MEMBER: NOT_AVAILABLE,
-    AdmissionRefusal.PRICED: (
-        "This contract has a price: enroll with your enrollment code through the cart."
-    ),
+    AdmissionRefusal.PRICED: "This contract has a price: buy this course through the cart.",
     AdmissionRefusal.INACTIVE: "Your organization's contract is not active.",
     AdmissionRefusal.OUTSIDE_DATES: "Your organization's contract is not open at this date.",
 }
@@ -37,17 +38,36 @@ class AvailableRun:
     run: CourseRun
     contract: Page  # the run's b2b.ContractPage
     open: bool  # the contract is active and inside its dates
+    # A priced contract's run: its price and the address that puts it in the cart (None for a
+    # free contract's run, enrolled in from the dashboard).
+    price: Decimal | None = None
+    buy_url: str | None = None
 
 
 def available_contract_runs(*, user: User) -> list[AvailableRun]:
-    """Runs of the learner's free contracts they are not enrolled in yet (for the dashboard)."""
-    contracts = {c.pk: c for c in free_contracts_of(user)}
+    """Runs of the learner's contracts they are not enrolled in yet (for the dashboard): a free
+    contract's to enroll in, a priced contract's to buy (a fixed number of queries)."""
+    contracts = {c.pk: c for c in member_contracts_of(user)}
     runs = selectors.contract_runs_not_enrolled(user, list(contracts))
+    priced = [run.pk for run in runs if not contracts[run.b2b_contract_id].is_free]
+    products = selectors.active_products_by_run(priced) if priced else {}
     available = []
     for run in runs:
         contract = contracts[run.b2b_contract_id]
-        refusal = admission_refusal(contract=contract, member=True, free_only=True)
-        available.append(AvailableRun(run=run, contract=contract, open=refusal is None))
+        refusal = admission_refusal(contract=contract, member=True)
+        if contract.is_free:
+            available.append(AvailableRun(run=run, contract=contract, open=refusal is None))
+            continue
+        product = products.get(run.pk)
+        available.append(
+            AvailableRun(
+                run=run,
+                contract=contract,
+                open=refusal is None and product is not None,
+                price=product.price if product else None,
+                buy_url=selectors.product_cart_url(product.id) if product else None,
+            )
+        )
     return available
 
 

@@ -33,7 +33,7 @@ from ecommerce.exceptions import (
     PaymentNotConfigured,
 )
 from ecommerce.models import Discount, Order, Transaction
-from ecommerce.services.code_validation import validate_code
+from ecommerce.services.code_validation import check_member_runs, validate_code
 from ecommerce.services.fulfilment import close_order, fulfil_order, order_id_from_reference
 from users.models import User
 
@@ -184,8 +184,10 @@ def _fulfil_paid_order(order: Order) -> None:
     """Fulfil a paid order, or mark it errored with a refund due.
 
     The order's code is checked again, even if it was deactivated since checkout (the learner
-    paid with it). A code deleted since leaves nothing to check: the contract's admission rule,
-    which ``attach_learner`` applies during fulfilment, decides alone.
+    paid with it). An order without a code (a code a pending order holds is never deleted, see
+    ``bulk_codes.delete_unredeemed_codes``) was a member's purchase of their contract's course:
+    the member rule (``check_member_runs``) is checked again, so a learner detached since is
+    refunded rather than let back in.
     """
     try:
         with transaction.atomic():
@@ -198,6 +200,11 @@ def _fulfil_paid_order(order: Order) -> None:
                     lock=True,
                     holding_order=order,
                 )
+            else:  # bought without a code: still a member of the contract, still open
+                runs = selectors.runs_by_product(
+                    line.product for line in order.lines.select_related("product")
+                )
+                check_member_runs(user=order.purchaser, runs=runs.values())
             fulfil_order(order=order, source=MembershipSource.PURCHASE)
     except EcommerceError as exc:
         log.error("Paid order %s could not be fulfilled: %s", order.pk, exc)

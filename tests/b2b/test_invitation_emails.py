@@ -6,6 +6,7 @@ import pytest
 
 from b2b.enums import EmailState
 from b2b.models import InvitationEmail
+from b2b.services.invitation_emails import build_message
 from b2b.services.invitations import invite, remind, revoke
 from courses.models import CourseRun
 from tests import factories as f
@@ -108,3 +109,29 @@ def test_reminder_and_withdrawal_e_mails(
     assert "withdrawn" in withdrawn and invitation.token not in withdrawn
     assert invitation.code.discount_code not in withdrawn
     assert set(InvitationEmail.objects.values_list("state", flat=True)) == {EmailState.SENT}
+
+
+@pytest.mark.parametrize("courses", [1, 3])
+def test_every_e_mail_names_all_the_contracts_courses_in_fixed_queries(
+    site_tree, courses, django_assert_num_queries
+):
+    contract, _ = contract_with_codes(
+        products=courses, max_learners=5, enrollment_fixed_price="45.00"
+    )
+    invitation = invite(contract=contract, email="ann@example.com", by=None)
+    runs = list(CourseRun.objects.filter(b2b_contract=contract))
+    assert len(runs) == courses
+    for kind in ("invitation", "reminder", "revoke"):
+        record = InvitationEmail.objects.create(invitation=invitation, kind=kind, to="a@b.c")
+        email = InvitationEmail.objects.select_related(
+            "invitation__contract", "invitation__code"
+        ).get(pk=record.pk)
+        with django_assert_num_queries(2):  # the organization; the contract's runs
+            message = build_message(email)
+        html = message.alternatives[0][0]
+        for part in (message.body, html):
+            for run in runs:
+                assert f"{run.title} ({run.courseware_id})" in part
+        if kind != "revoke":
+            assert "Each course costs $45.00, paid when you enroll in it." in message.body
+            assert "without another code" in html

@@ -1,8 +1,8 @@
 """An organization's manager in a real browser, end to end: staff grant the role on the Django
 admin's user page; the manager signs in, uploads a file of 20 addresses (3 of them bad) and
 reads each row's result; an invited learner opens the invitation e-mail (real SMTP, sent by the
-Celery task), follows its link, applies the code and checks out; the manager's page then shows
-the learner joined and the invitation redeemed.
+Celery task), follows its link, accepts on the invitation's page, applies the code and checks
+out; the manager's page then shows the learner joined and the invitation redeemed.
 
 Screenshots for docs/managers.md are written to docs/img/ (``make screenshots``).
 """
@@ -109,6 +109,8 @@ def _learner_redeems(browser: Browser, url: str, smtp_server, product) -> None:
         page = context.new_page()
         page.goto(link.group(1))
         _sign_in(page, LEARNER, h.PASSWORD)
+        expect(page).to_have_url(link.group(1))  # the invitation's page, then its button
+        page.get_by_role("button", name="Accept the invitation").click()
         expect(page).to_have_url(re.compile(r"/cart/\?code="))
         code = Invitation.objects.get(email=LEARNER).code.discount_code
         expect(page.get_by_role("textbox", name="Enrollment code")).to_have_value(code)

@@ -142,7 +142,9 @@ def _play(client, steps, *, expected, num_queries, price=None):
 # A rendered page counts one query for its header's "Manage" link (b2b.context_processors).
 FREE_PATH = {
     "add": ([add_items, add_to_cart], 18),
-    "cart-before-code": ([add_to_cart, add_items, view_cart], 7),
+    # Without a code, one more: the contracts of the cart the learner is a member of (the
+    # member rule, code_validation.member_refusal).
+    "cart-before-code": ([add_to_cart, add_items, view_cart], 8),
     "apply": ([add_to_cart, add_items, apply_code], 20),
     "cart": ([add_to_cart, add_items, apply_code, view_cart], 15),
     "remove": ([add_to_cart, add_items, apply_code, remove_code], 7),

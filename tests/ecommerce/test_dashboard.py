@@ -57,7 +57,7 @@ def test_member_of_a_free_contract_enrolls_from_the_dashboard(learner_client, le
     [
         (
             {"enrollment_fixed_price": Decimal("10")},
-            "This contract has a price: enroll with your enrollment code through the cart.",
+            "This contract has a price: buy this course through the cart.",
         ),
         ({"active": False}, "Your organization's contract is not active."),
         (

@@ -1,6 +1,8 @@
 """The manager pages read a fixed number of queries, whatever the number of learners,
 invitations and rows (a page of each is shown; counts come from aggregates)."""
 
+import re
+
 import pytest
 
 from b2b.services.invitations import InviteRow, invite_many
@@ -8,6 +10,7 @@ from b2b.services.invite_jobs import start_invite_job
 from b2b.services.invite_upload import UploadRow
 from courses.models import CourseRun
 from tests import factories as f
+from tests.b2b.codes_helpers import contract_with_products
 from tests.b2b.manage.conftest import capped_contract
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +21,7 @@ OVERVIEW_QUERIES = 12
 CONTRACT_QUERIES = 22
 JOB_QUERIES = 10
 STATUS_QUERIES = 5
+CSV_QUERIES = 11  # the session, the manager rule, the contract, then a chunk of members
 
 
 def _grow(contract, manager, *, learners: int, invitations: int, start: int) -> None:
@@ -76,3 +80,38 @@ def test_job_page_and_status(
     html = _count(manager_client, base, django_assert_num_queries, JOB_QUERIES).content.decode()
     assert html.count('<td data-label="Result">') == size
     _count(manager_client, f"{base}status/", django_assert_num_queries, STATUS_QUERIES)
+
+
+@pytest.mark.parametrize("members", [1, 9])
+def test_the_learners_list_shows_each_members_runs_in_fixed_queries(
+    manager_client, orgs, members, django_assert_num_queries
+):
+    """A three-course contract: member i is enrolled in the first i % 4 runs; the page and the
+    CSV list them, with the same number of queries whatever the number of members."""
+    contract, _products = contract_with_products(
+        products=3, parent=orgs.a, max_learners=20, title="Acme Three"
+    )
+    runs = list(CourseRun.objects.filter(b2b_contract=contract).order_by("courseware_id"))
+    expected = {}
+    for i in range(members):
+        member = f.ContractMembershipFactory(
+            contract=contract, user=f.UserFactory(email=f"m{i}@acme.example")
+        )
+        for run in runs[: i % 4]:
+            f.CourseRunEnrollmentFactory(user=member.user, run=run)
+        expected[member.user.email] = [run.courseware_id for run in runs[: i % 4]]
+    html = _count(
+        manager_client,
+        f"/manage/contracts/{contract.pk}/",
+        django_assert_num_queries,
+        CONTRACT_QUERIES - 1,  # no open invitation to list: one query fewer
+    ).content.decode()
+    for email, keys in expected.items():
+        row = html.split(f'<td data-label="E-mail">{email}</td>')[1].split("</tr>")[0]
+        shown = re.findall(r'<span class="code">([^<]+)</span>', row)
+        assert shown == keys
+    with django_assert_num_queries(CSV_QUERIES):
+        response = manager_client.get(f"/manage/contracts/{contract.pk}/learners.csv")
+        body = b"".join(response.streaming_content).decode()
+    rows = {line.split(",")[0]: line.split(",")[-1] for line in body.splitlines()[1:]}
+    assert rows == {email: " ".join(keys) for email, keys in expected.items()}
