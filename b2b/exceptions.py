@@ -117,3 +117,12 @@ class RemindTooSoon(B2BError):
     def __init__(self, message: str, *, wait_seconds: float):
         super().__init__(message)
         self.wait_seconds = wait_seconds
+
+
+class InvitationInUse(B2BError):
+    """The invitation cannot be revoked now: a learner is using its code (paying with it, or
+    holding it in a cart); ``wait_seconds`` until that hold lapses at most."""
+
+    def __init__(self, message: str, *, wait_seconds: float):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

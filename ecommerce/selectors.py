@@ -113,6 +113,46 @@ def _pending_orders() -> QuerySet[Order]:
     return Order.objects.filter(state=OrderState.PENDING)
 
 
+def paying_orders(contract_id: int, *, now: datetime | None = None) -> QuerySet[Order]:
+    """The orders at the payment processor for a contract's courses: pending, placed within the
+    last PENDING_ORDER_HOLD with one of the contract's codes (a contract's product is never
+    sold without one of its codes). For b2b's seat count: each purchaser holds a seat."""
+    since = (now or timezone.now()) - PENDING_ORDER_HOLD
+    return _pending_orders().filter(discount__b2b_contract_id=contract_id, created_on__gte=since)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUse:
+    """Who is using a code right now (``code_held``) and until when the hold lasts at most:
+    ``paying`` when a pending order holds it (a payment may come back), else only a cart."""
+
+    paying: bool
+    until: datetime
+
+
+def code_use(discount_id: int, *, now: datetime | None = None) -> CodeUse | None:
+    """How the code is held (``code_held``'s definition, for one code), or None. One query."""
+    since = (now or timezone.now()) - PENDING_ORDER_HOLD
+
+    def latest(rows: QuerySet) -> Subquery:
+        found = rows.filter(discount_id=discount_id, created_on__gte=since)
+        return Subquery(found.order_by("-created_on").values("created_on")[:1])
+
+    row = (
+        Discount.objects.filter(pk=discount_id)
+        .annotate(
+            ordered=latest(_pending_orders()), applied=latest(BasketDiscount.objects.all())
+        )
+        .values_list("ordered", "applied")
+        .first()
+    )
+    ordered, applied = row or (None, None)
+    held = [moment for moment in (ordered, applied) if moment is not None]
+    if not held:
+        return None
+    return CodeUse(paying=ordered is not None, until=max(held) + PENDING_ORDER_HOLD)
+
+
 def course_run_type() -> ContentType:
     """The content type of what products sell: a course run (Django caches it)."""
     return ContentType.objects.get_for_model(CourseRun)

@@ -31,7 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
-from b2b.exceptions import InvitationNotOpen, InvitationRefused, RemindTooSoon
+from b2b.exceptions import InvitationInUse, InvitationNotOpen, InvitationRefused, RemindTooSoon
 from b2b.models import ContractMembership, ContractPage, Invitation
 from b2b.selectors import open_invitations_of
 from b2b.services.audit import record
@@ -335,12 +335,40 @@ def remind_all_open(*, contract: ContractPage, by: User | None) -> RemindAllResu
     return RemindAllResult(reminded=reminded, in_cooldown=waiting)
 
 
+def _refuse_while_in_use(contract: ContractPage, current: Invitation) -> None:
+    """Raise InvitationInUse when a learner is using the invitation's code: paying with it (a
+    pending order within the hold) or holding it in a cart. Called under the contract's lock,
+    after which the code's row is locked (the lock order): a checkout or receipt either
+    committed before and its hold is seen here, or comes after and finds the code inactive."""
+    if current.code_id is None:
+        return
+    use = invitation_codes.lock_code_use(contract_id=contract.pk, code_id=current.code_id)
+    if use is None:
+        return
+    wait = max((use.until - timezone.now()).total_seconds(), 0.0)
+    if use.paying:
+        message = (
+            f"{current.email} is paying with this invitation right now; try again once the "
+            f"payment is settled (in {describe_wait(wait)} at most)"
+        )
+    else:
+        message = (
+            f"{current.email} has this invitation's code in a cart right now; try again in "
+            f"{describe_wait(wait)} at most"
+        )
+    raise InvitationInUse(message, wait_seconds=wait)
+
+
 @transaction.atomic
 def revoke(*, invitation: Invitation, by: User | None) -> Invitation:
     """Withdraw an open invitation: its code is deactivated and, for a capped contract, a fresh
     code takes its place in the pool; the link then says it was withdrawn and the invitee gets
-    an e-mail saying so. Raises InvitationNotOpen."""
+    an e-mail saying so (after commit). Raises InvitationNotOpen, and InvitationInUse while a
+    learner pays with the code or holds it in a cart: nothing is changed or sent then, so nobody
+    about to become a member is told the invitation was withdrawn, and the pool never gains a
+    code while the old one may still be redeemed."""
     contract, current = _lock_open(invitation)
+    _refuse_while_in_use(contract, current)
     if current.code_id is not None:
         invitation_codes.retire_codes(
             contract_id=contract.pk,

@@ -24,6 +24,7 @@ from b2b.selectors import open_invitations_of
 from b2b.services.alerts import claim_alerts, seat_thresholds
 from b2b.services.audit import record
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts
+from ecommerce.selectors import paying_orders
 from users.models import User
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,10 @@ def admission_refusal(
     - ``free_only``: the contract must be free, no price or 0 (PRICED);
     - the contract is active (INACTIVE) and ``day`` (today by default) is inside its dates, both
       ends inclusive (OUTSIDE_DATES);
-    - a capped contract has room for one more learner (FULL): its members and its open
-      invitations hold seats (``seats_taken``), except the invitation of ``code_id``, the code
-      the learner brings; members already count, so the cap never refuses them.
+    - a capped contract has room for one more learner (FULL): its members, its open
+      invitations and the newcomers at the payment page hold seats (``seats_taken``), except
+      the invitation of ``code_id``, the code the learner brings, and ``user``'s own payment;
+      members already count, so the cap never refuses them.
     """
     if contract is None and contract_id is not None:
         contract = _read_contract(contract_id, lock=lock)
@@ -105,31 +107,59 @@ def admission_refusal(
     if (
         contract.max_learners is not None
         and not is_member()
-        and seats_taken(contract, code_id=code_id) >= contract.max_learners
+        and seats_taken(contract, code_id=code_id, user=user) >= contract.max_learners
     ):
         return AdmissionRefusal.FULL
     return None
 
 
-def seats_taken(contract: ContractPage, *, code_id: int | None = None) -> int:
-    """The seats of a contract that are not free: its members, and its open invitations (each
-    holds a seat for its invitee) but the one of code ``code_id``, the code being used. One
-    query."""
+def seats_taken(
+    contract: ContractPage, *, code_id: int | None = None, user: User | None = None
+) -> int:
+    """The seats of a contract that are not free (one query):
+
+    - its members;
+    - its open invitations (each holds a seat for its invitee), but the one of code ``code_id``,
+      the code being used;
+    - the learners paying for one of its courses (``ecommerce.selectors.paying_orders``: a
+      pending order within the hold) who are not members and whose order's code is no open
+      invitation's (that seat is counted already), but ``user``, the learner asking.
+
+    A learner at the payment page keeps the seat they are paying for: nobody else reaches
+    payment for it, so an accepted payment always finds its seat (docs/architecture.md, "The
+    seat invariant")."""
     held = open_invitations_of([contract.pk])
     if code_id is not None:
         held = held.exclude(code_id=code_id)
     members = ContractMembership.objects.filter(contract_id=contract.pk)
+    paying = (
+        paying_orders(contract.pk)
+        .exclude(purchaser_id__in=members.values("user_id"))
+        .exclude(
+            discount_id__in=open_invitations_of([contract.pk])
+            .filter(code_id__isnull=False)
+            .values("code_id")
+        )
+    )
+    if user is not None:
+        paying = paying.exclude(purchaser=user)
     taken = (
         ContractPage.objects.filter(pk=contract.pk)
-        .annotate(taken=_count_of(members) + _count_of(held))
+        .annotate(
+            taken=_count_of(members, "contract_id")
+            + _count_of(held, "contract_id")
+            + _count_of(paying, "discount__b2b_contract_id", "purchaser_id")
+        )
         .values_list("taken", flat=True)
     )
     return next(iter(taken), 0)
 
 
-def _count_of(rows: QuerySet) -> Coalesce:
-    """How many ``rows`` there are, as a scalar subquery (0 for none)."""
-    counted = rows.order_by().values("contract_id").annotate(n=Count("pk")).values("n")
+def _count_of(rows: QuerySet, group: str, distinct: str = "") -> Coalesce:
+    """How many ``rows`` there are (of distinct ``distinct`` values, if given), as a scalar
+    subquery grouped by ``group`` (0 for none)."""
+    count = Count(distinct, distinct=True) if distinct else Count("pk")
+    counted = rows.order_by().values(group).annotate(n=count).values("n")
     return Coalesce(Subquery(counted[:1]), 0)
 
 
@@ -151,7 +181,7 @@ def attach_learner(*, user, contract_id: int, source: str, created_by=None) -> A
     existing = ContractMembership.objects.filter(user=user, contract=contract).first()
     if existing is not None:
         return Attachment(existing, created=False)
-    reason = admission_refusal(contract=contract, member=False)
+    reason = admission_refusal(contract=contract, user=user, member=False)
     if reason is not None:
         message = refusal_message(contract, reason)
         log.warning("Refused to attach user %s to contract %s: %s", user.pk, contract.pk, message)

@@ -33,6 +33,7 @@ from b2b.exceptions import (
     ContractNotFound,
     CoursewareNotFound,
     InvalidContractTerms,
+    InvitationInUse,
     OrganizationNotFound,
     RemindTooSoon,
     UploadRefused,
@@ -100,7 +101,7 @@ def _domain_response(exc: Exception) -> Response:
     response = Response(
         error_body(code=error_code(exc), message=str(exc), **extra), status=domain_status(exc)
     )
-    if isinstance(exc, TooManyCodeAttempts | RemindTooSoon):
+    if isinstance(exc, TooManyCodeAttempts | RemindTooSoon | InvitationInUse):
         response["Retry-After"] = str(max(1, round(exc.wait_seconds)))
     return response
 

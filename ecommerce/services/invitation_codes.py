@@ -11,8 +11,11 @@ price. Every function issues a fixed number of statements whatever the number of
   made with ``is_bulk`` off, which keeps a reconciliation from turning them into the pool's
   unlimited code (``bulk_codes.retype_codes``); like every code of the contract they sell at
   its terms row (``bulk_codes.ensure_terms`` writes one first if the contract has none yet).
+- ``lock_code_use``: lock a code's row (level 6 of the lock order) and say whether a learner is
+  using it (``ecommerce.selectors.code_use``): what a revoke asks before it takes the code back.
 - ``replace_codes``: deactivate codes (a revoked invitation's) and put as many fresh codes of the
-  same product and type in their place.
+  same product and type in their place: exactly one for each code this call deactivated, and
+  never for a code that is redeemed, held by a learner, or already inactive.
 """
 
 import uuid
@@ -24,7 +27,7 @@ from django.utils import timezone
 
 from ecommerce.enums import DiscountType, PaymentType, RedemptionType
 from ecommerce.models import Discount, DiscountProduct
-from ecommerce.selectors import code_held, code_redeemed
+from ecommerce.selectors import CodeUse, code_held, code_redeemed, code_use
 from ecommerce.services.bulk_codes import CodeStamp, ensure_terms
 
 
@@ -115,15 +118,49 @@ def create_personal_codes(
     )
 
 
-def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCode]:
-    """Deactivate the contract's unredeemed codes among ``code_ids`` and add, for each one
-    deactivated, a fresh code of the same product and type to the pool. Returns
-    the new codes (a redeemed code is left as it is and not replaced)."""
-    doomed = list(
+def lock_code_use(*, contract_id: int, code_id: int) -> CodeUse | None:
+    """Lock the contract's code ``code_id`` (its row, ``FOR NO KEY UPDATE``, until the
+    transaction ends) and then say how a learner holds it (``code_use``), or None. The caller
+    holds the contract's row lock, which checkout and payment receipts take before the code: no
+    hold can appear meanwhile but a cart's, and a cart's code is checked again at checkout.
+    Two queries."""
+    _lock_codes(contract_id, [code_id])
+    return code_use(code_id)
+
+
+def _lock_codes(contract_id: int, code_ids: list[int]) -> None:
+    """Lock the rows of the contract's codes among ``code_ids``, by id (one statement); what is
+    read about them afterwards is read after any checkout that held them has committed."""
+    list(
+        Discount.objects.select_for_update(no_key=True)
+        .filter(pk__in=code_ids, b2b_contract_id=contract_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _retirable(contract_id: int, code_ids: list[int]) -> QuerySet[DiscountProduct]:
+    """The product links of the contract's codes among ``code_ids`` that may be taken back:
+    active, never redeemed, nobody using them (``code_held``)."""
+    return (
         DiscountProduct.objects.filter(
-            discount_id__in=code_ids, discount__b2b_contract_id=contract_id
+            discount_id__in=code_ids,
+            discount__b2b_contract_id=contract_id,
+            discount__is_active=True,
         )
         .filter(~code_redeemed("discount_id"))
+        .filter(~code_held("discount_id"))
+    )
+
+
+def replace_codes(*, contract_id: int, code_ids: list[int]) -> list[InvitationCode]:
+    """Deactivate the contract's active, unredeemed, unheld codes among ``code_ids`` and add,
+    for each one this call deactivated, a fresh code of the same product and type to the pool.
+    Returns the new codes (a code redeemed, in use or already inactive is left as it is and not
+    replaced). The codes' rows are locked first, so the set deactivated is the set read."""
+    _lock_codes(contract_id, code_ids)
+    doomed = list(
+        _retirable(contract_id, code_ids)
         .values_list("discount_id", "product_id", "discount__redemption_type")
         .order_by("discount_id")
     )
@@ -152,12 +189,13 @@ def _grouped(rows: list[tuple]) -> dict[str, list[int]]:
 
 
 def retire_codes(*, contract_id: int, code_ids: list[int], replace: bool) -> list[InvitationCode]:
-    """Deactivate the contract's unredeemed codes among ``code_ids``; with ``replace``, add a
-    fresh code of the same product and type to the pool for each (``replace_codes``).
-    Returns the fresh codes."""
+    """Deactivate the contract's active, unredeemed, unheld codes among ``code_ids``; with
+    ``replace``, add a fresh code of the same product and type to the pool for each one
+    deactivated (``replace_codes``). Returns the fresh codes."""
     if replace:
         return replace_codes(contract_id=contract_id, code_ids=code_ids)
-    Discount.objects.filter(pk__in=code_ids, b2b_contract_id=contract_id).filter(
-        ~code_redeemed()
+    _lock_codes(contract_id, code_ids)
+    Discount.objects.filter(
+        pk__in=_retirable(contract_id, code_ids).values("discount_id")
     ).update(is_active=False, updated_on=timezone.now())
     return []
