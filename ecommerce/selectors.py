@@ -140,9 +140,7 @@ def code_use(discount_id: int, *, now: datetime | None = None) -> CodeUse | None
 
     row = (
         Discount.objects.filter(pk=discount_id)
-        .annotate(
-            ordered=latest(_pending_orders()), applied=latest(BasketDiscount.objects.all())
-        )
+        .annotate(ordered=latest(_pending_orders()), applied=latest(BasketDiscount.objects.all()))
         .values_list("ordered", "applied")
         .first()
     )

@@ -24,6 +24,7 @@ class BrowserForm:
         form = BeautifulSoup(html, "html.parser").find("form", attrs=wanted)
         if not isinstance(form, Tag):
             raise AssertionError(f"no <form {wanted}> in the page")
+        self.action = str(form.get("action") or "")
         self.checkboxes: set[str] = set()
         self.buttons: dict[str, str] = {}
         self.fields: list[tuple[str, str]] = []

@@ -195,7 +195,7 @@ def retire_codes(*, contract_id: int, code_ids: list[int], replace: bool) -> lis
     if replace:
         return replace_codes(contract_id=contract_id, code_ids=code_ids)
     _lock_codes(contract_id, code_ids)
-    Discount.objects.filter(
-        pk__in=_retirable(contract_id, code_ids).values("discount_id")
-    ).update(is_active=False, updated_on=timezone.now())
+    Discount.objects.filter(pk__in=_retirable(contract_id, code_ids).values("discount_id")).update(
+        is_active=False, updated_on=timezone.now()
+    )
     return []

@@ -234,17 +234,16 @@ def _apply_response(order_id: int, response: ProcessorResponse, data: Mapping[st
     if response.state == ProcessorResponse.STATE_ACCEPTED:
         if order.state in (OrderState.FULFILLED, OrderState.REFUNDED):
             return order  # a repeated answer: the order is settled, one way or the other
-        if _amount(data) != order.total_price_paid:
-            log.error(
-                "Order %s: paid %s, expected %s", order.pk, _amount(data), order.total_price_paid
-            )
+        paid = _amount(data)
+        if paid != order.total_price_paid:
+            log.error("Order %s: paid %s, expected %s", order.pk, paid, order.total_price_paid)
+            paid_text = "an unreadable amount" if paid is None else format_money(paid)
             return close_order(
                 order=order,
                 state=OrderState.ERRORED,
                 reason="The amount paid does not match the order. Contact support.",
                 refund_reason=(
-                    f"Paid {format_money(_amount(data))} for an order of "
-                    f"{format_money(order.total_price_paid)}"
+                    f"Paid {paid_text} for an order of {format_money(order.total_price_paid)}"
                 ),
             )
         _fulfil_paid_order(order)

@@ -70,7 +70,7 @@ def test_courseware_piped_to_a_log_prints_growing_counts_and_the_total(site_tree
     result = subprocess.run(
         [sys.executable, "manage.py", "b2b_contract", "courseware", str(contract.pk),
          course.readable_id],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [f"Creating codes: {n}/50" for n in (10, 20, 30, 40, 50)]

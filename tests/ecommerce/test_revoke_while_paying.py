@@ -70,8 +70,17 @@ def _apply_and_check_out(client: Client, cart_page) -> dict | None:
     return payment.fields if payment else None
 
 
+def _accept_invitation(client: Client, invitation):
+    """Open the invitation's page and press its accept button: the cart page it leads to,
+    with the invitation's code filled in."""
+    landing = client.get(f"/invitations/{invitation.token}/").content.decode()
+    accept = BrowserForm(landing, form_id="accept-invitation")
+    return client.get(accept.action, accept.data(), follow=True)
+
+
 def _follow_invitation(client: Client, invitation) -> dict | None:
-    return _apply_and_check_out(client, client.get(f"/invitations/{invitation.token}/", follow=True))
+    """Accept the invitation, then apply its code and check out."""
+    return _apply_and_check_out(client, _accept_invitation(client, invitation))
 
 
 def _with_code(client: Client, product, code: str) -> dict | None:
@@ -113,7 +122,9 @@ def test_revoke_is_refused_while_the_invitee_pays_and_the_payment_makes_her_a_me
     assert fields is not None and fields["amount"] == "120.00"
     order = Order.objects.get(purchaser__email="ann@example.com")
     assert (order.state, order.discount_id) == (OrderState.PENDING, invitation.code_id)
-    codes_before = sorted(Discount.objects.filter(b2b_contract=contract).values_list("pk", "is_active"))
+    codes_before = sorted(
+        Discount.objects.filter(b2b_contract=contract).values_list("pk", "is_active")
+    )
 
     # The manager's page: the revoke button answers with a message, and nothing changes.
     pages = Client()
@@ -157,9 +168,9 @@ def test_revoke_is_refused_while_the_invitee_pays_and_the_payment_makes_her_a_me
     assert receipt.status_code == 302
     order.refresh_from_db()
     assert order.state == OrderState.FULFILLED and not order.refund_due
-    assert list(ContractMembership.objects.filter(contract=contract).values_list(
-        "user__email", flat=True
-    )) == ["ann@example.com"]
+    assert list(
+        ContractMembership.objects.filter(contract=contract).values_list("user__email", flat=True)
+    ) == ["ann@example.com"]
     usable = _usable_codes(contract)
     assert len(usable) == 1 == contract.max_learners - _members(contract)
 
@@ -178,7 +189,7 @@ def test_revoke_is_refused_while_the_invitee_pays_and_the_payment_makes_her_a_me
 def test_revoke_is_refused_while_the_code_sits_in_the_invitees_cart(world):
     contract, _product, manager, invitation = world
     ann = _signed_in("ann@example.com")
-    page = ann.get(f"/invitations/{invitation.token}/", follow=True)
+    page = _accept_invitation(ann, invitation)
     form = BrowserForm(page.content.decode(), action=reverse("ecommerce:cart-apply-code"))
     ann.post(reverse("ecommerce:cart-apply-code"), form.data())
     assert BasketDiscount.objects.filter(discount_id=invitation.code_id).exists()
@@ -205,7 +216,8 @@ def test_a_learner_at_the_payment_page_holds_the_last_seat(world):
     action, data = _revoke_button(pages, contract, invitation)
     pages.post(action, data)  # nobody is paying: the seat is given back
     assert Invitation.objects.get(pk=invitation.pk).state == InvitationState.REVOKED
-    attach_learner(user=h.learner("staff-added@example.com"), contract_id=contract.pk, source="staff")
+    staff_added = h.learner("staff-added@example.com")
+    attach_learner(user=staff_added, contract_id=contract.pk, source="staff")
     first, second = _usable_codes(contract)
 
     bob = _signed_in("bob@example.com")
