@@ -22,6 +22,12 @@ def _identity(backend, uid, response) -> SsoIdentity:
     return SsoIdentity.from_claims(subject=uid, claims=_claims(backend, response))
 
 
+def _refused(backend, exc: SsoAccountRefused):
+    """The page that ends a refused sign-in (HTTP 403)."""
+    request = backend.strategy.request
+    return render(request, "users/sso_refused.html", {"message": str(exc)}, status=403)
+
+
 def find_or_create_user(strategy, backend, uid, response, user=None, *args, **kwargs):
     """The account this identity signs in to (see users.services.sso_accounts)."""
     if user is not None:
@@ -29,15 +35,19 @@ def find_or_create_user(strategy, backend, uid, response, user=None, *args, **kw
     try:
         account = resolve_sso_account(identity=_identity(backend, uid, response))
     except SsoAccountRefused as exc:
-        return render(strategy.request, "users/sso_refused.html", {"message": str(exc)}, status=403)
+        return _refused(backend, exc)
     return {"user": account.user, "is_new": account.is_new}
 
 
 def update_user_from_claims(backend, uid, response, user=None, *args, **kwargs):
     """Keep the subject, e-mail and name in line with the identity provider."""
     if user is None:
-        return
-    sync_sso_profile(user=user, identity=_identity(backend, uid, response))
+        return None
+    try:
+        sync_sso_profile(user=user, identity=_identity(backend, uid, response))
+    except SsoAccountRefused as exc:
+        return _refused(backend, exc)
+    return None
 
 
 def attach_sso_contracts(backend, response, user=None, *args, **kwargs):

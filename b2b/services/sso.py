@@ -16,6 +16,7 @@ from b2b.enums import MembershipSource
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractPage, MembershipRefusal, OrganizationPage
 from b2b.services.memberships import attach_learner
+from config.text import has_nul
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ class SsoResult:
 
 
 def claim_identifiers(claim) -> tuple[set[str], set[str]]:
-    """(aliases, ids) named by an organization claim in either Keycloak form."""
+    """(aliases, ids) named by an organization claim in either Keycloak form; a name with a NUL
+    character (which no organization can have) is left out."""
     aliases: set[str] = set()
     ids: set[str] = set()
     if isinstance(claim, str):
@@ -40,7 +42,8 @@ def claim_identifiers(claim) -> tuple[set[str], set[str]]:
             aliases.add(str(alias))
             if isinstance(details, dict) and details.get("id"):
                 ids.add(str(details["id"]))
-    return aliases, ids
+    # A name with a NUL character cannot be stored, so it names no organization here.
+    return {a for a in aliases if not has_nul(a)}, {i for i in ids if not has_nul(i)}
 
 
 def organizations_for_claim(claim) -> list[OrganizationPage]:

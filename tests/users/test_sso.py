@@ -149,3 +149,38 @@ def test_concurrent_sign_ins_never_exceed_the_cap(oidc_settings, org):
     assert not errors, errors
     assert ContractMembership.objects.filter(contract=contract).count() == cap
     assert MembershipRefusal.objects.filter(contract=contract).count() == learners - cap
+
+
+@pytest.mark.parametrize(
+    ("claims", "what"),
+    [
+        ({"email": "ada\x00@example.edu"}, "e-mail address"),
+        ({"name": "Ada\x00 Lovelace"}, "name"),
+    ],
+    ids=["email", "name"],
+)
+def test_a_claim_with_a_nul_character_is_refused_with_a_reason(
+    client, oidc_settings, org, claims, what
+):
+    """PostgreSQL cannot store a NUL: the sign-in is refused with a page saying which claim,
+    and no account is made (instead of a database error)."""
+    provider = oidc_settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT
+    sub = _sub()
+    set_identity(provider, sub, **{"email": f"{sub}@example.edu", "name": "Ada", **claims})
+    response = sign_in(client, provider, sub)
+    assert response.status_code == 403, response.content[:300]
+    assert (
+        f"Your organization&#x27;s sign-in service sent a {what} with a NUL character"
+    ) in response.content.decode()
+    assert not User.objects.filter(global_id=sub).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_organization_claim_with_a_nul_character_matches_nothing(client, oidc_settings, org):
+    f.ContractPageFactory(parent=org, integration_type="sso")
+    provider = oidc_settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT
+    user, response = _sso(client, provider, ["un\x00ix", {"x": 1}, "unix"])
+    assert response["Location"] == "/dashboard/"
+    assert ContractMembership.objects.filter(user=user).count() == 1
+    user2, _ = _sso(Client(), provider, {"un\x00ix": {"id": "6f1c\x00"}})
+    assert not ContractMembership.objects.filter(user=user2).exists()

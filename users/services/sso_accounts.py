@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from config.text import has_nul
 from users.exceptions import SsoAccountRefused
 from users.models import User
 
@@ -51,11 +52,29 @@ def _refuse(identity: SsoIdentity, message: str, reason: str) -> SsoAccountRefus
     return SsoAccountRefused(message)
 
 
+def _refuse_unstorable(identity: SsoIdentity) -> None:
+    """A claim the database cannot store (a NUL character) refuses the sign-in, naming it."""
+    for what, value in (
+        ("subject", identity.subject),
+        ("e-mail address", identity.email),
+        ("name", identity.name),
+    ):
+        if has_nul(value):
+            raise _refuse(
+                identity,
+                f"Your organization's sign-in service sent a {what} with a NUL character, which "
+                "this site cannot store. Ask your organization's IT support to correct it.",
+                f"NUL character in the {what} claim",
+            )
+
+
 def resolve_sso_account(*, identity: SsoIdentity) -> SsoAccount:
     """The account ``identity`` signs in to, created when there is none.
 
-    Raises ``SsoAccountRefused`` when the identity points at an account it may not take over.
+    Raises ``SsoAccountRefused`` when the identity points at an account it may not take over,
+    or sends a claim the database cannot store.
     """
+    _refuse_unstorable(identity)
     if not identity.email:
         raise _refuse(
             identity,
@@ -102,8 +121,10 @@ def sync_sso_profile(*, user: User, identity: SsoIdentity) -> None:
     """Keep the account's subject, name and e-mail in line with the provider.
 
     The e-mail address follows the provider only when it is verified and no other account uses
-    it: password resets go to that address.
+    it: password resets go to that address. Raises ``SsoAccountRefused`` for a claim the
+    database cannot store.
     """
+    _refuse_unstorable(identity)
     changed = []
     if user.global_id != identity.subject:
         user.global_id = identity.subject
