@@ -16,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from config.text import has_nul
+
 
 class IdCursorPagination(CursorPagination):
     """Pages in id order; ``?page_size=`` asks for 1 to 500 rows (50 by default)."""
@@ -24,6 +26,18 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request: Request):
+        """DRF's cursor, whose position must be an id: a forged one (any other text, a NUL) is
+        an invalid cursor (404), not a database error."""
+        cursor = super().decode_cursor(request)
+        if (
+            cursor is not None
+            and cursor.position is not None
+            and not (cursor.position.isascii() and cursor.position.isdigit())
+        ):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class KeyCursorPagination(IdCursorPagination):
@@ -80,6 +94,6 @@ class KeyCursorPagination(IdCursorPagination):
             direction, position = json.loads(base64.urlsafe_b64decode(raw.encode()))
         except (ValueError, TypeError, binascii.Error) as error:
             raise NotFound(self.invalid_cursor_message) from error
-        if direction not in {"a", "b"} or not isinstance(position, str):
+        if direction not in {"a", "b"} or not isinstance(position, str) or has_nul(position):
             raise NotFound(self.invalid_cursor_message)
         return direction, position

@@ -1,6 +1,9 @@
 """Every list pages with a cursor, in one shape: the courseware (courses and programs merged by
 readable id) and the runs too."""
 
+import base64
+import json
+
 import pytest
 
 from tests import factories as f
@@ -57,3 +60,26 @@ def test_runs_page_in_id_order(staff_api):
         [run.courseware_id for run in runs[2:4]],
         [runs[4].courseware_id],
     ]
+
+
+def _forged(query: str) -> str:
+    """A cursor as a client could forge it: base64 of any text."""
+    return base64.urlsafe_b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("courseware", _forged(json.dumps(["a", "course-v1:\x00"]))),
+        ("courseware", _forged(json.dumps(["b", "x\x00"]))),
+        ("runs", _forged("o=0&r=0&p=1%00")),
+        ("runs", _forged("o=0&r=0&p=not-a-number")),
+        ("runs", _forged("o=0&r=0&p=\x00")),
+    ],
+)
+def test_a_forged_cursor_is_an_invalid_cursor_not_an_error(staff_api, path, cursor):
+    contract = f.ContractPageFactory()
+    f.CourseRunFactory(b2b_contract=contract, run_tag="2026_C1")
+    response = staff_api.get(f"/api/v1/b2b/contracts/{contract.pk}/{path}/?cursor={cursor}")
+    assert response.status_code == 404, response.content[:300]
+    assert response.json()["error"]["code"] == "not_found"
