@@ -5,8 +5,10 @@ driver error (a traceback, a 500) instead of a reason the sender can act on. Eve
 that takes text from a file, a form, a header, a query string or a command argument refuses it
 with ``NUL_MESSAGE``, through this module:
 
-- ``has_nul`` / ``refuse_nul``: for code that reads a file or a request itself (a contract
-  description, the API's query parameters);
+- ``config.middleware.RefuseNulMiddleware``: every request, before anything reads it (its
+  address and query, headers and cookies, form fields): a 400 naming where the NUL was;
+- ``has_nul`` / ``refuse_nul``: for code that reads a file or another system's answer itself
+  (a contract description, an API cursor, a sign-in service's claims);
 - forms (admin, Wagtail, the manager pages) and the API's serializers need nothing more: Django's
   and DRF's ``CharField`` (``EmailField`` too) already refuse NUL, with the same wording;
 - ``text_argument`` / ``optional_text_argument``: the argument types of the operator commands

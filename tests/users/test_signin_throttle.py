@@ -120,3 +120,29 @@ def test_staff_sign_in_pages_are_throttled_too(client, limits, path, site_tree):
     assert response.status_code == 429
     assert LOCKED in response.content.decode()
     assert not _signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("email", "headers", "where"),
+    [
+        ("ada\x00@example.com", {}, "form fields"),
+        ("ada@example.com", {"HTTP_USER_AGENT": "Mozilla\x00/5.0"}, "User-Agent header"),
+        ("ada@example.com", {"HTTP_COOKIE": "sessionid=ab\x00c"}, "Cookie header"),
+    ],
+    ids=["nul-in-username", "nul-in-user-agent", "nul-in-session-cookie"],
+)
+def test_a_sign_in_with_a_nul_character_is_refused_and_nothing_is_stored(
+    client, ada, limits, email, headers, where
+):
+    """The throttle and the session store parts of a sign-in (the name tried, the client's
+    headers, the session key) in the database, which cannot hold a NUL: the request is refused
+    with a page naming where the NUL was, before anything is read or stored."""
+    from axes.models import AccessAttempt
+
+    response = client.post("/login/", {"username": email, "password": PASSWORD}, **headers)
+    assert response.status_code == 400, response.content[:300]
+    assert (
+        f"The request has a NUL character in its {where}, which this site refuses."
+    ) in response.content.decode()
+    assert not _signed_in(client)
+    assert not AccessAttempt.objects.exists()
