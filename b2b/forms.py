@@ -4,7 +4,8 @@
   creating, renaming or copying a contract to a taken name is refused on the name field.
 - A cap beyond the database column's range, and terms that would give the contract more codes
   than B2B_MAX_CODES_PER_CONTRACT (``b2b.services.code_bound``), are refused on the cap field,
-  whether the page is published or saved as a draft that could be published later.
+  whether the page is published or saved as a draft that could be published later; so is a
+  cap that would leave an open invitation without its seat (``cap_refusal``).
 
 ``b2b.apps.B2bConfig.ready`` gives these forms to ``ContractPage``, so that the models never
 import the forms and, through them, the services.
@@ -17,6 +18,7 @@ from b2b.exceptions import TooManyCodes
 from b2b.models import ContractPage
 from b2b.services.code_bound import check_code_bound
 from b2b.services.contracts import contract_named
+from b2b.services.memberships import cap_refusal
 from b2b.validators import validate_learner_cap
 
 # The terms that decide how many codes a contract gets.
@@ -62,6 +64,12 @@ class ContractPageForm(WagtailAdminPageForm):
             check_code_bound(contract=terms)
         except TooManyCodes as exc:
             self.add_error("max_learners", str(exc))
+            return
+        if self.instance.pk and terms.max_learners != self.instance.max_learners:
+            terms.title = self.instance.title
+            refusal = cap_refusal(terms, cap=terms.max_learners)
+            if refusal:
+                self.add_error("max_learners", refusal)
 
 
 class ContractCopyForm(CopyForm):

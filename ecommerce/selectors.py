@@ -379,10 +379,21 @@ class ProductCodeStats:
     held: int = 0  # of the active unredeemed codes, those a learner is using (``code_held``)
 
 
-def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int, ProductCodeStats]:
+def product_code_stats(
+    *, contract_id: int, product_ids: list[int], set_aside: QuerySet | None = None
+) -> dict[int, ProductCodeStats]:
     """Per product: the contract's redeemed codes, its active and inactive unredeemed codes, and
-    how many of the active unredeemed ones are held (one query)."""
+    how many of the active unredeemed ones are held (one query).
+
+    ``set_aside`` (a query of code ids: the codes invitations were given) are not the pool's to
+    move: an active one counts as held (its invitee has it), an inactive one (withdrawn) is not
+    counted as one a reconciliation could reactivate."""
     active_unredeemed = Q(is_redeemed=False, discount__is_active=True)
+    inactive_unredeemed = Q(is_redeemed=False, discount__is_active=False)
+    held = code_held("discount_id")
+    if set_aside is not None:
+        inactive_unredeemed &= ~Q(discount_id__in=set_aside)
+        held |= Q(discount_id__in=set_aside)
     rows = (
         DiscountProduct.objects.filter(
             product_id__in=product_ids, discount__b2b_contract_id=contract_id
@@ -392,8 +403,8 @@ def product_code_stats(*, contract_id: int, product_ids: list[int]) -> dict[int,
         .annotate(
             redeemed=Count("pk", filter=Q(is_redeemed=True)),
             active_unredeemed=Count("pk", filter=active_unredeemed),
-            inactive_unredeemed=Count("pk", filter=Q(is_redeemed=False, discount__is_active=False)),
-            held=Count("pk", filter=active_unredeemed & code_held("discount_id")),
+            inactive_unredeemed=Count("pk", filter=inactive_unredeemed),
+            held=Count("pk", filter=active_unredeemed & held),
         )
         .order_by()
     )

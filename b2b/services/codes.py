@@ -35,7 +35,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
-from b2b.models import ContractCodeStatus, ContractPage
+from b2b.models import ContractCodeStatus, ContractPage, Invitation
 from b2b.services.code_status import recorded_failure
 from b2b.services.locking import lock_for_change, lock_for_reconciliation
 from config.money import format_money
@@ -181,6 +181,14 @@ def contract_product_ids(contract_id: int) -> list[int]:
     )
 
 
+def invitation_code_ids(contract_id: int):
+    """The ids of the codes the contract's invitations were given (a query, not run here): the
+    pool's reconciliation leaves them alone. An open invitation's code is its invitee's (never
+    deactivated, counted as held); a revoked one's is withdrawn for good (never reactivated,
+    whatever the cap does later); a redeemed one's is redeemed."""
+    return Invitation.objects.filter(contract_id=contract_id, code__isnull=False).values("code_id")
+
+
 def plan_reconciliation(contract: ContractPage) -> CodePlan:
     """Work out what reconciliation would change, reading aggregates only (no per-code rows)."""
     mode = code_mode(contract)
@@ -209,7 +217,9 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
         plan.codes_held_back = unredeemed.held
         return plan
 
-    stats = ecommerce_selectors.product_code_stats(contract_id=contract.pk, product_ids=product_ids)
+    stats = ecommerce_selectors.product_code_stats(
+        contract_id=contract.pk, product_ids=product_ids, set_aside=invitation_code_ids(contract.pk)
+    )
     plan.codes_to_retype = bulk_codes.count_codes_to_retype(contract.pk, _redemption_type(mode))
     if mode is CodeMode.ONE_TIME and contract.max_learners is not None:  # one-time codes: capped
         for product_id in product_ids:
@@ -330,10 +340,14 @@ def apply_plan(contract: ContractPage, plan: CodePlan, progress: Progress | None
     if plan.codes_to_retype:
         bulk_codes.retype_codes(contract.pk, _redemption_type(plan.mode))
     if plan.deactivate:
-        taken = bulk_codes.deactivate_unheld_codes(contract.pk, plan.deactivate)
+        taken = bulk_codes.deactivate_unheld_codes(
+            contract.pk, plan.deactivate, set_aside=invitation_code_ids(contract.pk)
+        )
         held_back += plan.codes_to_deactivate - taken
     if plan.reactivate:
-        bulk_codes.reactivate_codes(contract.pk, plan.reactivate)
+        bulk_codes.reactivate_codes(
+            contract.pk, plan.reactivate, set_aside=invitation_code_ids(contract.pk)
+        )
     if plan.create:
         bulk_codes.create_codes(
             contract.pk,

@@ -16,6 +16,7 @@ from b2b.services.audit import fields_of, record_change, record_creation
 from b2b.services.code_bound import check_code_bound
 from b2b.services.codes import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
+from b2b.services.memberships import cap_refusal
 from b2b.services.organizations import unique_child_slug
 from b2b.services.publishing import give_live_revision, publishing_by_service
 from b2b.validators import contract_terms_errors
@@ -195,6 +196,8 @@ def modify_contract(
         price=contract.enrollment_fixed_price,
     )
     check_code_bound(contract=contract)
+    if "max_learners" in diff and (refusal := cap_refusal(contract, cap=contract.max_learners)):
+        raise InvalidContractTerms(refusal)
     publish_contract(contract, by=by)
     record_change(contract, "b2b.contract.change", before=before)
     deactivation_only = set(diff) == {"active"} and contract.active is False

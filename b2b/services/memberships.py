@@ -113,6 +113,32 @@ def admission_refusal(
     return None
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def cap_refusal(contract: ContractPage, *, cap: int | None) -> str | None:
+    """Why ``cap`` cannot be the contract's cap, or None: a cap may not leave an open invitation
+    without the seat it holds, so it is at least the members plus the open invitations when
+    there are any (without open invitations, a cap below the members only stops newcomers). Two
+    queries, none without a cap."""
+    if cap is None:
+        return None
+    invited = open_invitations_of([contract.pk]).count()
+    if not invited:
+        return None
+    members = ContractMembership.objects.filter(contract_id=contract.pk).count()
+    held = members + invited
+    if cap >= held:
+        return None
+    return (
+        f"Contract {contract.title!r} has {_count(members, 'member')} and "
+        f"{_count(invited, 'open invitation')}, which hold {held} seats: a cap of {cap} would "
+        f"leave invitees without theirs. Revoke invitations first, or set a cap of at least "
+        f"{held}."
+    )
+
+
 def seats_taken(
     contract: ContractPage, *, code_id: int | None = None, user: User | None = None
 ) -> int:

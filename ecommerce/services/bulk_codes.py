@@ -272,15 +272,27 @@ def _set_active_by_rank(
     return Discount.objects.filter(pk__in=chosen).update(is_active=activate, updated_on=now)
 
 
-def reactivate_codes(contract_id: int, counts: dict[int, int]) -> int:
+def _aside(set_aside: QuerySet | None) -> Q | None:
+    return Q(discount_id__in=set_aside) if set_aside is not None else None
+
+
+def reactivate_codes(
+    contract_id: int, counts: dict[int, int], *, set_aside: QuerySet | None = None
+) -> int:
     """Per product, reactivate ``counts[product]`` deactivated unredeemed codes, the oldest
-    first, in one statement; returns how many."""
-    return _set_active_by_rank(contract_id, counts, activate=True, now=timezone.now())
+    first, in one statement; returns how many. A code among ``set_aside`` (a query of code
+    ids: invitations' codes, a revoked one's withdrawn for good) is never reactivated."""
+    return _set_active_by_rank(
+        contract_id, counts, activate=True, now=timezone.now(), exclude=_aside(set_aside)
+    )
 
 
-def deactivate_unheld_codes(contract_id: int, counts: dict[int, int]) -> int:
+def deactivate_unheld_codes(
+    contract_id: int, counts: dict[int, int], *, set_aside: QuerySet | None = None
+) -> int:
     """Per product, deactivate up to ``counts[product]`` unredeemed codes that nobody is using
-    (``code_held``), the newest first; returns how many were deactivated.
+    (``code_held``) and that are not among ``set_aside`` (an open invitation's code is its
+    invitee's), the newest first; returns how many were deactivated.
 
     The ranking statement waits for the row lock of a code a checkout is taking, but it cannot
     see the pending order that checkout commits meanwhile. A second statement, which does see
@@ -288,8 +300,14 @@ def deactivate_unheld_codes(contract_id: int, counts: dict[int, int]) -> int:
     caller plans again.
     """
     now = timezone.now()
+    exclude = code_held("discount_id", now=now)
+    aside = _aside(set_aside)
     taken = _set_active_by_rank(
-        contract_id, counts, activate=False, now=now, exclude=code_held("discount_id", now=now)
+        contract_id,
+        counts,
+        activate=False,
+        now=now,
+        exclude=exclude if aside is None else exclude | aside,
     )
     given_back = (
         _codes(contract_id)

@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from bs4 import BeautifulSoup
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, OuterRef
+from django.urls import reverse
 
 from b2b.services.codes import reconcile_contract_codes
 from b2b.services.contracts import ContractChange, modify_contract
@@ -11,6 +13,7 @@ from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
 from ecommerce.selectors import contract_code_census, with_code_terms
 from tests import factories as f
+from tests.html_forms import BrowserForm
 
 
 def contract_with_products(*, products=2, **terms):
@@ -101,3 +104,21 @@ def census_states(contract) -> set[tuple]:
         (*(getattr(group, k) for k in CODE_STATE), group.codes)
         for group in contract_code_census(contract.pk)
     }
+
+
+def publish_in_wagtail(staff_client, contract, **changes):
+    """Open the contract's edit page, change fields as a staff member would, and publish."""
+    url = reverse("wagtailadmin_pages:edit", args=[contract.pk])
+    form = BrowserForm(staff_client.get(url).content.decode(), form_id="page-edit-form")
+    data = form.data()
+    for name, value in changes.items():
+        assert name in form.names(), name
+        data[name] = [value]
+    data["action-publish"] = ["action-publish"]
+    return staff_client.post(url, data)
+
+
+def field_errors(response) -> list[str]:
+    """The errors Wagtail shows under the edit form's fields."""
+    soup = BeautifulSoup(response.content.decode(), "html.parser")
+    return [" ".join(e.get_text(" ").split()) for e in soup.select(".error-message")]

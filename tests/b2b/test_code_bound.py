@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core.management.base import CommandError
 from django.urls import reverse
 from wagtail.models import Revision
@@ -17,9 +16,9 @@ from b2b.models import ContractCodeStatus, ContractPage
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
 from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products
+from tests.b2b.codes_helpers import contract_with_products, field_errors, publish_in_wagtail
 from tests.conftest import _database_url_for_subprocess
-from tests.html_forms import BrowserForm, page_errors
+from tests.html_forms import page_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -158,24 +157,6 @@ def staff_client(client, site_tree):
     return client
 
 
-def _publish(staff_client, contract, **changes):
-    """Open the contract's edit page, change fields as a staff member would, and publish."""
-    url = reverse("wagtailadmin_pages:edit", args=[contract.pk])
-    form = BrowserForm(staff_client.get(url).content.decode(), form_id="page-edit-form")
-    data = form.data()
-    for name, value in changes.items():
-        assert name in form.names(), name
-        data[name] = [value]
-    data["action-publish"] = ["action-publish"]
-    return staff_client.post(url, data)
-
-
-def _field_errors(response) -> list[str]:
-    """The errors Wagtail shows under the edit form's fields."""
-    soup = BeautifulSoup(response.content.decode(), "html.parser")
-    return [" ".join(e.get_text(" ").split()) for e in soup.select(".error-message")]
-
-
 @pytest.mark.parametrize(
     ("cap", "error"),
     [
@@ -192,10 +173,10 @@ def test_wagtail_publish_is_refused_with_a_form_error(staff_client, cap, error):
     contract, _ = contract_with_products(products=2, max_learners=10)
     before = _state(contract)
 
-    response = _publish(staff_client, contract, max_learners=cap)
+    response = publish_in_wagtail(staff_client, contract, max_learners=cap)
 
     assert response.status_code == 200
-    assert _field_errors(response) == [error]
+    assert field_errors(response) == [error]
     assert _state(contract) == before
 
 
@@ -205,7 +186,7 @@ def test_wagtail_publish_within_the_limit_is_accepted(staff_client, settings):
         products=2, max_learners=2, enrollment_fixed_price=Decimal("5.00")
     )
 
-    response = _publish(staff_client, contract, max_learners="5")
+    response = publish_in_wagtail(staff_client, contract, max_learners="5")
 
     assert response.status_code == 302, page_errors(response.content.decode())
     assert ContractPage.objects.get(pk=contract.pk).max_learners == 5
