@@ -241,6 +241,11 @@ class Order(TimestampedModel):
         related_name="orders",
         help_text="The code applied at checkout. A pending order holds a one-time code.",
     )
+    placed_with_code = models.BooleanField(
+        default=False,
+        help_text="Whether the order was placed with a code, which stays true if the code is "
+        "deleted since (an order without one is a contract member's purchase).",
+    )
     state_reason = models.CharField(
         max_length=255,
         blank=True,

@@ -10,9 +10,10 @@ from tests.source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What b2b may import from ecommerce: its selectors, the product and bulk-code services, and the
-# enums that name a code's redemption type.
+# What b2b may import from ecommerce: its selectors, the product and bulk-code services, the
+# enums that name a code's redemption type and the constants (the cart's product URL).
 B2B_ENTRIES_INTO_ECOMMERCE = {
+    "ecommerce.constants",
     "ecommerce.enums",
     "ecommerce.selectors",
     "ecommerce.services.bulk_codes",

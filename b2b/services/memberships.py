@@ -63,6 +63,7 @@ def admission_refusal(
     members_only: bool = False,
     day: date | None = None,
     code_id: int | None = None,
+    paid: bool = False,
 ) -> AdmissionRefusal | None:
     """Why ``user`` cannot join (or, as a member, use) the contract on ``day``; None if they can.
 
@@ -79,7 +80,10 @@ def admission_refusal(
     - a capped contract has room for one more learner (FULL): its members, its open
       invitations and the newcomers at the payment page hold seats (``seats_taken``), except
       the invitation of ``code_id``, the code the learner brings, and ``user``'s own payment;
-      members already count, so the cap never refuses them.
+      members already count, so the cap never refuses them. With ``paid`` (a payment of
+      ``user``'s was accepted), the other learners at the payment page do not count: their holds
+      keep newcomers from reaching payment, not a paid learner from the seat; when a cap lowered
+      below the payers leaves fewer seats than payments, the first payment to arrive has it.
     """
     if contract is None and contract_id is not None:
         contract = _read_contract(contract_id, lock=lock)
@@ -107,7 +111,8 @@ def admission_refusal(
     if (
         contract.max_learners is not None
         and not is_member()
-        and seats_taken(contract, code_id=code_id, user=user) >= contract.max_learners
+        and seats_taken(contract, code_id=code_id, user=user, payers=not paid)
+        >= contract.max_learners
     ):
         return AdmissionRefusal.FULL
     return None
@@ -140,7 +145,11 @@ def cap_refusal(contract: ContractPage, *, cap: int | None) -> str | None:
 
 
 def seats_taken(
-    contract: ContractPage, *, code_id: int | None = None, user: User | None = None
+    contract: ContractPage,
+    *,
+    code_id: int | None = None,
+    user: User | None = None,
+    payers: bool = True,
 ) -> int:
     """The seats of a contract that are not free (one query):
 
@@ -149,7 +158,8 @@ def seats_taken(
       the code being used;
     - the learners paying for one of its courses (``ecommerce.selectors.paying_orders``: a
       pending order within the hold) who are not members and whose order's code is no open
-      invitation's (that seat is counted already), but ``user``, the learner asking.
+      invitation's (that seat is counted already), but ``user``, the learner asking (and none
+      without ``payers``).
 
     A learner at the payment page keeps the seat they are paying for: nobody else reaches
     payment for it, so an accepted payment always finds its seat (docs/architecture.md, "The
@@ -169,15 +179,11 @@ def seats_taken(
     )
     if user is not None:
         paying = paying.exclude(purchaser=user)
-    taken = (
-        ContractPage.objects.filter(pk=contract.pk)
-        .annotate(
-            taken=_count_of(members, "contract_id")
-            + _count_of(held, "contract_id")
-            + _count_of(paying, "discount__b2b_contract_id", "purchaser_id")
-        )
-        .values_list("taken", flat=True)
-    )
+    taken = _count_of(members, "contract_id") + _count_of(held, "contract_id")
+    if payers:
+        taken += _count_of(paying, "discount__b2b_contract_id", "purchaser_id")
+    rows = ContractPage.objects.filter(pk=contract.pk).annotate(taken=taken)
+    return next(iter(rows.values_list("taken", flat=True)), 0)
     return next(iter(taken), 0)
 
 
@@ -207,7 +213,9 @@ def attach_learner(*, user, contract_id: int, source: str, created_by=None) -> A
     existing = ContractMembership.objects.filter(user=user, contract=contract).first()
     if existing is not None:
         return Attachment(existing, created=False)
-    reason = admission_refusal(contract=contract, user=user, member=False)
+    # A purchase's membership comes with an accepted payment (ecommerce.services.payments).
+    paid = source == MembershipSource.PURCHASE
+    reason = admission_refusal(contract=contract, user=user, member=False, paid=paid)
     if reason is not None:
         message = refusal_message(contract, reason)
         log.warning("Refused to attach user %s to contract %s: %s", user.pk, contract.pk, message)

@@ -115,12 +115,13 @@ def _check_products(
     return linked
 
 
-def _check_contract(discount: Discount, user: User) -> Page | None:
-    """The code's contract, if it has one, when b2b admits the learner to it."""
+def _check_contract(discount: Discount, user: User, *, paid: bool) -> Page | None:
+    """The code's contract, if it has one, when b2b admits the learner to it (``paid``: with
+    an accepted payment, see ``admission_refusal``)."""
     contract = discount.b2b_contract
     if contract is None:
         return None
-    reason = admission_refusal(contract=contract, user=user, code_id=discount.pk)
+    reason = admission_refusal(contract=contract, user=user, code_id=discount.pk, paid=paid)
     if reason is not None:
         raise CONTRACT_REFUSALS[reason]
     return contract
@@ -174,7 +175,7 @@ def validate_code(
         raise CodeInactive  # no price: a contract code whose terms are not written yet
     _check_dates(discount, now)
     linked = _check_products(discount, products, selectors.runs_by_product(products))
-    contract = _check_contract(discount, user)
+    contract = _check_contract(discount, user, paid=holding_order is not None)
     _check_redemptions(discount, user, now, holding_order)
     return ValidCode(discount=discount, contract=contract, product_ids=linked)
 

@@ -42,7 +42,11 @@ def create_order(*, user: User, lines: list[CartLine], discount: Discount | None
     """A pending order for the priced cart lines (prices as the server computed them)."""
     total = sum((line.total for line in lines), ZERO)
     order = Order.objects.create(
-        purchaser=user, state=OrderState.PENDING, total_price_paid=total, discount=discount
+        purchaser=user,
+        state=OrderState.PENDING,
+        total_price_paid=total,
+        discount=discount,
+        placed_with_code=discount is not None,
     )
     order.reference_number = reference_for(order)
     order.save(update_fields=["reference_number", "updated_on"])

@@ -184,10 +184,11 @@ def _fulfil_paid_order(order: Order) -> None:
     """Fulfil a paid order, or mark it errored with a refund due.
 
     The order's code is checked again, even if it was deactivated since checkout (the learner
-    paid with it). An order without a code (a code a pending order holds is never deleted, see
-    ``bulk_codes.delete_unredeemed_codes``) was a member's purchase of their contract's course:
-    the member rule (``check_member_runs``) is checked again, so a learner detached since is
-    refunded rather than let back in.
+    paid with it). A code deleted since (by staff: a reconciliation never deletes a code a
+    pending order holds) leaves nothing to check: the contract's admission rule, which
+    ``attach_learner`` applies during fulfilment, decides alone. An order placed without a code
+    was a member's purchase of their contract's course: the member rule (``check_member_runs``)
+    is checked again, so a learner detached since is refunded rather than let back in.
     """
     try:
         with transaction.atomic():
@@ -200,7 +201,7 @@ def _fulfil_paid_order(order: Order) -> None:
                     lock=True,
                     holding_order=order,
                 )
-            else:  # bought without a code: still a member of the contract, still open
+            elif not order.placed_with_code:  # a member's: still a member, contract open
                 runs = selectors.runs_by_product(
                     line.product for line in order.lines.select_related("product")
                 )

@@ -87,8 +87,8 @@ def test_the_landing_page_reads_a_fixed_number_of_queries(
     invitation = invite(contract=contract, email="ann@example.com", by=None)
     client.force_login(f.UserFactory())
     # the session and its user; the invitation, its organization, its runs, their products;
-    # the learner's membership
-    with django_assert_num_queries(7):
+    # the learner's membership; the header's "does this user manage an organization"
+    with django_assert_num_queries(8):
         _landing(client, invitation)
 
 

@@ -109,7 +109,7 @@ def test_attach_refusal_rolls_back_everything(learner_client, learner, monkeypat
     code = h.code_for(product)
     _fill_cart(learner_client, product, code)
     f.ContractMembershipFactory(contract=contract)
-    monkeypatch.setattr(code_validation, "_check_contract", lambda discount, user: contract)
+    monkeypatch.setattr(code_validation, "_check_contract", lambda discount, user, **_: contract)
 
     response = _check_out(learner_client)
 
