@@ -184,7 +184,6 @@ def seats_taken(
         taken += _count_of(paying, "discount__b2b_contract_id", "purchaser_id")
     rows = ContractPage.objects.filter(pk=contract.pk).annotate(taken=taken)
     return next(iter(rows.values_list("taken", flat=True)), 0)
-    return next(iter(taken), 0)
 
 
 def _count_of(rows: QuerySet, group: str, distinct: str = "") -> Coalesce:

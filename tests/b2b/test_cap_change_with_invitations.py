@@ -125,3 +125,20 @@ def test_wagtail_refuses_the_cap_on_its_field(client, site_tree, no_openedx):
     contract.refresh_from_db()
     assert contract.max_learners == 10
     assert publish_in_wagtail(client, contract, max_learners="3").status_code == 302
+
+
+def test_the_api_answers_400_with_the_reason(site_tree, no_openedx):
+    from rest_framework.test import APIClient
+
+    contract, _ = contract_with_codes(max_learners=10)
+    _invite_all(contract)
+    api = APIClient()
+    api.force_authenticate(f.UserFactory(is_staff=True))
+    url = f"/api/v1/b2b/contracts/{contract.pk}/"
+    response = api.patch(url, {"max_learners": 1}, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["message"].endswith("or set a cap of at least 3.")
+    contract.refresh_from_db()
+    assert contract.max_learners == 10
+    dry = api.patch(f"{url}?dry_run=true", {"max_learners": 1}, format="json")
+    assert dry.status_code == 400
