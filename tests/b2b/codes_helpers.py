@@ -106,9 +106,9 @@ def census_states(contract) -> set[tuple]:
     }
 
 
-def publish_in_wagtail(staff_client, contract, **changes):
-    """Open the contract's edit page, change fields as a staff member would, and publish."""
-    url = reverse("wagtailadmin_pages:edit", args=[contract.pk])
+def publish_in_wagtail(staff_client, page, **changes):
+    """Open the page's edit form in Wagtail, change fields as an editor would, and publish."""
+    url = reverse("wagtailadmin_pages:edit", args=[page.pk])
     form = BrowserForm(staff_client.get(url).content.decode(), form_id="page-edit-form")
     data = form.data()
     for name, value in changes.items():

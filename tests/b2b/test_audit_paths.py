@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
 from b2b.selectors import page_history
 from tests import factories as f
+from tests.b2b.codes_helpers import publish_in_wagtail
 from tests.ecommerce import helpers as h
-from tests.html_forms import BrowserForm, page_errors
+from tests.html_forms import page_errors
 from tests.users.admin_forms import post_user_page
 from users.services.api_tokens import create_api_token
 
@@ -131,18 +132,6 @@ def test_a_refused_change_records_nothing(run_command, contract):
     assert trail(contract) == []
 
 
-def _publish(client, page, **changes):
-    """Open the page's edit form, change fields as an editor would, and publish."""
-    url = reverse("wagtailadmin_pages:edit", args=[page.pk])
-    form = BrowserForm(client.get(url).content.decode(), form_id="page-edit-form")
-    data = form.data()
-    for name, value in changes.items():
-        assert name in form.names(), name
-        data[name] = [value]
-    data["action-publish"] = ["action-publish"]
-    return client.post(url, data)
-
-
 @pytest.fixture
 def editor(client, site_tree):
     user = f.UserFactory(is_staff=True, is_superuser=True, email="editor@example.com")
@@ -151,11 +140,11 @@ def editor(client, site_tree):
 
 
 def test_wagtail_publish_records_the_terms_before_and_after(editor, contract, org):
-    response = _publish(editor, contract, max_learners="12", contract_end="2037-06-30")
+    response = publish_in_wagtail(editor, contract, max_learners="12", contract_end="2037-06-30")
     assert response.status_code == 302, page_errors(response.content.decode())
-    response = _publish(editor, org, description="A university")
+    response = publish_in_wagtail(editor, org, description="A university")
     assert response.status_code == 302, page_errors(response.content.decode())
-    response = _publish(editor, contract)  # published again as it is: nothing changed
+    response = publish_in_wagtail(editor, contract)  # published again as it is: nothing changed
     assert response.status_code == 302
 
     assert trail(contract) == [
