@@ -18,7 +18,7 @@ from b2b.models import (
     OrganizationManager,
     OrganizationPage,
 )
-from b2b.services.managers import grant_manager, revoke_manager
+from b2b.services.invitations.managers import grant_manager, revoke_manager
 from b2b.services.memberships import (
     admission_refusal,
     attach_learner,
@@ -175,7 +175,7 @@ class ContractMembershipInline(admin.TabularInline):
 
 class ManagerFormSet(forms.BaseInlineFormSet):
     """The user's manager roles: new rows name an organization, existing rows can only be
-    deleted; both go through ``b2b.services.managers`` (audited)."""
+    deleted; both go through ``b2b.services.invitations.managers`` (audited)."""
 
     def add_fields(self, form, index):
         super().add_fields(form, index)

@@ -1,14 +1,15 @@
 """What the site header needs to know about the signed-in user (templates/base.html).
 
 ``site_nav.manages`` says whether the user manages an organization (the manager rule's owner,
-``b2b.services.managers``); it is asked only when a page shows it, at most once per request,
+``b2b.services.invitations.managers``); it is asked only when a page shows it, at most once per
+request,
 and never for an anonymous visitor. ``site_nav.staff`` comes with the user (no query).
 """
 
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from b2b.services.managers import managed_organizations
+from b2b.services.invitations.managers import managed_organizations
 
 
 class SiteNavigation:

@@ -91,5 +91,6 @@ class InviteOutcome(models.TextChoices):
     INVALID_EMAIL = "invalid-email", "invalid e-mail"
     DUPLICATE = "duplicate", "duplicate in file"
     NO_SEATS = "no-seats", "no seats left"
-    # the address had its share of invitation and withdrawal e-mails (b2b.services.email_limits)
+    # the address had its share of invitation and withdrawal e-mails
+    # (b2b.services.invitations.email_limits)
     EMAIL_LIMIT = "email-limit", "e-mailed too often lately; try again tomorrow"

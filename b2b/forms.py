@@ -1,9 +1,10 @@
 """Wagtail's forms for contracts: the rules the command line applies, for staff too.
 
-- No two contracts of an organization share a name (``b2b.services.contracts.contract_named``):
+- No two contracts of an organization share a name
+(``b2b.services.contracts.terms.contract_named``):
   creating, renaming or copying a contract to a taken name is refused on the name field.
 - A cap beyond the database column's range, and terms that would give the contract more codes
-  than B2B_MAX_CODES_PER_CONTRACT (``b2b.services.code_bound``), are refused on the cap field,
+  than B2B_MAX_CODES_PER_CONTRACT (``b2b.services.codes.bound``), are refused on the cap field,
   whether the page is published or saved as a draft that could be published later; so is a
   cap that would leave an open invitation without its seat (``cap_refusal``).
 
@@ -16,8 +17,8 @@ from wagtail.admin.forms.pages import CopyForm
 
 from b2b.exceptions import TooManyCodes
 from b2b.models import ContractPage
-from b2b.services.code_bound import check_code_bound
-from b2b.services.contracts import contract_named
+from b2b.services.codes.bound import check_code_bound
+from b2b.services.contracts.terms import contract_named
 from b2b.services.memberships import cap_refusal
 from b2b.validators import validate_learner_cap
 

@@ -10,7 +10,8 @@ from wagtail.admin.panels import Panel
 from wagtail.admin.ui.components import Component
 
 from b2b.models import ContractPage, OrganizationPage
-from b2b.selectors import contract_summary, manager_rows
+from b2b.selectors.listings import contract_summary
+from b2b.selectors.managers import manager_rows
 from b2b.services.health import contract_label, health_report
 
 

@@ -11,15 +11,15 @@ from b2b.exceptions import ContractNotFound
 from b2b.models import InviteJob
 from b2b.services.alerts import CHECK_TASK, check_contract_alerts, note_send_failure, send_alert
 from b2b.services.alerts import SEND_TASK as ALERT_SEND_TASK
-from b2b.services.code_sweep import SWEEP_TASK, requeue_pending_reconciliations
-from b2b.services.codes import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
+from b2b.services.codes.reconcile import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
+from b2b.services.codes.sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.health import HEALTH_TASK, health_report, notify_staff
-from b2b.services.invitation_emails import RETRY_TASK, attempts_of, retry_countdown, send_email
-from b2b.services.invitation_emails import SEND_TASK as INVITATION_SEND_TASK
-from b2b.services.invitation_sweep import SWEEP_TASK as INVITATION_SWEEP_TASK
-from b2b.services.invitation_sweep import requeue_invitation_work
-from b2b.services.invitations import REMINDER_TASK, send_due_reminders, sync_redeemed
-from b2b.services.invite_jobs import INVITE_JOB_TASK, run_invite_job
+from b2b.services.invitations.emails import RETRY_TASK, attempts_of, retry_countdown, send_email
+from b2b.services.invitations.emails import SEND_TASK as INVITATION_SEND_TASK
+from b2b.services.invitations.jobs import INVITE_JOB_TASK, run_invite_job
+from b2b.services.invitations.lifecycle import REMINDER_TASK, send_due_reminders, sync_redeemed
+from b2b.services.invitations.sweep import SWEEP_TASK as INVITATION_SWEEP_TASK
+from b2b.services.invitations.sweep import requeue_invitation_work
 from config.acting import Actor, Channel, acting
 from config.celery import app
 from config.db_errors import GaveUp, one_line, with_conflict_retries

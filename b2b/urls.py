@@ -1,4 +1,5 @@
-"""b2b's public pages: an invitation's link (``b2b.services.invitation_emails.INVITATION_PATH``)."""
+"""b2b's public pages: an invitation's link
+(``b2b.services.invitations.emails.INVITATION_PATH``)."""
 
 from django.urls import path
 

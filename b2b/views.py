@@ -10,9 +10,11 @@ from django.views.decorators.http import require_GET
 from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, NotAManager
 from b2b.models import ContractPage, OrganizationPage
-from b2b.selectors import invitation_target, is_member, manager_rows
-from b2b.services.code_export import stream_codes_csv
-from b2b.services.managers import find_user, grant_manager, revoke_manager
+from b2b.selectors.invitations import invitation_target
+from b2b.selectors.learners import is_member
+from b2b.selectors.managers import manager_rows
+from b2b.services.codes.export import stream_codes_csv
+from b2b.services.invitations.managers import find_user, grant_manager, revoke_manager
 from ecommerce.constants import CART_ADD_PATH
 from users.models import User
 

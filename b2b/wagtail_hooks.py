@@ -9,8 +9,12 @@ from wagtail.models import Page
 from b2b.models import ContractPage, OrganizationPage
 from b2b.panels import HealthPanel
 from b2b.services.audit import ACTIONS
-from b2b.services.contracts import contract_named
-from b2b.services.deletion import deletion_blockers, lock_for_deletion, release_unused_codes
+from b2b.services.contracts.deletion import (
+    deletion_blockers,
+    lock_for_deletion,
+    release_unused_codes,
+)
+from b2b.services.contracts.terms import contract_named
 from b2b.services.publishing import give_live_revision
 from b2b.views import contract_codes_csv, organization_managers
 

@@ -47,7 +47,7 @@ def _contract(name: str, *, cap: int, courses: int):
     from django.contrib.contenttypes.models import ContentType
 
     from b2b.models import ContractPage
-    from b2b.services.organizations import create_organization, unique_child_slug
+    from b2b.services.organizations.create import create_organization, unique_child_slug
     from courses.models import Course, CourseRun
     from ecommerce.models import Product
 
@@ -283,9 +283,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("configure_wagtail", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
-    from b2b.services.code_export import write_codes_csv
-    from b2b.services.codes import reconcile_contract_codes
-    from b2b.services.contracts import ContractChange, modify_contract
+    from b2b.services.codes.export import write_codes_csv
+    from b2b.services.codes.reconcile import reconcile_contract_codes
+    from b2b.services.contracts.terms import ContractChange, modify_contract
 
     total = args.cap * args.courses
     print(

@@ -27,7 +27,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_health"
 def _build(contracts: int, cap: int, courses: int, learners: int) -> list:
     from b2b.enums import MembershipSource
     from b2b.models import ContractMembership
-    from b2b.services.codes import reconcile_contract_codes
+    from b2b.services.codes.reconcile import reconcile_contract_codes
     from users.models import User
 
     made = []

@@ -35,8 +35,8 @@ def _contract(name: str, *, cap: int | None):
     from django.contrib.contenttypes.models import ContentType
 
     from b2b.models import ContractPage
-    from b2b.services.codes import reconcile_contract_codes
-    from b2b.services.organizations import create_organization, unique_child_slug
+    from b2b.services.codes.reconcile import reconcile_contract_codes
+    from b2b.services.organizations.create import create_organization, unique_child_slug
     from courses.models import Course, CourseRun
     from ecommerce.models import Product
 
@@ -67,7 +67,7 @@ def _contract(name: str, *, cap: int | None):
 
 
 def _rows(label: str, count: int, start: int = 0):
-    from b2b.services.invitations import InviteRow
+    from b2b.services.invitations.invite import InviteRow
 
     domain = f"{label.lower()}.example.com"
     return [InviteRow(f"learner{n}@{domain}", f"Learner {n}") for n in range(start, start + count)]
@@ -78,7 +78,7 @@ def _run(label: str, contract, count: int, sample: int) -> None:
     from django.db import transaction
 
     from b2b.enums import InviteOutcome
-    from b2b.services.invitations import invite_many
+    from b2b.services.invitations.invite import invite_many
 
     print(label)
     # The invitations, rolled back at the end: their e-mails (queued after commit) never go.

@@ -133,8 +133,8 @@ def _contract_with_codes(codes: int, courses: int) -> int:
     from django.contrib.contenttypes.models import ContentType
 
     from b2b.models import ContractPage
-    from b2b.services.codes import reconcile_contract_codes
-    from b2b.services.organizations import create_organization, unique_child_slug
+    from b2b.services.codes.reconcile import reconcile_contract_codes
+    from b2b.services.organizations.create import create_organization, unique_child_slug
     from courses.models import Course, CourseRun
     from ecommerce.models import Product
 

@@ -195,7 +195,7 @@ class SiteTree:
 @pytest.fixture
 def site_tree(db) -> SiteTree:
     """The page tree ``configure_wagtail`` sets up: the home page and the Organizations index."""
-    from b2b.services.organizations_index import ensure_organizations_index
+    from b2b.services.organizations.index import ensure_organizations_index
 
     organizations = ensure_organizations_index().index
     return SiteTree(home=organizations.get_parent().specific, organizations=organizations)

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from b2b.enums import IntegrationType, MembershipSource
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
-from b2b.services.organizations_index import ensure_organizations_index
+from b2b.services.organizations.index import ensure_organizations_index
 from courses.enums import RequirementNodeType, RequirementOperator
 from courses.models import Course, CourseRun, CourseRunEnrollment, Program, ProgramRequirement
 from ecommerce.enums import DiscountType, OrderState, PaymentType, RedemptionType

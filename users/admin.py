@@ -1,7 +1,8 @@
 """The user admin, with the contracts a learner belongs to.
 
 The contracts inline and the manager roles inline are b2b's (``OrganizationManagerInline``: the
-organizations the user manages, granted and removed through ``b2b.services.managers``). The
+organizations the user manages, granted and removed through ``b2b.services.invitations.managers``).
+The
 contracts inline is b2b's (``b2b.admin.ContractMembershipInline``): memberships added or
 removed there go through b2b's membership service, so the contract's active flag, dates and
 learner cap apply, and refusals show in the form.

@@ -14,11 +14,11 @@ from b2b.api.examples import ATTACHED, CODE, COURSEWARE_RESULT, MEMBERSHIP, RUN
 from b2b.api.views import _valid, dry_run_asked, plan_body
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
-from b2b.selectors import attached_courseware, contract_run_rows, contract_runs
-from b2b.services.code_export import stream_codes_csv
-from b2b.services.contracts import get_contract
+from b2b.selectors.listings import attached_courseware, contract_run_rows, contract_runs
+from b2b.services.codes.dry_run import preview
+from b2b.services.codes.export import stream_codes_csv
+from b2b.services.contracts.terms import get_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
-from b2b.services.dry_run import preview
 from b2b.services.memberships import attach_learner, detach_learner
 from config.api.docs import documented, error_response
 from config.api.pagination import KeyCursorPagination

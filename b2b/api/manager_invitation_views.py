@@ -3,7 +3,7 @@ list and read them, invite one person, invite many (a CSV file or a JSON list of
 one or every open one, revoke one; follow a bulk invitation's job and read its results.
 
 The rules are the invitation service's (``b2b.services.invitations``) and the job's
-(``b2b.services.invite_jobs``, the same as the manager pages'); each records the action in the
+(``b2b.services.invitations.jobs``, the same as the manager pages'); each records the action in the
 contract's audit trail, attributed to the signed-in manager through the API (``config.acting``).
 A replayed action changes nothing: reminding or revoking an invitation that is no longer open
 answers 409 ``invitation_not_open``.
@@ -24,7 +24,7 @@ from b2b.api.views import _valid
 from b2b.enums import InviteOutcome
 from b2b.exceptions import InvitationRefused, UploadRefused
 from b2b.models import ContractPage, Invitation, InviteJob
-from b2b.selectors import (
+from b2b.selectors.invitations import (
     InvitationRow,
     OutcomeCount,
     invitation_rows,
@@ -32,16 +32,17 @@ from b2b.selectors import (
     invite_job_summaries,
     invite_job_summary,
 )
-from b2b.services.invitations import invite, remind, remind_all_open, revoke
-from b2b.services.invite_jobs import (
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.jobs import (
     deferred_notice,
     job_rows,
     run_inline,
     runs_inline,
     start_invite_job,
 )
-from b2b.services.invite_upload import UploadRow, parse_invite_csv
-from b2b.services.manager_pages import find_job, find_open_invitation
+from b2b.services.invitations.lifecycle import remind, remind_all_open, revoke
+from b2b.services.invitations.pages import find_job, find_open_invitation
+from b2b.services.invitations.uploads import UploadRow, parse_invite_csv
 from config.api.docs import documented
 from config.api.errors import error_body
 

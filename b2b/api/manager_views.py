@@ -3,7 +3,8 @@ contracts (seats, codes, open invitations, days left) and each contract's learne
 
 Every endpoint needs the manager role for some organization (``ManagesAnOrganization``; staff
 powers are not implied) and looks up what the URL names through the manager rule
-(``b2b.services.manager_pages``, over ``b2b.services.managers``): what the user does not
+(``b2b.services.invitations.pages``, over ``b2b.services.invitations.managers``): what the user
+does not
 manage answers 404, exactly like what does not exist. The invitation endpoints are in
 ``manager_invitation_views``.
 """
@@ -18,15 +19,11 @@ from b2b.api.manager_examples import LEARNER, MANAGED_CONTRACT, MANAGED_ORGANIZA
 from b2b.api.permissions import ManagesAnOrganization
 from b2b.api.views import _valid
 from b2b.models import ContractPage, OrganizationPage
-from b2b.selectors import (
-    ManagedContractRow,
-    contract_members,
-    learner_rows,
-    managed_contract_rows_of,
-    organization_row,
-)
-from b2b.services.manager_pages import managed_contract, managed_organization
-from b2b.services.managers import managed_organizations
+from b2b.selectors.learners import contract_members, learner_rows
+from b2b.selectors.listings import organization_row
+from b2b.selectors.managers import ManagedContractRow, managed_contract_rows_of
+from b2b.services.invitations.managers import managed_organizations
+from b2b.services.invitations.pages import managed_contract, managed_organization
 from config.api.docs import documented
 from config.throttling import ManagerWriteThrottle
 

@@ -6,7 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from b2b.api import serializers as s
 from b2b.api.examples import LEARNER_CONTRACT
 from b2b.models import ContractMembership
-from b2b.selectors import learner_contracts
+from b2b.selectors.learners import learner_contracts
 from config.api.docs import documented
 
 

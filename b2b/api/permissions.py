@@ -1,11 +1,11 @@
 """Who may use the manager API: a signed-in user holding the manager role for at least one
-organization (``b2b.services.managers``). Staff powers are not implied: a staff account
+organization (``b2b.services.invitations.managers``). Staff powers are not implied: a staff account
 without the role is refused like anyone else. Each endpoint then answers 404 for whatever lies
 outside the user's own organizations."""
 
 from rest_framework.permissions import BasePermission
 
-from b2b.services.managers import managed_organizations
+from b2b.services.invitations.managers import managed_organizations
 
 
 class ManagesAnOrganization(BasePermission):

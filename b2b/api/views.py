@@ -14,22 +14,22 @@ from rest_framework.response import Response
 from b2b.api import serializers as s
 from b2b.api.examples import CONTRACT, ORGANIZATION
 from b2b.models import ContractCodeStatus, ContractPage, OrganizationPage
-from b2b.selectors import contract_rows, organization_row
-from b2b.services.codes import CodePlan
-from b2b.services.contracts import (
+from b2b.selectors.listings import contract_rows, organization_row
+from b2b.services.codes.dry_run import preview
+from b2b.services.codes.rules import CodePlan
+from b2b.services.contracts.terms import (
     UNSET,
     ContractChange,
     create_contract,
     get_contract,
     modify_contract,
 )
-from b2b.services.dry_run import preview
-from b2b.services.organization_changes import (
+from b2b.services.organizations.changes import (
     OrganizationChange,
     get_organization,
     update_organization,
 )
-from b2b.services.organizations import create_organization
+from b2b.services.organizations.create import create_organization
 from config.api.docs import documented
 
 DRY_RUN = OpenApiParameter(

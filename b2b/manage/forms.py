@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 
 from b2b.exceptions import UploadRefused
-from b2b.services.invite_upload import UploadRow, parse_invite_csv
+from b2b.services.invitations.uploads import UploadRow, parse_invite_csv
 
 
 class _Form(forms.Form):

@@ -1,7 +1,7 @@
 """The manager pages: an organization's contracts, a contract's learners and invitations,
 inviting (one person, or a CSV file as a job), reminding, revoking, and the downloads.
 
-Every view starts from what the URL names and asks ``b2b.services.managers`` whether the
+Every view starts from what the URL names and asks ``b2b.services.invitations.managers`` whether the
 signed-in user manages it: a contract, invitation or job outside the user's organizations is a
 404, exactly like one that does not exist, and a user who manages no organization gets a 403.
 Forms carry no ids: the contract and the invitation are the URL's, checked here. Every write
@@ -23,26 +23,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from b2b import selectors
 from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, InvitationRefused
 from b2b.manage.forms import InviteForm, SearchForm, UploadForm
-from b2b.services.code_export import stream_codes_csv
-from b2b.services.invitations import invite, remind, remind_all_open, remind_wait, revoke
-from b2b.services.invite_jobs import (
+from b2b.selectors.invitations import contract_invitations, invite_job_summary
+from b2b.selectors.learners import contract_learners, iter_contract_learners
+from b2b.selectors.listings import courseware_listing
+from b2b.selectors.managers import managed_contract_rows, managed_contract_rows_of
+from b2b.services.codes.export import stream_codes_csv
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.jobs import (
     deferred_notice,
     iter_result_rows,
     job_rows,
     start_invite_job,
 )
-from b2b.services.manager_pages import (
+from b2b.services.invitations.lifecycle import remind, remind_all_open, remind_wait, revoke
+from b2b.services.invitations.managers import managed_organizations
+from b2b.services.invitations.pages import (
     find_job,
     find_open_invitation,
     managed_contract,
     managed_organization,
     record_download,
 )
-from b2b.services.managers import managed_organizations
 from config.exports import csv_lines
 from config.throttling import describe_wait, manager_write_wait
 
@@ -108,7 +112,7 @@ def organization(request, org_id: int):
     org = managed_organization(request.user, org_id)
     if org is None:
         raise Http404("No such organization")
-    context = {"organization": org, "contracts": selectors.managed_contract_rows(org)}
+    context = {"organization": org, "contracts": managed_contract_rows(org)}
     return render(request, "b2b/manage/organization.html", context)
 
 
@@ -126,18 +130,18 @@ def contract(request, contract_id: int):
     search.is_valid()
     query = search.cleaned_data.get("q") or ""
     per_page = settings.B2B_MANAGE_PAGE_SIZE
-    invitations = selectors.contract_invitations(
+    invitations = contract_invitations(
         contract.pk, page=search.cleaned_data.get("ipage") or 1, per_page=per_page
     )
     now = timezone.now()
     context = {
         "contract": contract,
         "organization": contract.organization,
-        "summary": selectors.managed_contract_rows_of([contract.pk])[0],
-        "courseware": selectors.courseware_listing(contract),
+        "summary": managed_contract_rows_of([contract.pk])[0],
+        "courseware": courseware_listing(contract),
         "search": search,
         "query": query,
-        "learners": selectors.contract_learners(
+        "learners": contract_learners(
             contract.pk, search=query, page=search.cleaned_data.get("page") or 1, per_page=per_page
         ),
         "invitations": invitations,
@@ -169,7 +173,7 @@ def learners_csv(request, contract_id: int):
             row.source.label,
             " ".join(row.runs),
         ]
-        for row in selectors.iter_contract_learners(contract.pk)
+        for row in iter_contract_learners(contract.pk)
     )
     lines = csv_lines(chain([LEARNERS_CSV_HEADER], rows))
     return _csv_response(lines, f"learners-{contract.pk}.csv")
@@ -236,7 +240,7 @@ def job(request, contract_id: int, job_id: int):
         "contract": contract,
         "organization": contract.organization,
         "job": job,
-        "summary": selectors.invite_job_summary(job),
+        "summary": invite_job_summary(job),
         "notice": deferred_notice(job),
         "rows": job_rows(job)[: settings.B2B_INVITE_RESULTS_SHOWN] if job.finished else [],
     }

@@ -2,7 +2,8 @@
 shown, under which heading, and how a value that is not plain data is spelled."""
 
 from b2b.management.rendering import Column
-from b2b.selectors import AttachedRow, ContractRow, HistoryEntry
+from b2b.selectors.history import HistoryEntry
+from b2b.selectors.listings import AttachedRow, ContractRow
 
 ORG_COLUMNS = [
     Column("id", "ID"),

@@ -25,7 +25,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from b2b.models import ContractAlert, ContractPage
-from b2b.selectors import manager_emails
+from b2b.selectors.managers import manager_emails
 from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)

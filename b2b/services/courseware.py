@@ -15,9 +15,9 @@ from django.utils import timezone
 from b2b.exceptions import CoursewareConflict, CoursewareNotFound, NoSourceRun
 from b2b.models import ContractPage
 from b2b.services.audit import changed_fields, record
-from b2b.services.code_bound import check_code_bound
-from b2b.services.codes import request_code_reconciliation
-from b2b.services.contracts import get_contract
+from b2b.services.codes.bound import check_code_bound
+from b2b.services.codes.reconcile import request_code_reconciliation
+from b2b.services.contracts.terms import get_contract
 from courses.enums import RequirementNodeType
 from courses.models import Course, CourseRun, CourseRunEnrollment, Program, ProgramRequirement
 from courses.services.edx_copy import schedule_run_copy

@@ -24,9 +24,9 @@ from django.utils import timezone
 from b2b.enums import HealthSeverity
 from b2b.exceptions import B2BError, ContractNotFound
 from b2b.models import ReportedHealthFinding
-from b2b.services.codes import request_code_reconciliation
+from b2b.services.codes.reconcile import request_code_reconciliation
 from b2b.services.health_checks import CHECKS, Finding, HealthData, Repair
-from b2b.services.invitation_sweep import requeue_invitation_work
+from b2b.services.invitations.sweep import requeue_invitation_work
 from courses.exceptions import CoursesError
 from courses.services.edx_copy import requeue_run_copies
 from courses.services.enrollments import requeue_enrollment_pushes

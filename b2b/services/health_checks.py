@@ -18,9 +18,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from b2b.enums import HealthSeverity
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
-from b2b.services.codes import product_code_rule
+from b2b.services.codes.rules import product_code_rule
 from b2b.services.courseware import contract_run_schedule
-from b2b.services.invitation_sweep import failed_emails, stalled_work
+from b2b.services.invitations.sweep import failed_emails, stalled_work
 from config.money import format_money
 from courses import selectors as courses_selectors
 from courses.enums import EdxCopyState

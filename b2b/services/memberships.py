@@ -20,7 +20,7 @@ from django.utils import timezone
 from b2b.enums import AdmissionRefusal, MembershipSource
 from b2b.exceptions import ContractNotFound, LearnersDoNotFit, MembershipRefused
 from b2b.models import ContractMembership, ContractPage
-from b2b.selectors import open_invitations_of
+from b2b.selectors.invitations import open_invitations_of
 from b2b.services.alerts import claim_alerts, seat_thresholds
 from b2b.services.audit import record
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts

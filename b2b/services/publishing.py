@@ -28,7 +28,7 @@ from wagtail.models import Page, Revision
 
 from b2b.models import ContractPage, OrganizationPage
 from b2b.services.audit import fields_of, record_change, record_creation
-from b2b.services.codes import request_code_reconciliation
+from b2b.services.codes.reconcile import request_code_reconciliation
 
 # The audit actions of a publish, by page type: (creation, change).
 _ACTIONS = {

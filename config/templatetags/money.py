@@ -1,4 +1,4 @@
-"""The ``money`` template filter (a built-in of the template engine, config/settings.py):
+"""The ``money`` template filter (a built-in of the template engine, config/settings/core.py):
 ``{{ order.total_price_paid|money }}`` reads ``$50.00`` (``config.money.format_money``);
 nothing (``None`` or an empty string) reads ``-``."""
 

@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
-from b2b.selectors import member_contracts_among
+from b2b.selectors.learners import member_contracts_among
 from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun
 from ecommerce import selectors

@@ -14,7 +14,7 @@ from django.db import transaction
 from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
-from b2b.selectors import member_contracts_of
+from b2b.selectors.learners import member_contracts_of
 from b2b.services.memberships import admission_refusal
 from courses.models import CourseRun, CourseRunEnrollment
 from courses.services.enrollments import enroll_learner, enrollment_mode

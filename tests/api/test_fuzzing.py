@@ -27,10 +27,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from b2b.services.invitations import invite
-from b2b.services.invite_jobs import start_invite_job
-from b2b.services.invite_upload import UploadRow
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.jobs import start_invite_job
+from b2b.services.invitations.managers import grant_manager
+from b2b.services.invitations.uploads import UploadRow
 from tests import factories as f
 from tests.ecommerce import helpers as h
 

@@ -12,10 +12,10 @@ from rest_framework.test import APIClient
 
 from b2b.enums import InvitationEmailKind, InvitationState
 from b2b.models import Invitation, InvitationEmail, InviteJob
-from b2b.selectors import page_history
-from b2b.services.invitations import invite
-from b2b.services.invite_jobs import run_invite_job
-from b2b.services.managers import grant_manager
+from b2b.selectors.history import page_history
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.jobs import run_invite_job
+from b2b.services.invitations.managers import grant_manager
 from tests import factories as f
 from tests.b2b.codes_helpers import redeem
 from tests.b2b.manage.conftest import capped_contract

@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 
 from b2b.enums import InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
-from b2b.services.invitations import invite, open_invitations
-from b2b.services.managers import grant_manager
+from b2b.selectors.invitations import open_invitations
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.managers import grant_manager
 from tests import factories as f
 from tests.b2b.manage.conftest import capped_contract
 from tests.ecommerce import helpers as h

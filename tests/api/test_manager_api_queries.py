@@ -5,10 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from b2b.services.invitations import InviteRow, invite_many
-from b2b.services.invite_jobs import run_invite_job, start_invite_job
-from b2b.services.invite_upload import UploadRow
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.invite import InviteRow, invite_many
+from b2b.services.invitations.jobs import run_invite_job, start_invite_job
+from b2b.services.invitations.managers import grant_manager
+from b2b.services.invitations.uploads import UploadRow
 from courses.models import CourseRun
 from tests import factories as f
 from tests.b2b.manage.conftest import capped_contract

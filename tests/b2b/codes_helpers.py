@@ -7,8 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, OuterRef
 from django.urls import reverse
 
-from b2b.services.codes import reconcile_contract_codes
-from b2b.services.contracts import ContractChange, modify_contract
+from b2b.services.codes.reconcile import reconcile_contract_codes
+from b2b.services.contracts.terms import ContractChange, modify_contract
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
 from ecommerce.selectors import contract_code_census, with_code_terms

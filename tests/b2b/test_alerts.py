@@ -228,7 +228,7 @@ def test_the_command_runs_the_check_on_demand(site_tree, smtp_server, staff_addr
 def test_the_organization_managers_get_the_alert_too(site_tree, smtp_server, staff_addresses):
     """Managers get the same alert in a message of their own: no group sees the other's
     addresses."""
-    from b2b.services.managers import grant_manager
+    from b2b.services.invitations.managers import grant_manager
 
     contract = f.ContractPageFactory(title="Team", max_learners=4, contract_end=date(2099, 1, 1))
     boss = f.UserFactory(email="lead@customer.example")

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.test import RequestFactory
 from django.urls import reverse
 
-from b2b.selectors import page_history
+from b2b.selectors.history import page_history
 from b2b.services.audit import changed_fields, record
 from config.acting import (
     ActingMiddleware,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
-from b2b.selectors import page_history
+from b2b.selectors.history import page_history
 from tests import factories as f
 from tests.b2b.codes_helpers import publish_in_wagtail
 from tests.ecommerce import helpers as h

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from b2b.enums import IntegrationType
-from b2b.services.codes import reconcile_contract_codes
+from b2b.services.codes.reconcile import reconcile_contract_codes
 from ecommerce.models import (
     ContractCodeCensus,
     ContractCodeTerms,

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from b2b.models import ContractCodeStatus, ContractPage
-from b2b.services.codes import reconcile_contract_codes
+from b2b.services.codes.reconcile import reconcile_contract_codes
 from ecommerce.models import Discount, Product
 from tests import factories as f
 from tests.b2b.codes_helpers import (
@@ -249,7 +249,7 @@ def test_query_count_does_not_grow_with_the_cap(site_tree):
 
 
 def test_progress_is_reported_to_the_context_reporter(site_tree, settings):
-    from b2b.services.codes import progress_reporter
+    from b2b.services.codes.reconcile import progress_reporter
 
     settings.B2B_CODE_BATCH_SIZE = 4
     contract, _ = contract_with_products(products=2, max_learners=5)

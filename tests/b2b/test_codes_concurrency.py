@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, models
 
 from b2b.models import ContractCodeStatus
-from b2b.services.codes import reconcile_contract_codes
+from b2b.services.codes.reconcile import reconcile_contract_codes
 from tests.b2b.codes_helpers import contract_with_products, summary
 
 pytestmark = [

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from b2b.services import code_export
+from b2b.services.codes import export as code_export
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct
 from tests import factories as f

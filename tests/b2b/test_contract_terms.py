@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from b2b.exceptions import InvalidContractTerms, OrganizationConflict
 from b2b.models import ContractPage, OrganizationPage
-from b2b.services.contracts import ContractChange, create_contract, modify_contract
-from b2b.services.organizations import create_organization
+from b2b.services.contracts.terms import ContractChange, create_contract, modify_contract
+from b2b.services.organizations.create import create_organization
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

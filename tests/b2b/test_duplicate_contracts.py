@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from b2b.exceptions import DuplicateContract
 from b2b.models import ContractPage
-from b2b.services.contracts import create_contract
+from b2b.services.contracts.terms import create_contract
 from tests import factories as f
 from tests.html_forms import BrowserForm
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from b2b.enums import HealthSeverity
 from b2b.models import ContractCodeStatus, InvitationEmail
 from b2b.services.health import health_report, repair_findings
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from courses.enums import EdxCopyState, EdxSyncState
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState, RedemptionType, TransactionType

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from b2b.models import ContractCodeStatus, ReportedHealthFinding
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from b2b.tasks import health_report_task
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products, reconcile

@@ -6,8 +6,9 @@ import pytest
 
 from b2b.enums import EmailState
 from b2b.models import InvitationEmail
-from b2b.services.invitation_emails import build_message
-from b2b.services.invitations import invite, remind, revoke
+from b2b.services.invitations.emails import build_message
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import remind, revoke
 from courses.models import CourseRun
 from tests import factories as f
 from tests.b2b.invitation_helpers import contract_with_codes

@@ -4,7 +4,8 @@ accept button to the cart with the code), or why it no longer works."""
 import pytest
 from django.utils.html import escape
 
-from b2b.services.invitations import invite, revoke
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import revoke
 from courses.models import CourseRun
 from tests import factories as f
 from tests.b2b.codes_helpers import redeem

@@ -11,17 +11,15 @@ from django.utils import timezone
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationNotOpen, InvitationRefused
 from b2b.models import Invitation, InvitationEmail
-from b2b.selectors import invitation_rows, page_history
-from b2b.services.codes import code_stamp
-from b2b.services.invitations import (
-    InviteRow,
+from b2b.selectors.history import page_history
+from b2b.selectors.invitations import invitation_rows
+from b2b.services.code_terms import code_stamp
+from b2b.services.invitations.invite import InviteRow, invite, invite_many, seats_left
+from b2b.services.invitations.lifecycle import (
     RemindAllResult,
-    invite,
-    invite_many,
     remind,
     remind_all_open,
     revoke,
-    seats_left,
     send_due_reminders,
     sync_redeemed,
 )

@@ -11,7 +11,9 @@ from django.utils import timezone
 from b2b.enums import InviteOutcome
 from b2b.exceptions import RemindTooSoon
 from b2b.models import Invitation, InvitationEmail
-from b2b.services.invitations import InviteRow, invite, invite_many, open_invitations, remind
+from b2b.selectors.invitations import open_invitations
+from b2b.services.invitations.invite import InviteRow, invite, invite_many
+from b2b.services.invitations.lifecycle import remind
 from tests.b2b.invitation_helpers import contract_with_codes
 
 pytestmark = [

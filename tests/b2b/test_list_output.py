@@ -18,7 +18,7 @@ from wagtail.models import Page
 
 from b2b.enums import ContractState, IntegrationType, MembershipSource
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
-from b2b.selectors import (
+from b2b.selectors.listings import (
     AttachedRow,
     ContractRow,
     RunRow,

@@ -12,8 +12,8 @@ import pytest
 from django.db import transaction
 
 from b2b.models import ContractPage
-from b2b.services.codes import reconcile_contract_codes, request_code_reconciliation
-from b2b.services.contracts import ContractChange, get_contract, modify_contract
+from b2b.services.codes.reconcile import reconcile_contract_codes, request_code_reconciliation
+from b2b.services.contracts.terms import ContractChange, get_contract, modify_contract
 from ecommerce.enums import OrderState
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
 from ecommerce.services.checkout import PaymentUrls, check_out

@@ -6,8 +6,8 @@ import pytest
 from django.core.management.base import CommandError
 
 from b2b.models import OrganizationManager
-from b2b.selectors import page_history
-from b2b.services.managers import (
+from b2b.selectors.history import page_history
+from b2b.services.invitations.managers import (
     can_manage,
     can_manage_contract,
     grant_manager,

@@ -12,7 +12,7 @@ from wagtail.models import Page
 
 from b2b.exceptions import OrganizationExists
 from b2b.models import ContractPage, OrganizationPage
-from b2b.services.organizations import (
+from b2b.services.organizations.create import (
     create_organization,
     derive_org_key,
     find_organization,

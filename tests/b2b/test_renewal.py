@@ -14,8 +14,8 @@ from wagtail.models import Page
 
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership, ContractPage
-from b2b.selectors import page_history
-from b2b.services.renewal import renew_contract
+from b2b.selectors.history import page_history
+from b2b.services.contracts.renewal import renew_contract
 from courses.enums import RequirementNodeType
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product

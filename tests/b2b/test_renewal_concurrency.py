@@ -8,8 +8,8 @@ import pytest
 from django.db import transaction
 
 from b2b.models import ContractMembership, ContractPage
+from b2b.services.contracts.renewal import renew_contract
 from b2b.services.memberships import attach_learner
-from b2b.services.renewal import renew_contract
 from tests import factories as f
 from tests.pg_helpers import InThread, lock_waiters, wait_until
 

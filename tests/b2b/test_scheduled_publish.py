@@ -16,7 +16,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from b2b.models import ContractCodeStatus, ContractPage
-from b2b.selectors import page_history
+from b2b.selectors.history import page_history
 from b2b.services.publishing import give_live_revision
 from cms.tasks import publish_scheduled_pages
 from tests import factories as f

@@ -8,7 +8,7 @@ import pytest
 from b2b.enums import IntegrationType
 from b2b.exceptions import CoursewareConflict
 from b2b.models import ContractCodeStatus, ContractPage
-from b2b.services.contracts import create_contract
+from b2b.services.contracts.terms import create_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from tests import factories as f
 

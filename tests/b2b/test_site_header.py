@@ -1,5 +1,6 @@
 """The site header's links by who is signed in: "Manage" for a user who manages an organization
-(b2b.services.managers), "Admin" and "CMS" for staff; one query for it per request, none for
+(b2b.services.invitations.managers), "Admin" and "CMS" for staff; one query for it per request,
+none for
 an anonymous visitor."""
 
 import re
@@ -8,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.managers import grant_manager
 from tests import factories as f
 from tests.ecommerce import helpers as h
 

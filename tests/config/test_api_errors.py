@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.managers import grant_manager
 from tests import factories as f
 from tests.api.test_manager_api import API, _token
 from tests.b2b.manage.conftest import capped_contract

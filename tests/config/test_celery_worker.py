@@ -16,7 +16,7 @@ def test_ping_runs_eagerly_without_a_broker():
 
 
 def test_services_queue_tasks_by_names_a_worker_registers():
-    from b2b.services.codes import RECONCILE_TASK
+    from b2b.services.codes.reconcile import RECONCILE_TASK
     from courses.services.edx_copy import COPY_TASK
     from courses.services.enrollments import PUSH_TASK
 

@@ -22,7 +22,7 @@ import pytest
 from django.core.management import get_commands, load_command_class
 from django.db import connection
 
-from b2b.services.codes import reconcile_contract_codes
+from b2b.services.codes.reconcile import reconcile_contract_codes
 from config.commands import object_id
 from config.text import text_argument
 from tests import factories as f

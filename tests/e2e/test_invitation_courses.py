@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from b2b.models import ContractMembership
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from b2b.services.memberships import seats_taken
 from courses.models import CourseRunEnrollment
 from ecommerce.enums import OrderState

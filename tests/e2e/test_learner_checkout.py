@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
-from b2b.services.code_export import write_codes_csv
+from b2b.services.codes.export import write_codes_csv
 from courses.enums import EnrollmentMode
 from courses.models import CourseRunEnrollment
 from ecommerce.enums import OrderState

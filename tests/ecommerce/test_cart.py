@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from b2b.services.code_export import product_url
+from b2b.services.codes.export import product_url
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.models import BasketDiscount, BasketItem
 from tests import factories as f

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from b2b.models import ContractCodeStatus, ContractMembership
-from b2b.services.contracts import ContractChange, modify_contract
+from b2b.services.contracts.terms import ContractChange, modify_contract
 from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
 from ecommerce.models import BasketDiscount, Discount, Order

@@ -13,8 +13,8 @@ from django.utils.html import escape
 
 from b2b.enums import InvitationState
 from b2b.models import ContractMembership
-from b2b.selectors import invitation_rows
-from b2b.services.invitations import invite
+from b2b.selectors.invitations import invitation_rows
+from b2b.services.invitations.invite import invite
 from b2b.services.memberships import seats_taken
 from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from b2b.models import ContractMembership
-from b2b.services.invitations import invite, revoke
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import revoke
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.exceptions import ContractFull
 from tests import factories as f

@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 
 from b2b.enums import InvitationEmailKind, InvitationState
 from b2b.models import ContractMembership, Invitation, InvitationEmail
-from b2b.services.invitations import invite
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.managers import grant_manager
 from b2b.services.memberships import attach_learner
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState

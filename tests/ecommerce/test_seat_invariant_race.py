@@ -26,7 +26,8 @@ from django.db import connection
 
 from b2b.exceptions import InvitationInUse, InvitationNotOpen, InvitationRefused
 from b2b.models import ContractMembership, Invitation
-from b2b.services.invitations import invite, revoke
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import revoke
 from ecommerce.enums import OrderState
 from ecommerce.exceptions import EcommerceError
 from ecommerce.models import Discount, Order

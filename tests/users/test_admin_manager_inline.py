@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from b2b.models import OrganizationManager
-from b2b.selectors import page_history
+from b2b.selectors.history import page_history
 from tests import factories as f
 from tests.html_forms import BrowserForm, page_errors
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from knox.models import AuthToken
 
-from b2b.services.managers import managed_organizations
+from b2b.services.invitations.managers import managed_organizations
 from users.exceptions import ApiTokenRefused
 from users.models import User
 

@@ -4,11 +4,9 @@ courseware."""
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
-from b2b.enums import IntegrationType
 from b2b.exceptions import (
     B2BError,
     ContractFileError,
@@ -17,23 +15,20 @@ from b2b.exceptions import (
     OrganizationNotFound,
 )
 from b2b.management import arguments
+from b2b.management.contract_arguments import RUNS_ALWAYS, add_contract_arguments
+from b2b.management.contract_reports import report_codes, report_courseware
 from b2b.management.rendering import TerminalProgress
-from b2b.services.code_status import code_status, pending_contract_ids
-from b2b.services.codes import (
-    RECONCILE_TASK,
-    CodePlan,
-    progress_reporter,
-    reconcile_contract_codes,
-)
-from b2b.services.contract_transfer import describe_contract, import_contract, read_description
-from b2b.services.contracts import UNSET, ContractChange, create_contract, modify_contract
-from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
-from b2b.services.dry_run import preview
-from b2b.services.organizations import resolve_organization
-from b2b.services.renewal import renew_contract
+from b2b.services.codes.dry_run import preview
+from b2b.services.codes.reconcile import progress_reporter, reconcile_contract_codes
+from b2b.services.codes.status import pending_contract_ids
+from b2b.services.contracts.renewal import renew_contract
+from b2b.services.contracts.terms import UNSET, ContractChange, create_contract, modify_contract
+from b2b.services.contracts.transfer import describe_contract, import_contract, read_description
+from b2b.services.courseware import add_courseware, remove_courseware
+from b2b.services.organizations.create import resolve_organization
 from config.db_errors import one_line, transient_db_error
 from config.exports import private_file
-from config.queueing import Call, noting_unsent
+from config.queueing import noting_unsent
 
 # What the operator can do about a service error, in this command's words (services name no
 # command-line options).
@@ -42,95 +37,13 @@ CLI_HINTS: dict[type[B2BError], str] = {
     NoSourceRun: " (manage.py import_courserun) or use --no-create-runs",
     LearnersDoNotFit: ": give a larger --max-learners, or leave out --carry-learners",
 }
-# Sub-commands that create runs for every course they copy have no --no-create-runs.
-RUNS_ALWAYS = {"renew", "import"}
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):
     help = "Manage B2B contracts: create, modify, renew, export, import, courseware, sync-codes."
 
     def add_arguments(self, parser):
-        sub = arguments.add_subcommands(parser, dest="action", metavar="ACTION")
-
-        create = sub.add_parser("create", help="Create a contract (and its organization).")
-        create.add_argument("organization", help="Organization name (or org key)")
-        create.add_argument("name", help="Contract name")
-        create.add_argument("integration_type", choices=IntegrationType.values)
-        create.add_argument("--start", type=arguments.iso_date, help="First day (YYYY-MM-DD)")
-        create.add_argument("--end", type=arguments.iso_date, help="Last day, inclusive")
-        create.add_argument("--max-learners", type=arguments.learner_cap)
-        create.add_argument("--price", type=arguments.price, help="Fixed enrollment price")
-        create.add_argument("--description", type=arguments.optional_text_argument, default="")
-        create.add_argument("--create", action="store_true", help="Create a missing organization")
-        create.add_argument("--org-key", help="Key of a new organization (default: from its name)")
-
-        modify = sub.add_parser("modify", help="Change a contract's terms.")
-        modify.add_argument("contract_id", type=arguments.object_id)
-        start = modify.add_mutually_exclusive_group()
-        start.add_argument("--start", type=arguments.iso_date)
-        start.add_argument("--no-start-date", action="store_true")
-        end = modify.add_mutually_exclusive_group()
-        end.add_argument("--end", type=arguments.iso_date)
-        end.add_argument("--no-end-date", action="store_true")
-        cap = modify.add_mutually_exclusive_group()
-        cap.add_argument("--max-learners", type=arguments.learner_cap)
-        cap.add_argument("--no-learner-cap", action="store_true")
-        price = modify.add_mutually_exclusive_group()
-        price.add_argument("--price", type=arguments.price)
-        price.add_argument("--no-price", action="store_true")
-        active = modify.add_mutually_exclusive_group()
-        active.add_argument("--active", action="store_true", help="Activate the contract")
-        active.add_argument(
-            "--inactive", "--delete", action="store_true", help="Deactivate the contract"
-        )
-        modify.add_argument("--description", type=arguments.optional_text_argument)
-        modify.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
-
-        renew = sub.add_parser(
-            "renew", help="Create the next contract of the organization, with the same courseware."
-        )
-        renew.add_argument("contract_id", type=arguments.object_id)
-        renew.add_argument("--start", type=arguments.iso_date, required=True, help="First day")
-        renew.add_argument("--end", type=arguments.iso_date, required=True, help="Last day")
-        renew.add_argument(
-            "--max-learners", type=arguments.learner_cap, help="Default: the current cap"
-        )
-        renew.add_argument("--price", type=arguments.price, help="Default: the current price")
-        renew.add_argument("--name", help="Default: from the current name and the new dates")
-        renew.add_argument(
-            "--carry-learners",
-            action="store_true",
-            help="Make the current members members of the renewal (within its cap)",
-        )
-
-        export = sub.add_parser("export", help="Write a contract's description as JSON.")
-        export.add_argument("contract_id", type=arguments.object_id)
-        export.add_argument("--output", metavar="FILE", help="Write to FILE (default: stdout)")
-        export.add_argument("--force", action="store_true", help="Replace FILE if it exists")
-
-        import_ = sub.add_parser("import", help="Recreate a contract from an exported file.")
-        import_.add_argument("file", metavar="FILE")
-        import_.add_argument("--dry-run", action="store_true", help="Show changes, write nothing")
-
-        courseware = sub.add_parser("courseware", help="Add or remove a course, run or program.")
-        courseware.add_argument("contract_id", type=arguments.object_id)
-        courseware.add_argument("courseware_id", help="course-v1:..., or program-v1:...")
-        courseware.add_argument("--no-create-runs", action="store_true")
-        courseware.add_argument("--remove", action="store_true")
-        courseware.add_argument(
-            "--dry-run", action="store_true", help="Show changes, write nothing"
-        )
-
-        sync = sub.add_parser(
-            "sync-codes", help="Reconcile a contract's codes now, in this process."
-        )
-        which = sync.add_mutually_exclusive_group(required=True)
-        which.add_argument("contract_id", type=arguments.object_id, nargs="?")
-        which.add_argument(
-            "--all-pending",
-            action="store_true",
-            help="Every contract whose codes are pending, one after the other",
-        )
+        add_contract_arguments(parser)
 
     def handle(self, *args, action, **options):
         # Reconciliations run in this process (eager tasks, sync-codes) draw a progress bar when
@@ -185,7 +98,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             f"Created contract {contract.title} (id {contract.pk}, slug {contract.slug}) "
             f"for organization {org.title} (id {org.pk})"
         )
-        self._report_codes(contract.pk, None, queued=True, unsent=o["unsent"], only_trouble=True)
+        report_codes(self, contract.pk, None, queued=True, unsent=o["unsent"], only_trouble=True)
 
     def _modify(self, **o):
         change = ContractChange(
@@ -213,8 +126,8 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             self.stdout.write(f"Contract {result.contract.pk}: nothing to change.")
         for name, (old, new) in result.changes.items():
             self.stdout.write(f"{prefix} {name}: {_show(old)} -> {_show(new)}")
-        self._report_codes(
-            o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
+        report_codes(
+            self, o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
         )
 
     def _renew(self, **o):
@@ -232,13 +145,13 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             f"Created contract {new.title} (id {new.pk}, slug {new.slug}) for organization "
             f"{org.title} (id {org.pk}), renewing contract {old.title} (id {old.pk})"
         )
-        self._report_courseware(renewal.courseware, dry_run=False)
+        report_courseware(self, renewal.courseware, dry_run=False)
         if o["carry_learners"]:
             count = renewal.learners_carried
             self.stdout.write(
                 f"Carried over {count} learner{'' if count == 1 else 's'} from contract {old.pk}"
             )
-        self._report_codes(new.pk, None, queued=True, unsent=o["unsent"])
+        report_codes(self, new.pk, None, queued=True, unsent=o["unsent"])
 
     def _export(self, **o):
         text = json.dumps(describe_contract(o["contract_id"]), indent=2, ensure_ascii=False)
@@ -295,8 +208,8 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 f"It renews contract {result.renews_missing!r}, which is not here: "
                 "the link is left empty"
             )
-        self._report_courseware(result.courseware, dry_run=dry_run)
-        self._report_codes(new.pk, plan, queued=True, unsent=o["unsent"])
+        report_courseware(self, result.courseware, dry_run=dry_run)
+        report_codes(self, new.pk, plan, queued=True, unsent=o["unsent"])
 
     def _courseware(self, **o):
         def run():
@@ -314,9 +227,9 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             result, plan = preview(run, contract_id=o["contract_id"])
         else:
             result, plan = run(), None
-        self._report_courseware(result, dry_run=o["dry_run"])
-        self._report_codes(
-            o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
+        report_courseware(self, result, dry_run=o["dry_run"])
+        report_codes(
+            self, o["contract_id"], plan, queued=result.reconciliation_requested, unsent=o["unsent"]
         )
 
     def _sync_codes(self, **o):
@@ -349,79 +262,6 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 f"{failed} of {total} contracts still have pending codes; run the command again"
             )
         self.stdout.write(f"Done: the codes of {total} contracts are up to date.")
-
-    def _report_courseware(self, result: CoursewareResult, *, dry_run: bool):
-        def say(done: str, would: str, what: str) -> None:
-            self.stdout.write(f"{would if dry_run else done} {what}")
-
-        for readable_id in result.attached:
-            say("Attached", "Would attach", readable_id)
-        for run in result.created_runs:
-            say(
-                "Created",
-                "Would create",
-                f"run {run.courseware_id} ({run.course.readable_id}); "
-                f"Open edX copy: {run.get_edx_copy_state_display().lower()}",
-            )
-        for run in result.assigned_runs:
-            say("Assigned", "Would assign", f"run {run.courseware_id}")
-        for run in result.detached_runs:
-            say("Detached", "Would detach", f"run {run.courseware_id}")
-        created, deactivated = ("Created", "Would create"), ("Deactivated", "Would deactivate")
-        counts = (
-            (result.products_created, *created, "products"),
-            (result.products_deactivated, *deactivated, "products"),
-            (result.codes_deactivated, *deactivated, "unused enrollment codes"),
-        )
-        for count, done, would, what in counts:
-            if count:
-                say(done, would, f"{count} {what}")
-        for readable_id, reason in result.skipped:
-            self.stdout.write(f"Skipped {readable_id}: {reason}")
-        for warning in result.warnings:
-            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
-
-    def _report_codes(
-        self,
-        contract_id: int,
-        plan: CodePlan | None,
-        *,
-        queued: bool,
-        unsent: list[Call],
-        only_trouble: bool = False,
-    ):
-        """Say what happens to the contract's codes; with ``only_trouble``, only when they are
-        left pending."""
-        if plan is not None:
-            for line in plan.summary_lines():
-                self.stdout.write(line)
-            self.stdout.write("Dry run: nothing was written.")
-            return
-        if not queued:
-            return
-        if (RECONCILE_TASK, (contract_id,)) in unsent:
-            self.stdout.write(
-                "Enrollment codes are pending: the queue could not be reached. The periodic "
-                "sweep queues them again once it is back, or run "
-                f"`b2b_contract sync-codes {contract_id}` now."
-            )
-        elif settings.CELERY_TASK_ALWAYS_EAGER:
-            # The reconciliation ran in this process when the change committed; inside a
-            # caller's transaction (call_command in a test) it runs only when that one commits.
-            status = None if connection.in_atomic_block else code_status(contract_id)
-            if status is not None and status.is_pending:
-                error = f" ({status.last_error})" if status.last_error else ""
-                self.stdout.write(
-                    f"Enrollment codes are still pending{error}: run "
-                    f"`b2b_contract sync-codes {contract_id}`."
-                )
-            elif not only_trouble:
-                self.stdout.write("Enrollment codes were brought up to date.")
-        elif not only_trouble:
-            self.stdout.write(
-                "Enrollment codes will be brought up to date in the background "
-                "(`b2b_list contracts` shows when)."
-            )
 
 
 def _show(value) -> str:

@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand
 
-from b2b.services.invitations import send_due_reminders, sync_redeemed
+from b2b.services.invitations.lifecycle import send_due_reminders, sync_redeemed
 from config.commands import OneLineErrorsMixin
 
 

@@ -17,15 +17,11 @@ from b2b.management.listings import (
     RUN_JSON_COLUMNS,
 )
 from b2b.management.rendering import FORMATS, render, render_sections_json
-from b2b.selectors import (
-    contracts_listing,
-    courseware_listing,
-    organizations_listing,
-    page_history,
-)
-from b2b.services.code_export import check_codes_file, write_codes_csv
-from b2b.services.contracts import get_contract
-from b2b.services.organizations import find_organization
+from b2b.selectors.history import page_history
+from b2b.selectors.listings import contracts_listing, courseware_listing, organizations_listing
+from b2b.services.codes.export import check_codes_file, write_codes_csv
+from b2b.services.contracts.terms import get_contract
+from b2b.services.organizations.create import find_organization
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):

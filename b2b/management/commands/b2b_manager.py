@@ -6,9 +6,9 @@ from b2b.exceptions import B2BError
 from b2b.management import arguments
 from b2b.management.listings import MANAGER_COLUMNS
 from b2b.management.rendering import FORMATS, render
-from b2b.selectors import manager_rows
-from b2b.services.managers import find_user, grant_manager, revoke_manager
-from b2b.services.organizations import resolve_organization
+from b2b.selectors.managers import manager_rows
+from b2b.services.invitations.managers import find_user, grant_manager, revoke_manager
+from b2b.services.organizations.create import resolve_organization
 
 
 class Command(arguments.OneLineErrorsMixin, BaseCommand):

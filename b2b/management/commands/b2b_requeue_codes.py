@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from b2b.services.code_sweep import requeue_pending_reconciliations
+from b2b.services.codes.sweep import requeue_pending_reconciliations
 from config.commands import OneLineErrorsMixin
 
 

@@ -3,7 +3,7 @@ runs (task ``b2b.requeue_invitation_work``), for cron on the embedded default.""
 
 from django.core.management.base import BaseCommand
 
-from b2b.services.invitation_sweep import requeue_invitation_work
+from b2b.services.invitations.sweep import requeue_invitation_work
 from config.commands import OneLineErrorsMixin
 
 

@@ -5,7 +5,7 @@ It lives in b2b because b2b's index hangs under cms's home page: b2b knows cms, 
 
 from django.core.management.base import BaseCommand
 
-from b2b.services.organizations_index import ensure_organizations_index
+from b2b.services.organizations.index import ensure_organizations_index
 from cms.services.site_tree import ensure_home_page
 from config.commands import OneLineErrorsMixin
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection
 
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.managers import grant_manager
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products, reconcile
 from tests.ecommerce import helpers as h

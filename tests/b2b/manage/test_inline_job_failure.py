@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from b2b.enums import InviteJobState, InviteOutcome
 from b2b.models import Invitation, InviteJob
-from b2b.services.invitation_sweep import requeue_invitation_work
+from b2b.services.invitations.sweep import requeue_invitation_work
 from tests.b2b.manage.conftest import FAIL_ON
 from users.services.api_tokens import create_api_token
 
@@ -23,7 +23,7 @@ NOTICE = (
     "The list could not be handled just now; it is saved and will be handled automatically "
     "within 15 minutes."
 )
-LOGGER = "b2b.services.invite_jobs"
+LOGGER = "b2b.services.invitations.jobs"
 
 
 def _file(*emails: str) -> SimpleUploadedFile:

@@ -3,7 +3,7 @@
 import pytest
 
 from b2b.exceptions import UploadRefused
-from b2b.services.invite_upload import UploadRow, formula_cells, parse_invite_csv
+from b2b.services.invitations.uploads import UploadRow, formula_cells, parse_invite_csv
 
 
 def parse(data: bytes, *, max_rows: int = 100, max_bytes: int = 10_000) -> list[UploadRow]:

@@ -5,9 +5,9 @@ import pytest
 
 from b2b.enums import InvitationState
 from b2b.models import Invitation, InviteJob
-from b2b.services.invitations import invite
-from b2b.services.invite_jobs import start_invite_job
-from b2b.services.invite_upload import UploadRow
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.jobs import start_invite_job
+from b2b.services.invitations.uploads import UploadRow
 from tests import factories as f
 from tests.ecommerce import helpers as h
 
@@ -130,7 +130,7 @@ def test_posts_need_the_csrf_token(orgs, client):
 
 
 def test_losing_the_role_closes_the_pages(manager_client, orgs):
-    from b2b.services.managers import revoke_manager
+    from b2b.services.invitations.managers import revoke_manager
 
     revoke_manager(user=orgs.manager, organization=orgs.a)
     assert manager_client.get(f"/manage/contracts/{orgs.contract_a.pk}/").status_code == 404
@@ -138,7 +138,7 @@ def test_losing_the_role_closes_the_pages(manager_client, orgs):
 
 
 def test_downloads_are_audited(manager_client, orgs):
-    from b2b.selectors import page_history
+    from b2b.selectors.history import page_history
 
     response = manager_client.get(f"/manage/contracts/{orgs.contract_a.pk}/codes.csv")
     assert response.status_code == 200

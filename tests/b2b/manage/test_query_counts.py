@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from b2b.services.invitations import InviteRow, invite_many
-from b2b.services.invite_jobs import start_invite_job
-from b2b.services.invite_upload import UploadRow
+from b2b.services.invitations.invite import InviteRow, invite_many
+from b2b.services.invitations.jobs import start_invite_job
+from b2b.services.invitations.uploads import UploadRow
 from courses.models import CourseRun
 from tests import factories as f
 from tests.b2b.codes_helpers import contract_with_products

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from b2b.exceptions import RemindTooSoon
 from b2b.models import Invitation, InvitationEmail
-from b2b.services.invitations import (
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import (
     RemindAllResult,
-    invite,
     remind,
     remind_all_open,
     send_due_reminders,

@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 from b2b.enums import InvitationEmailKind, InvitationState, InviteOutcome
 from b2b.exceptions import InvitationRefused
 from b2b.models import Invitation, InvitationEmail
-from b2b.services.invitations import invite, revoke
-from b2b.services.managers import grant_manager
+from b2b.services.invitations.invite import invite
+from b2b.services.invitations.lifecycle import revoke
+from b2b.services.invitations.managers import grant_manager
 from tests.b2b.manage.conftest import capped_contract
 from tests.ecommerce import helpers as h
 from tests.html_forms import BrowserForm

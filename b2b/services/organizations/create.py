@@ -18,7 +18,7 @@ from b2b.exceptions import OrganizationConflict, OrganizationExists, Organizatio
 from b2b.models import OrganizationPage, OrganizationQuerySet
 from b2b.naming import ascii_text, name_too_long
 from b2b.services.audit import record_creation
-from b2b.services.organizations_index import ensure_organizations_index
+from b2b.services.organizations.index import ensure_organizations_index
 from b2b.services.publishing import give_live_revision
 from b2b.validators import ORG_KEY_RE
 from users.models import User

@@ -1,5 +1,6 @@
 """What the manager pages look up, always through the manager rule
-(``b2b.services.managers.can_manage`` / ``can_manage_contract``), and the downloads they record.
+(``b2b.services.invitations.managers.can_manage`` / ``can_manage_contract``), and the downloads
+they record.
 
 Each look-up returns None for what does not exist and for what the user does not manage alike,
 so a page answers both with the same 404 and tells nothing about other organizations.
@@ -7,7 +8,7 @@ so a page answers both with the same 404 and tells nothing about other organizat
 
 from b2b.models import ContractPage, Invitation, InviteJob, OrganizationPage
 from b2b.services.audit import record
-from b2b.services.managers import can_manage, can_manage_contract
+from b2b.services.invitations.managers import can_manage, can_manage_contract
 from users.models import User
 
 DOWNLOAD_ACTION = "b2b.manager.download"

@@ -4,7 +4,7 @@ A job too large for the request, and every invitation, reminder and withdrawal e
 after commit. When the broker refuses it (down, unreachable), ``config.queueing`` logs one line
 and the row stays queued; a worker that dies running a job leaves it running. Celery beat runs
 ``SWEEP_TASK`` every ``PENDING_SWEEP_INTERVAL_SECONDS`` (as it runs the code reconciliations'
-sweep, ``b2b.services.code_sweep``): what has waited ``B2B_INVITATION_REQUEUE_AFTER_SECONDS``
+sweep, ``b2b.services.codes.sweep``): what has waited ``B2B_INVITATION_REQUEUE_AFTER_SECONDS``
 since it was last queued is queued again.
 
 Queuing twice never does the work twice. The sweep takes the rows under their lock, skipping
@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind, InvitationState, InviteJobState
 from b2b.models import InvitationEmail, InviteJob
-from b2b.services.invitation_emails import INVITING, SEND_TASK
-from b2b.services.invite_jobs import INVITE_JOB_TASK, stale_before
+from b2b.services.invitations.emails import INVITING, SEND_TASK
+from b2b.services.invitations.jobs import INVITE_JOB_TASK, stale_before
 from config.queueing import queue_after_commit
 
 log = logging.getLogger(__name__)

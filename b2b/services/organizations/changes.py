@@ -13,7 +13,11 @@ from b2b.exceptions import OrganizationConflict, OrganizationNotFound
 from b2b.models import OrganizationPage
 from b2b.services.audit import fields_of, record_change
 from b2b.services.locking import lock_organization
-from b2b.services.organizations import checked_name, checked_org_key, lock_organizations_index
+from b2b.services.organizations.create import (
+    checked_name,
+    checked_org_key,
+    lock_organizations_index,
+)
 from b2b.services.publishing import publishing_by_service
 from users.models import User
 

@@ -30,7 +30,7 @@ from b2b.enums import IntegrationType
 from b2b.exceptions import ContractFileError, OrganizationConflict
 from b2b.models import ContractPage, OrganizationPage
 from b2b.services.audit import record
-from b2b.services.contracts import (
+from b2b.services.contracts.terms import (
     ContractChange,
     contract_named,
     create_contract,
@@ -38,8 +38,8 @@ from b2b.services.contracts import (
     modify_contract,
 )
 from b2b.services.courseware import CoursewareResult, add_courseware_set, courseware_set
-from b2b.services.organization_changes import OrganizationChange, update_organization
-from b2b.services.organizations import create_organization, lock_organizations_index
+from b2b.services.organizations.changes import OrganizationChange, update_organization
+from b2b.services.organizations.create import create_organization, lock_organizations_index
 from config.text import refuse_nul
 from courses.models import Course, Program
 

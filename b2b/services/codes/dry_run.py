@@ -6,7 +6,7 @@ from typing import TypeVar
 from django.db import transaction
 
 from b2b.models import ContractPage
-from b2b.services.codes import CodePlan, plan_reconciliation
+from b2b.services.codes.rules import CodePlan, plan_reconciliation
 
 T = TypeVar("T")
 

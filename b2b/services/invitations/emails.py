@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
-from b2b.selectors import contract_courses
-from b2b.services.email_limits import addresses_at_limit
+from b2b.selectors.listings import contract_courses
+from b2b.services.invitations.email_limits import addresses_at_limit
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
 

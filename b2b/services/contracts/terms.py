@@ -13,11 +13,11 @@ from b2b.exceptions import ContractNotFound, DuplicateContract, InvalidContractT
 from b2b.models import ContractPage, OrganizationPage
 from b2b.naming import name_too_long
 from b2b.services.audit import fields_of, record_change, record_creation
-from b2b.services.code_bound import check_code_bound
-from b2b.services.codes import request_code_reconciliation
+from b2b.services.codes.bound import check_code_bound
+from b2b.services.codes.reconcile import request_code_reconciliation
 from b2b.services.locking import lock_for_change, lock_organization
 from b2b.services.memberships import cap_refusal
-from b2b.services.organizations import unique_child_slug
+from b2b.services.organizations.create import unique_child_slug
 from b2b.services.publishing import give_live_revision, publishing_by_service
 from b2b.validators import contract_terms_errors
 from users.models import User
@@ -122,7 +122,7 @@ def create_contract(
     renews: ContractPage | None = None,
 ) -> CreatedContract:
     """Create a contract under ``organization`` and request its codes; ``renews`` is the
-    contract it renews, if any (``b2b.services.renewal``).
+    contract it renews, if any (``b2b.services.contracts.renewal``).
 
     Raises DuplicateContract when the organization already has a contract of that name (the
     organization is locked first, so two creations of one name cannot both pass the check).

@@ -16,7 +16,7 @@ One run at a time: a run claims the job under its row lock (queued -> running) a
 while the first message was still on its way) finds it running and leaves it alone; a job
 running with no sign of life for ``B2B_INVITE_JOB_STALE_SECONDS`` is taken over (its worker
 died). A run stopped by a database error puts the job back to queued with the error on one line
-(``last_error``), for the sweep (``b2b.services.invitation_sweep``) to queue again.
+(``last_error``), for the sweep (``b2b.services.invitations.sweep``) to queue again.
 """
 
 import contextlib
@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from b2b.enums import InviteJobState
 from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
-from b2b.services.invitations import InviteResult, InviteRow, invite_many
-from b2b.services.invite_upload import UploadRow, formula_cells
+from b2b.services.invitations.invite import InviteResult, InviteRow, invite_many
+from b2b.services.invitations.uploads import UploadRow, formula_cells
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
 from config.throttling import describe_wait

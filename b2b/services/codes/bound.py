@@ -11,7 +11,8 @@ from django.conf import settings
 
 from b2b.exceptions import TooManyCodes
 from b2b.models import ContractPage
-from b2b.services.codes import CodeMode, code_mode, contract_product_ids
+from b2b.services.code_terms import contract_product_ids
+from b2b.services.codes.rules import CodeMode, code_mode
 
 
 def codes_for_terms(contract: ContractPage, *, products: int) -> int:

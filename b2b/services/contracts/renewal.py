@@ -19,7 +19,7 @@ from django.db import transaction
 
 from b2b.models import ContractPage, OrganizationPage
 from b2b.services.audit import record
-from b2b.services.contracts import UNSET, contract_named, create_contract, get_contract
+from b2b.services.contracts.terms import UNSET, contract_named, create_contract, get_contract
 from b2b.services.courseware import CoursewareResult, add_courseware_set, courseware_set
 from b2b.services.locking import ContractLock, lock_contract, lock_organization
 from b2b.services.memberships import carry_members
