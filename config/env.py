@@ -1,6 +1,7 @@
 """Typed readers for environment variables.
 
-Every setting of the project is read in the ``config/settings`` package through these helpers, so that a
+Every setting of the project is read in the ``config/settings`` package through these helpers, so
+that a
 bad value fails at start-up with a message naming the variable.
 """
 

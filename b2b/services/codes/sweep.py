@@ -4,7 +4,8 @@ A reconciliation can be lost after it was requested: the broker was down when it
 queued, a worker died while running it (its message comes back only after the broker's
 visibility timeout), or the broker restarted without its queue. The contract then stays
 pending. Celery beat runs ``SWEEP_TASK`` every ``PENDING_SWEEP_INTERVAL_SECONDS``
-(config/settings/integrations.py); ``b2b_contract sync-codes --all-pending`` does the same by hand, in the
+(config/settings/integrations.py); ``b2b_contract sync-codes --all-pending`` does the same by hand,
+in the
 command's process. Queuing a contract again is harmless: reconciliations of one contract run one
 at a time and skip work already done.
 """
