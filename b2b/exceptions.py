@@ -3,17 +3,18 @@
 from typing import TYPE_CHECKING
 
 from b2b.enums import AdmissionRefusal
+from config.errors import DomainError
 
 if TYPE_CHECKING:
     from b2b.models import OrganizationPage
 
 
-class B2BError(Exception):
+class B2BError(DomainError):
     """Base class: the request cannot be carried out; nothing was changed."""
 
 
 class OrganizationNotFound(B2BError):
-    pass
+    http_status = 404
 
 
 class OrganizationConflict(B2BError):
@@ -29,11 +30,11 @@ class OrganizationExists(OrganizationConflict):
 
 
 class ContractNotFound(B2BError):
-    pass
+    http_status = 404
 
 
 class InvalidContractTerms(B2BError):
-    pass
+    http_status = 400
 
 
 class TooManyCodes(InvalidContractTerms):
@@ -50,7 +51,7 @@ class LearnersDoNotFit(B2BError):
 
 
 class CoursewareNotFound(B2BError):
-    pass
+    http_status = 404
 
 
 class ContractFileError(B2BError):
@@ -89,6 +90,8 @@ class UploadRefused(B2BError):
     """An uploaded file of people to invite cannot be read (too large, not UTF-8 text, not CSV,
     no e-mail column, too many rows); the message says what to do."""
 
+    http_status = 400
+
 
 class UserNotFound(B2BError):
     """No user has this e-mail address."""
@@ -105,6 +108,9 @@ class InvitationRefused(B2BError):
         super().__init__(message)
         self.outcome = outcome
 
+    def api_details(self) -> dict[str, object]:
+        return {"outcome": str(self.outcome)}
+
 
 class InvitationNotOpen(B2BError):
     """The invitation was already redeemed or revoked."""
@@ -114,9 +120,15 @@ class RemindTooSoon(B2BError):
     """The invitation was e-mailed (invited or reminded) less than
     B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago: ``wait_seconds`` until it may be reminded."""
 
+    http_status = 429
+
     def __init__(self, message: str, *, wait_seconds: float):
         super().__init__(message)
         self.wait_seconds = wait_seconds
+
+    @property
+    def retry_after_seconds(self) -> float:
+        return self.wait_seconds
 
 
 class InvitationInUse(B2BError):
@@ -126,3 +138,7 @@ class InvitationInUse(B2BError):
     def __init__(self, message: str, *, wait_seconds: float):
         super().__init__(message)
         self.wait_seconds = wait_seconds
+
+    @property
+    def retry_after_seconds(self) -> float:
+        return self.wait_seconds

@@ -1,7 +1,9 @@
 """Domain errors of the catalog and of its Open edX integration."""
 
+from config.errors import DomainError
 
-class CoursesError(Exception):
+
+class CoursesError(DomainError):
     """Base class of the courses app's domain errors."""
 
 
@@ -38,6 +40,8 @@ class InvalidCoursewareId(CoursesError):
 
 class CourseRunNotFound(CoursesError):
     """No course run with the given courseware id exists in this site."""
+
+    http_status = 404
 
 
 class CourseRunConflict(CoursesError):

@@ -5,10 +5,11 @@ it is. Nothing was changed when one of these is raised.
 """
 
 from b2b.enums import AdmissionRefusal
+from config.errors import DomainError
 from config.throttling import describe_wait
 
 
-class EcommerceError(Exception):
+class EcommerceError(DomainError):
     """Base class. ``default_message`` is used when no message is given."""
 
     default_message = "This request could not be completed."
@@ -40,10 +41,12 @@ class CodeRefused(EcommerceError):
 
 
 class CodeNotFound(CodeRefused):
+    http_status = 404
     default_message = "This code does not exist. Check it and try again."
 
 
 class CodeInactive(CodeRefused):
+    http_status = 404
     default_message = "This code has been deactivated."
 
 
@@ -87,6 +90,7 @@ class ContractFull(CodeRefused):
 
 
 class CodeWithoutContract(CodeRefused):
+    http_status = 404
     default_message = "This code does not belong to an organization's contract."
 
 
@@ -101,6 +105,9 @@ class ContractPriced(EcommerceError):
     def __init__(self, message: str | None = None, *, product_urls: tuple[str, ...] = ()):
         super().__init__(message)
         self.product_urls = product_urls
+
+    def api_details(self) -> dict[str, object]:
+        return {"product_urls": list(self.product_urls)} if self.product_urls else {}
 
 
 # Checkout
@@ -180,6 +187,17 @@ class EnrollmentRefused(EcommerceError):
         self.reason = reason
         self.product_urls = product_urls
 
+    @property
+    def http_status(self) -> int:  # type: ignore[override]
+        """Who may not join is forbidden (403), a run that does not exist unknown (404), any
+        other refusal a conflict with the contract's state (409)."""
+        if self.reason is None:
+            return 404
+        return 403 if self.reason == AdmissionRefusal.NOT_MEMBER else 409
+
+    def api_details(self) -> dict[str, object]:
+        return {"product_urls": list(self.product_urls)} if self.product_urls else {}
+
 
 # Guessing codes
 
@@ -187,8 +205,14 @@ class EnrollmentRefused(EcommerceError):
 class TooManyCodeAttempts(CodeRefused):
     """Too many wrong codes from this learner or address: every code is refused for a while."""
 
+    http_status = 429
+
     def __init__(self, *, wait_seconds: float):
         self.wait_seconds = wait_seconds
         super().__init__(
             f"Too many wrong codes were tried. Try again in {describe_wait(wait_seconds)}."
         )
+
+    @property
+    def retry_after_seconds(self) -> float:
+        return self.wait_seconds

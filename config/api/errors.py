@@ -2,8 +2,8 @@
 
 DRF's own errors (validation, authentication, permission, throttling, 404) and the apps' domain
 exceptions go through ``api_exception_handler``: a domain error keeps the one-line message the
-command line gives, and its class says the status (400 bad terms, 404 unknown, 409 a state
-conflict, 429 throttled). An exception that is not ours is left to Django (a 500).
+command line gives, and its class says the status and any Retry-After (``config.errors``), so
+this module knows no app. An exception that is not ours is left to Django (a 500).
 
 What Django itself refuses before a view runs, or a bug's 500, goes through Django's error
 handlers (``handler400`` and ``handler500`` of ``config.urls``): under /api/ they answer in the
@@ -23,53 +23,11 @@ from django.core.exceptions import (
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from b2b.enums import AdmissionRefusal
-from b2b.exceptions import (
-    B2BError,
-    ContractNotFound,
-    CoursewareNotFound,
-    InvalidContractTerms,
-    InvitationInUse,
-    OrganizationNotFound,
-    RemindTooSoon,
-    UploadRefused,
-)
-from courses.exceptions import CourseRunNotFound, CoursesError
-from ecommerce.exceptions import (
-    CodeInactive,
-    CodeNotFound,
-    CodeWithoutContract,
-    EcommerceError,
-    EnrollmentRefused,
-    TooManyCodeAttempts,
-)
-
-DOMAIN_ERRORS = (B2BError, EcommerceError, CoursesError)
-
-# The status of a domain error, by its class (the nearest listed base wins); 409 otherwise.
-STATUS_BY_ERROR: dict[type[Exception], int] = {
-    InvalidContractTerms: status.HTTP_400_BAD_REQUEST,
-    UploadRefused: status.HTTP_400_BAD_REQUEST,
-    OrganizationNotFound: status.HTTP_404_NOT_FOUND,
-    ContractNotFound: status.HTTP_404_NOT_FOUND,
-    CoursewareNotFound: status.HTTP_404_NOT_FOUND,
-    CourseRunNotFound: status.HTTP_404_NOT_FOUND,
-    CodeNotFound: status.HTTP_404_NOT_FOUND,
-    CodeInactive: status.HTTP_404_NOT_FOUND,
-    CodeWithoutContract: status.HTTP_404_NOT_FOUND,
-    TooManyCodeAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
-    RemindTooSoon: status.HTTP_429_TOO_MANY_REQUESTS,
-}
-
-# Enrolling: who may not is forbidden, a run that does not exist is unknown.
-ENROLLMENT_STATUS = {
-    AdmissionRefusal.NOT_MEMBER: status.HTTP_403_FORBIDDEN,
-    None: status.HTTP_404_NOT_FOUND,
-}
+from config.errors import DomainError
 
 
 def error_code(exc: Exception) -> str:
@@ -77,32 +35,18 @@ def error_code(exc: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
-def domain_status(exc: Exception) -> int:
-    if isinstance(exc, EnrollmentRefused):
-        return ENROLLMENT_STATUS.get(exc.reason, status.HTTP_409_CONFLICT)
-    for cls in type(exc).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-    return status.HTTP_409_CONFLICT
-
-
 def error_body(*, code: str, message: str, fields: dict | None = None, **extra) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
 
 
-def _domain_response(exc: Exception) -> Response:
-    extra = {}
-    product_urls = getattr(exc, "product_urls", None)
-    if product_urls:
-        extra["product_urls"] = list(product_urls)
-    outcome = getattr(exc, "outcome", None)  # why an invitation was refused
-    if outcome:
-        extra["outcome"] = str(outcome)
+def _domain_response(exc: DomainError) -> Response:
+    """The error's own status and details (``config.errors.DomainError``), in the one shape."""
     response = Response(
-        error_body(code=error_code(exc), message=str(exc), **extra), status=domain_status(exc)
+        error_body(code=error_code(exc), message=str(exc), **exc.api_details()),
+        status=exc.http_status,
     )
-    if isinstance(exc, TooManyCodeAttempts | RemindTooSoon | InvitationInUse):
-        response["Retry-After"] = str(max(1, round(exc.wait_seconds)))
+    if exc.retry_after_seconds is not None:
+        response["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
     return response
 
 
@@ -151,7 +95,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    if isinstance(exc, DOMAIN_ERRORS):
+    if isinstance(exc, DomainError):
         set_rollback()
         return _domain_response(exc)
     if isinstance(exc, exceptions.APIException):

@@ -1,0 +1,23 @@
+"""The base of every app's domain errors, and what an error says about itself to the web.
+
+An app's errors (``B2BError``, ``EcommerceError``, ``CoursesError``) derive from ``DomainError``
+and say, on their own class, which HTTP status fits them (``http_status``: 400 bad input, 403
+not allowed, 404 unknown, 409 a state conflict, 429 throttled) and, for a throttle, when to try
+again (``retry_after_seconds``). The API's error handler (``config.api.errors``) reads those and
+so knows no app's classes."""
+
+
+class DomainError(Exception):
+    """A request that cannot be carried out; nothing was changed. The message is one line the
+    person who asked can act on."""
+
+    http_status = 409
+
+    @property
+    def retry_after_seconds(self) -> float | None:
+        """When a throttled request may be tried again; None for any other error."""
+        return None
+
+    def api_details(self) -> dict[str, object]:
+        """What the API adds to the error's body besides its code and message."""
+        return {}
