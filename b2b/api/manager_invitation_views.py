@@ -9,7 +9,6 @@ A replayed action changes nothing: reminding or revoking an invitation that is n
 answers 409 ``invitation_not_open``.
 """
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -31,18 +30,14 @@ from b2b.selectors.invitations import (
     invitations_in_state,
     invite_job_summaries,
     invite_job_summary,
+    job_progress,
+    job_rows,
 )
 from b2b.services.invitations.invite import invite
-from b2b.services.invitations.jobs import (
-    deferred_notice,
-    job_rows,
-    run_inline,
-    runs_inline,
-    start_invite_job,
-)
+from b2b.services.invitations.jobs import deferred_notice, invite_list, runs_inline
 from b2b.services.invitations.lifecycle import remind, remind_all_open, revoke
 from b2b.services.invitations.pages import find_job, find_open_invitation
-from b2b.services.invitations.uploads import UploadRow, parse_invite_csv
+from b2b.services.invitations.uploads import UploadRow, read_invite_file, rows_of_list
 from config.api.docs import documented
 from config.api.errors import error_body
 
@@ -221,12 +216,7 @@ def job_body(
     return {
         "id": job.pk,
         "contract_id": job.contract_id,
-        "state": job.state,
-        "rows": job.rows,
-        "done": job.done,
-        "total": job.total,
-        "percent": job.percent,
-        "finished": job.finished,
+        **job_progress(job),
         "created_on": job.created_on,
         "finished_on": job.finished_on,
         "summary": invite_job_summary(job) if summary is None else summary,
@@ -238,26 +228,13 @@ def job_body(
 def _uploaded_rows(request) -> list[UploadRow]:
     upload = request.FILES.get("file")
     if upload is not None:
-        limit = settings.B2B_INVITE_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise UploadRefused(
-                f"The file is too large ({upload.size:,} bytes); the limit is {limit:,} bytes. "
-                "Split it into smaller files."
-            )
-        return parse_invite_csv(
-            upload.read(), max_rows=settings.B2B_INVITE_MAX_ROWS, max_bytes=limit
-        )
+        return read_invite_file(upload)
     if "file" in request.data:
         raise ValidationError({"file": ["Send the CSV file as a file (multipart/form-data)."]})
-    rows = _valid(s.BulkJsonSerializer, request.data)["rows"]
-    if len(rows) > settings.B2B_INVITE_MAX_ROWS:
-        raise ValidationError(
-            {"rows": [f"At most {settings.B2B_INVITE_MAX_ROWS:,} rows at a time; split them."]}
-        )
-    return [
-        UploadRow(line=place, email=row["email"].strip(), name=row["name"].strip())
-        for place, row in enumerate(rows, start=1)
-    ]
+    try:
+        return rows_of_list(_valid(s.BulkJsonSerializer, request.data)["rows"])
+    except UploadRefused as error:
+        raise ValidationError({"rows": [str(error)]}) from None
 
 
 BULK_REQUEST = {
@@ -290,10 +267,7 @@ class BulkInvite(ManagerView):
     def post(self, request, contract_id: int):
         contract = managed_contract_or_404(request, contract_id)
         rows = _uploaded_rows(request)
-        job = start_invite_job(contract=contract, rows=rows, by=request.user)
-        if runs_inline(job.rows):
-            run_inline(job_id=job.pk)  # a no-op when the request's commit already ran it
-        job.refresh_from_db()
+        job = invite_list(contract=contract, rows=rows, by=request.user)
         location = reverse("api-manager-job", args=[contract.pk, job.pk])
         notice = deferred_notice(job)
         if notice:  # a database error stopped it: saved, and left for the sweep

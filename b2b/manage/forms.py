@@ -2,10 +2,9 @@
 the invitation come from the URL, checked against the manager's organizations."""
 
 from django import forms
-from django.conf import settings
 
 from b2b.exceptions import UploadRefused
-from b2b.services.invitations.uploads import UploadRow, parse_invite_csv
+from b2b.services.invitations.uploads import UploadRow, read_invite_file
 
 
 class _Form(forms.Form):
@@ -31,17 +30,8 @@ class UploadForm(_Form):
     )
 
     def clean_file(self) -> list[UploadRow]:
-        upload = self.cleaned_data["file"]
-        limit = settings.B2B_INVITE_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is too large ({upload.size:,} bytes); the limit is {limit:,} bytes. "
-                "Split it into smaller files."
-            )
         try:
-            return parse_invite_csv(
-                upload.read(), max_rows=settings.B2B_INVITE_MAX_ROWS, max_bytes=limit
-            )
+            return read_invite_file(self.cleaned_data["file"])
         except UploadRefused as error:
             raise forms.ValidationError(str(error)) from None
 

@@ -26,18 +26,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, InvitationRefused
 from b2b.manage.forms import InviteForm, SearchForm, UploadForm
-from b2b.selectors.invitations import contract_invitations, invite_job_summary
+from b2b.selectors.invitations import (
+    contract_invitations,
+    invite_job_summary,
+    iter_result_rows,
+    job_progress,
+    job_rows,
+)
 from b2b.selectors.learners import contract_learners, iter_contract_learners
 from b2b.selectors.listings import courseware_listing
 from b2b.selectors.managers import managed_contract_rows, managed_contract_rows_of
 from b2b.services.codes.export import stream_codes_csv
 from b2b.services.invitations.invite import invite
-from b2b.services.invitations.jobs import (
-    deferred_notice,
-    iter_result_rows,
-    job_rows,
-    start_invite_job,
-)
+from b2b.services.invitations.jobs import deferred_notice, invite_list
 from b2b.services.invitations.lifecycle import remind, remind_all_open, remind_wait, revoke
 from b2b.services.invitations.managers import managed_organizations
 from b2b.services.invitations.pages import (
@@ -217,7 +218,7 @@ def invite_many(request, contract_id: int):
     contract = _contract_or_404(request, contract_id)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = start_invite_job(contract=contract, rows=form.cleaned_data["file"], by=request.user)
+        job = invite_list(contract=contract, rows=form.cleaned_data["file"], by=request.user)
         return redirect("manage:job", contract_id=contract.pk, job_id=job.pk)
     status = 400 if request.method == "POST" else 200
     context = {"contract": contract, "organization": contract.organization, "form": form}
@@ -251,16 +252,7 @@ def job(request, contract_id: int, job_id: int):
 @login_required
 def job_status(request, contract_id: int, job_id: int):
     _contract, job = _job_or_404(request, contract_id, job_id)
-    return JsonResponse(
-        {
-            "state": job.state,
-            "rows": job.rows,
-            "done": job.done,
-            "total": job.total,
-            "percent": job.percent,
-            "finished": job.finished,
-        }
-    )
+    return JsonResponse(job_progress(job))
 
 
 @require_GET

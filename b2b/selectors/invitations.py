@@ -2,7 +2,7 @@
 managers, the invite jobs' outcome counts, the codes invitations set aside, and what an
 invitation's link shows."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -261,3 +261,38 @@ def open_invitations(contract_id: int) -> QuerySet[Invitation]:
     """The contract's open invitations whose code nobody has redeemed yet: the seats they hold
     (``b2b.selectors.open_invitations_of``, the one definition)."""
     return open_invitations_of([contract_id])
+
+
+# A bulk invitation job's results, as the pages, the API and the results CSV show them.
+RESULTS_HEADER = ["Line", "E-mail", "Name", "Result"]
+RESULTS_CHUNK = 1000
+
+
+def job_progress(job: InviteJob) -> dict[str, object]:
+    """A job's progress, the one shape both the job page's poll and the API's job resource
+    carry: its state, its rows, how many are done of how many, and whether it finished."""
+    return {
+        "state": job.state,
+        "rows": job.rows,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "finished": job.finished,
+    }
+
+
+def job_rows(job: InviteJob) -> QuerySet[InviteJobRow]:
+    return job.row_set.order_by("position")
+
+
+def iter_result_rows(job: InviteJob) -> Iterator[list[str]]:
+    """The results CSV's rows, header first (chunks of RESULTS_CHUNK rows, one query each)."""
+    yield RESULTS_HEADER
+    after = -1
+    while True:
+        chunk = list(job.row_set.filter(position__gt=after).order_by("position")[:RESULTS_CHUNK])
+        if not chunk:
+            return
+        for row in chunk:
+            yield [str(row.line), row.email, row.name, outcome_label(row.outcome)]
+        after = chunk[-1].position

@@ -21,16 +21,15 @@ died). A run stopped by a database error puts the job back to queued with the er
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from b2b.enums import InviteJobState
-from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow, outcome_label
+from b2b.models import INVALID_NAME, ContractPage, InviteJob, InviteJobRow
 from b2b.services.invitations.invite import InviteResult, InviteRow, invite_many
 from b2b.services.invitations.uploads import UploadRow, formula_cells
 from config.db_errors import one_line
@@ -41,7 +40,6 @@ from users.models import User
 log = logging.getLogger(__name__)
 
 INVITE_JOB_TASK = "b2b.run_invite_job"
-RESULTS_HEADER = ["Line", "E-mail", "Name", "Result"]
 WRITE_BATCH = 1000
 
 
@@ -200,18 +198,13 @@ def _run(job: InviteJob) -> InviteJob:
     return job
 
 
-def job_rows(job: InviteJob) -> QuerySet[InviteJobRow]:
-    return job.row_set.order_by("position")
-
-
-def iter_result_rows(job: InviteJob) -> Iterator[list[str]]:
-    """The results CSV's rows, header first (chunks of WRITE_BATCH rows, one query each)."""
-    yield RESULTS_HEADER
-    after = -1
-    while True:
-        chunk = list(job.row_set.filter(position__gt=after).order_by("position")[:WRITE_BATCH])
-        if not chunk:
-            return
-        for row in chunk:
-            yield [str(row.line), row.email, row.name, outcome_label(row.outcome)]
-        after = chunk[-1].position
+def invite_list(*, contract: ContractPage, rows: list[UploadRow], by: User | None) -> InviteJob:
+    """Invite a list of people (a file's rows or the API's list): the one way in for the manager
+    pages and the manager API. The list is stored as a job; a small one is handled before this
+    returns (unless a database error stopped it: then ``deferred_notice`` says so), a larger one
+    is queued. Returns the job as it is now."""
+    job = start_invite_job(contract=contract, rows=rows, by=by)
+    if runs_inline(job.rows):
+        run_inline(job_id=job.pk)  # a no-op when the caller's commit already ran it
+    job.refresh_from_db()
+    return job

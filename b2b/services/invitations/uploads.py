@@ -10,7 +10,11 @@ a row holds is never trusted: a spreadsheet formula in a name cell is refused fo
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
 
 from b2b.exceptions import UploadRefused
 from config.exports import FORMULA_STARTS
@@ -76,13 +80,47 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip()
 
 
+class Upload(Protocol):
+    """An uploaded file as Django hands it over (its size is known before it is read)."""
+
+    size: int | None
+
+    def read(self) -> bytes: ...
+
+
+def _too_large(size: int, limit: int) -> UploadRefused:
+    return UploadRefused(
+        f"The file is too large ({size:,} bytes); the limit is {limit:,} bytes. "
+        "Split it into smaller files."
+    )
+
+
+def read_invite_file(upload: Upload) -> list[UploadRow]:
+    """The rows of a file of people to invite, for the manager pages and the manager API alike:
+    refused unread when it is over B2B_INVITE_UPLOAD_MAX_BYTES, and at most B2B_INVITE_MAX_ROWS
+    rows. Raises UploadRefused."""
+    limit = settings.B2B_INVITE_UPLOAD_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise _too_large(upload.size, limit)
+    return parse_invite_csv(upload.read(), max_rows=settings.B2B_INVITE_MAX_ROWS, max_bytes=limit)
+
+
+def rows_of_list(rows: Sequence[Mapping[str, str]]) -> list[UploadRow]:
+    """A list of people to invite given as data (the API's JSON rows: ``email`` and ``name``),
+    numbered from 1, under the same row limit as a file. Raises UploadRefused."""
+    limit = settings.B2B_INVITE_MAX_ROWS
+    if len(rows) > limit:
+        raise UploadRefused(f"At most {limit:,} rows at a time; split them.")
+    return [
+        UploadRow(line=place, email=row["email"].strip(), name=row["name"].strip())
+        for place, row in enumerate(rows, start=1)
+    ]
+
+
 def parse_invite_csv(data: bytes, *, max_rows: int, max_bytes: int) -> list[UploadRow]:
     """The rows of an uploaded CSV, blank lines left out. Raises UploadRefused."""
     if len(data) > max_bytes:
-        raise UploadRefused(
-            f"The file is too large ({len(data):,} bytes); the limit is {max_bytes:,} bytes. "
-            "Split it into smaller files."
-        )
+        raise _too_large(len(data), max_bytes)
     text = _text(data)
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n")[0]), strict=True
