@@ -2,7 +2,7 @@
 PostgreSQL).
 
 Work: 10,000 e-mail addresses invited to a contract at once, as a manager's CSV upload does
-(``b2b.services.invitations.invite_many``), twice:
+(``b2b.services.invitations.invite.invite_many``), twice:
 
 - a capped contract (cap 10,000, one course, so 10,000 pool codes made first): each invitation
   takes an unused code of the pool;

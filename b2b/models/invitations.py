@@ -163,7 +163,7 @@ class Invitation(models.Model):
     last_reminded_on = models.DateTimeField(null=True, blank=True)
     # When its last invitation or reminder e-mail was delivered, or queued while it is still on
     # its way; empty when none was delivered and the last one failed. The reminder cooldown
-    # counts from it (b2b.services.invitations.remind_wait).
+    # counts from it (b2b.services.invitations.lifecycle.remind_wait).
     last_emailed_on = models.DateTimeField(null=True, blank=True)
     revoked_on = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(

@@ -259,7 +259,7 @@ def invitation_code_ids(contract_id: int):
 
 def open_invitations(contract_id: int) -> QuerySet[Invitation]:
     """The contract's open invitations whose code nobody has redeemed yet: the seats they hold
-    (``b2b.selectors.open_invitations_of``, the one definition)."""
+    (``b2b.selectors.invitations.open_invitations_of``, the one definition)."""
     return open_invitations_of([contract_id])
 
 

@@ -4,7 +4,8 @@
 ``B2B_INVITE_INLINE_ROWS`` rows) is handled in the request; a larger one is queued after commit
 (``INVITE_JOB_TASK``) and the page follows its progress (``InviteJob.done`` of ``total``, written
 by ``invite_many``'s progress callback as each batch commits). The invitation rules are
-``b2b.services.invitations.invite_many``'s; a row whose name starts like a spreadsheet formula is
+``b2b.services.invitations.invite.invite_many``'s; a row whose name starts like a spreadsheet
+formula is
 refused here ("invalid name") and never reaches it.
 
 Running a job is safe to repeat: a job already finished is left alone, and a run that died half
