@@ -249,12 +249,14 @@ def invitation_target(token: str) -> InvitationTarget | None:
     )
 
 
-def invitation_code_ids(contract_id: int):
+def invitation_code_ids(contract_id: int) -> QuerySet[Invitation, int]:
     """The ids of the codes the contract's invitations were given (a query, not run here): the
     pool's reconciliation leaves them alone. An open invitation's code is its invitee's (never
     deactivated, counted as held); a revoked one's is withdrawn for good (never reactivated,
     whatever the cap does later); a redeemed one's is redeemed."""
-    return Invitation.objects.filter(contract_id=contract_id, code__isnull=False).values("code_id")
+    return Invitation.objects.filter(contract_id=contract_id, code__isnull=False).values_list(
+        "code_id", flat=True
+    )
 
 
 def open_invitations(contract_id: int) -> QuerySet[Invitation]:

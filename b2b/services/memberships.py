@@ -203,7 +203,9 @@ def refusal_message(contract: ContractPage, reason: AdmissionRefusal) -> str:
 
 
 @transaction.atomic
-def attach_learner(*, user, contract_id: int, source: str, created_by=None) -> Attachment:
+def attach_learner(
+    *, user: User, contract_id: int, source: str, created_by: User | None = None
+) -> Attachment:
     """Attach ``user`` to the contract, or return their existing membership.
 
     Raises MembershipRefused when the contract is inactive, outside its dates, or full.
@@ -243,7 +245,7 @@ def _record_members(
 
 
 @transaction.atomic
-def detach_learner(*, user, contract_id: int) -> bool:
+def detach_learner(*, user: User, contract_id: int) -> bool:
     """Remove the learner from the contract; returns whether they were attached."""
     contract = _read_contract(contract_id, lock=True)
     deleted, _ = ContractMembership.objects.filter(user=user, contract=contract).delete()

@@ -16,7 +16,7 @@ themselves; the receiver then leaves that publish alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -55,7 +55,9 @@ def publishing_by_service(page_id: int) -> Iterator[None]:
         _by_service.reset(token)
 
 
-def note_fields_before_save(page: OrganizationPage | ContractPage, *, update_fields) -> None:
+def note_fields_before_save(
+    page: OrganizationPage | ContractPage, *, update_fields: Iterable[str] | None
+) -> None:
     """Before a whole-row save of an existing page (what a publish does), keep the row's
     followed fields and whether it had been published, for ``page_published``. One query; a
     save of some fields only (revisions, tree moves) is not a publish and costs nothing."""

@@ -9,7 +9,7 @@ the alias) or by its org key equal to the alias.
 import logging
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from b2b.enums import MembershipSource
@@ -17,6 +17,7 @@ from b2b.exceptions import MembershipRefused
 from b2b.models import ContractPage, MembershipRefusal, OrganizationPage
 from b2b.services.memberships import attach_learner
 from config.text import has_nul
+from users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class SsoResult:
     refused: list[tuple[ContractPage, str]] = field(default_factory=list)
 
 
-def claim_identifiers(claim) -> tuple[set[str], set[str]]:
+def claim_identifiers(claim: object) -> tuple[set[str], set[str]]:
     """(aliases, ids) named by an organization claim in either Keycloak form; a name with a NUL
     character (which no organization can have) is left out."""
     aliases: set[str] = set()
@@ -46,7 +47,7 @@ def claim_identifiers(claim) -> tuple[set[str], set[str]]:
     return {a for a in aliases if not has_nul(a)}, {i for i in ids if not has_nul(i)}
 
 
-def organizations_for_claim(claim) -> list[OrganizationPage]:
+def organizations_for_claim(claim: object) -> list[OrganizationPage]:
     aliases, ids = claim_identifiers(claim)
     if not aliases and not ids:
         return []
@@ -56,7 +57,7 @@ def organizations_for_claim(claim) -> list[OrganizationPage]:
     return list(OrganizationPage.objects.filter(matches).order_by("pk"))
 
 
-def auto_join_contracts(organization: OrganizationPage):
+def auto_join_contracts(organization: OrganizationPage) -> QuerySet[ContractPage]:
     """The organization's SSO contracts that learners join by signing in: free, active, in dates.
 
     Joining each one still goes through ``attach_learner``, which asks ``admission_refusal``
@@ -72,7 +73,7 @@ def auto_join_contracts(organization: OrganizationPage):
     )
 
 
-def attach_from_claim(*, user, claim) -> SsoResult:
+def attach_from_claim(*, user: User, claim: object) -> SsoResult:
     """Attach ``user`` to the free SSO contracts of the organizations in ``claim``.
 
     Memberships are never removed here: a learner whose claim no longer lists an organization

@@ -1,5 +1,6 @@
 """Demo data for trying the product locally: a small catalog and a staff superuser."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -53,7 +54,9 @@ def _run(course: Course, run_tag: str) -> tuple[CourseRun, bool]:
     )
 
 
-def _program(readable_id: str, title: str, build) -> tuple[Program, bool]:
+def _program(
+    readable_id: str, title: str, build: Callable[[Program, ProgramRequirement], None]
+) -> tuple[Program, bool]:
     """Create a program and its requirement tree (``build`` fills in the root operator)."""
     program, created = Program.objects.get_or_create(
         readable_id=readable_id, defaults={"title": title, "live": True}
@@ -111,7 +114,7 @@ def _load_courses(result: DemoCatalogResult) -> dict[str, Course]:
 
 
 def _load_programs(result: DemoCatalogResult, courses: dict[str, Course]) -> None:
-    def build_python(program, root):
+    def build_python(program: Program, root: ProgramRequirement) -> None:
         _add_course(program, root, courses["DEMO105"])
         _add_course(program, root, courses["DEMO201"])
 
@@ -119,7 +122,7 @@ def _load_programs(result: DemoCatalogResult, courses: dict[str, Course]) -> Non
     if created:
         result.created.append(python_program.readable_id)
 
-    def build_ai(program, root):
+    def build_ai(program: Program, root: ProgramRequirement) -> None:
         _add_course(program, root, courses["DEMO101"])
         _add_course(program, root, courses["DEMO102"])
         elective = root.add_child(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from courses import openedx
 from courses.exceptions import CourseRunConflict, InvalidCoursewareId, OpenEdxRequestError
@@ -48,7 +48,7 @@ def parse_courseware_id(courseware_id: str) -> CoursewareKey:
     return CoursewareKey(org=org, number=number, run_tag=run_tag)
 
 
-def _set_fields(obj, values: dict) -> bool:
+def _set_fields(obj: models.Model, values: dict[str, Any]) -> bool:
     changed = False
     for field, value in values.items():
         if getattr(obj, field) != value:

@@ -1,7 +1,7 @@
 """Dry runs: carry out a change inside a transaction, measure it, then roll it all back."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 class _RolledBack(Exception):
-    def __init__(self, result, plan):
+    def __init__(self, result: Any, plan: CodePlan) -> None:
         self.result = result
         self.plan = plan
 

@@ -190,7 +190,7 @@ def _group_conforms(group: CensusGroup, mode: CodeMode) -> bool:
     return group.redemption_type == redemption_type(mode)
 
 
-def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None, cap: int):
+def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None, cap: int) -> None:
     stats = stats or ProductCodeStats()
     target = max(cap - stats.redeemed, 0)
     if stats.active_unredeemed > target:
@@ -208,7 +208,7 @@ def _plan_capped(plan: CodePlan, product_id: int, stats: ProductCodeStats | None
             plan.create[product_id] = missing - reactivate
 
 
-def _plan_unlimited(plan: CodePlan, product_id: int, stats: ProductCodeStats | None):
+def _plan_unlimited(plan: CodePlan, product_id: int, stats: ProductCodeStats | None) -> None:
     stats = stats or ProductCodeStats()
     if stats.active_unredeemed:
         return

@@ -4,6 +4,11 @@ Deleting a page deletes its subtree, so the check covers every contract at or be
 an organization, the Organizations index or the home page are guarded like a contract.
 """
 
+from collections.abc import Iterable
+
+from wagtail.models import Page
+from wagtail.query import PageQuerySet
+
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.locking import ContractLock, lock_contracts
 from courses.models import CourseRun
@@ -11,11 +16,11 @@ from ecommerce.selectors import count_codes_in_pending_orders, count_redeemed_co
 from ecommerce.services.bulk_codes import delete_codes_of_contracts
 
 
-def _contracts_in(page):
+def _contracts_in(page: Page) -> PageQuerySet:
     return ContractPage.objects.descendant_of(page, inclusive=True)
 
 
-def lock_for_deletion(pages) -> None:
+def lock_for_deletion(pages: Iterable[Page]) -> None:
     """Lock every contract at or below the pages for deletion, by ascending id, in one
     statement (the lock order). Call it in the deleting transaction before
     ``deletion_blockers``: no learner joins, no code is redeemed or put in a payment and no run
@@ -26,7 +31,7 @@ def lock_for_deletion(pages) -> None:
     lock_contracts(contract_ids, mode=ContractLock.DELETE)
 
 
-def deletion_blockers(page) -> list[str]:
+def deletion_blockers(page: Page) -> list[str]:
     """Reasons the page (with its subtree) cannot be deleted; empty when it can."""
     contracts = _contracts_in(page)
     reasons = []
@@ -45,7 +50,7 @@ def deletion_blockers(page) -> list[str]:
     return reasons
 
 
-def release_unused_codes(page) -> int:
+def release_unused_codes(page: Page) -> int:
     """Delete the unused codes of the contracts at or below the page, which would otherwise
     block its deletion. Call it inside the transaction that deletes the page: the contracts are
     locked for deletion first (the lock order), so no reconciliation writes codes meanwhile."""

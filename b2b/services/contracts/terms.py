@@ -99,7 +99,9 @@ def duplicate_name_message(organization: OrganizationPage, existing: ContractPag
     )
 
 
-def check_terms(*, start, end, max_learners, price) -> None:
+def check_terms(
+    *, start: date | None, end: date | None, max_learners: int | None, price: Decimal | None
+) -> None:
     errors = contract_terms_errors(
         start_date=start, end_date=end, max_learners=max_learners, price=price
     )
