@@ -11,7 +11,7 @@ from wagtail.admin.ui.components import Component
 
 from b2b.models import ContractPage, OrganizationPage
 from b2b.selectors import contract_summary, manager_rows
-from b2b.services.health import contract_label, health_report
+from b2b.services.health.report import contract_label, health_report
 
 
 class ContractSummaryPanel(Panel):

@@ -13,7 +13,7 @@ from b2b.enums import InvitationState
 from b2b.exceptions import InvalidContractTerms
 from b2b.models import ContractMembership
 from b2b.services.contracts import ContractChange, modify_contract
-from b2b.services.health import health_report
+from b2b.services.health.report import health_report
 from b2b.services.invitations import invite, revoke
 from b2b.services.memberships import admission_refusal
 from ecommerce.models import Discount

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
-from b2b.services.health import health_report
+from b2b.services.health.report import health_report
 from b2b.services.invitation_sweep import Requeued, requeue_invitation_work
 from b2b.services.invitations import RemindAllResult, invite, remind, remind_all_open, revoke
 from tests import factories as f
