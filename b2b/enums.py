@@ -30,15 +30,6 @@ class AdmissionRefusal(models.TextChoices):
     FULL = "full", "is full"
 
 
-class HealthSeverity(models.TextChoices):
-    """How bad a health report's finding is: an error breaks a rule the system promises (a
-    learner over the cap, a payment without its enrollment); a warning is work that is late or
-    out of line and that a reconciliation, a retry or a person sets right."""
-
-    ERROR = "error", "Error"
-    WARNING = "warning", "Warning"
-
-
 class ContractState(models.TextChoices):
     """Where a contract stands on a given day (``ContractPage.state_on``, and
     ``ContractPage.objects.in_state`` for a set): deactivated, not started yet, past its last

@@ -12,7 +12,7 @@ from wagtail.admin.ui.components import Component
 from b2b.models import ContractPage, OrganizationPage
 from b2b.selectors.listings import contract_summary
 from b2b.selectors.managers import manager_rows
-from b2b.services.health import contract_label, health_report
+from b2b.services.health.report import contract_label, health_report
 
 
 class ContractSummaryPanel(Panel):

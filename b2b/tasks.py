@@ -13,7 +13,8 @@ from b2b.services.alerts import CHECK_TASK, check_contract_alerts, note_send_fai
 from b2b.services.alerts import SEND_TASK as ALERT_SEND_TASK
 from b2b.services.codes.reconcile import RECONCILE_TASK, ReconcileResult, reconcile_contract_codes
 from b2b.services.codes.sweep import SWEEP_TASK, requeue_pending_reconciliations
-from b2b.services.health import HEALTH_TASK, health_report, notify_staff
+from b2b.services.health.notify import HEALTH_TASK, notify_staff
+from b2b.services.health.report import health_report
 from b2b.services.invitations.emails import RETRY_TASK, attempts_of, retry_countdown, send_email
 from b2b.services.invitations.emails import SEND_TASK as INVITATION_SEND_TASK
 from b2b.services.invitations.jobs import INVITE_JOB_TASK, run_invite_job

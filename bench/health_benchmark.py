@@ -83,7 +83,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("configure_wagtail", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    from b2b.services.health import health_report
+    from b2b.services.health.report import health_report
 
     codes = args.contracts * args.cap * args.courses
     print(

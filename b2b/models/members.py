@@ -82,9 +82,10 @@ class MembershipRefusal(models.Model):
 
 
 class ReportedHealthFinding(models.Model):
-    """A health report finding staff were told about (``b2b.services.health.notify_staff``):
-    the periodic report mails only findings not recorded here, and forgets a finding once it
-    is gone, so that it is reported again if it comes back."""
+    """A health report finding staff were told about
+    (``b2b.services.health.notify.notify_staff``): the periodic report mails only findings not
+    recorded here, and forgets a finding once it is gone, so that it is reported again if it
+    comes back."""
 
     fingerprint = models.CharField(max_length=64, unique=True)
     check_name = models.CharField(max_length=40)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from b2b.enums import EmailState, InviteJobState, InviteOutcome
 from b2b.models import InvitationEmail, InviteJob
-from b2b.services.health import health_report, repair_findings
+from b2b.services.health.repair import repair_findings
+from b2b.services.health.report import health_report
 from b2b.services.invitations.jobs import run_invite_job, start_invite_job
 from b2b.services.invitations.sweep import Requeued, requeue_invitation_work, stalled_work
 from b2b.services.invitations.uploads import UploadRow

@@ -10,16 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from b2b.exceptions import ContractNotFound
 from b2b.management.rendering import Column, render
-from b2b.services.health import (
-    HealthReport,
-    RepairOutcome,
-    contract_label,
-    health_report,
-    notify_staff,
-    repair_findings,
-)
-from b2b.services.health_checks import Finding
+from b2b.services.health.notify import notify_staff
+from b2b.services.health.repair import RepairOutcome, repair_findings
+from b2b.services.health.report import HealthReport, contract_label, health_report
 from config.commands import DATABASE_GONE, OneLineErrorsMixin, database_error, object_id
+from config.health_registry import Finding
 
 # The exit status of a report that could not run.
 COULD_NOT_RUN = 2

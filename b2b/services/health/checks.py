@@ -1,134 +1,44 @@
-"""The health report's checks: each reads the whole system (or the contracts in scope) with a
-constant number of queries and returns its findings.
+"""b2b's own health checks: each reads the contracts in scope with a constant number of queries
+(through ``HealthData`` and the selectors) and returns its findings.
 
-``HealthData`` reads what several checks share once (the contracts, their code statuses, runs
-and products), lazily, so a check run alone reads only what it needs. A check never writes;
-what can be repaired is said on the finding (``Repair``) and done by ``b2b.services.health``.
+What other apps own is checked by them (``config.health_registry``: ecommerce's orders and
+codes, courses' Open edX copies and enrollment pushes); b2b's checks are about its rules: the
+cap, the codes and products a contract's rules call for, the runs' dates, the code
+reconciliations, the membership a fulfilled order gives, the invitation work.
 """
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, Q
-
-from b2b.enums import HealthSeverity
-from b2b.models import ContractCodeStatus, ContractMembership, ContractPage
+from b2b.models import ContractPage
+from b2b.selectors import health as selectors_health
 from b2b.services.codes.rules import product_code_rule
 from b2b.services.courseware import contract_run_schedule
+from b2b.services.health.data import RECONCILE, REQUEUE_INVITATIONS, HealthData
 from b2b.services.invitations.sweep import failed_emails, stalled_work
+from config.health_registry import Finding, HealthSeverity, moment_text
 from config.money import format_money
-from courses import selectors as courses_selectors
-from courses.enums import EdxCopyState
 from courses.selectors import ContractRunState
 from ecommerce import selectors as ecommerce_selectors
-from ecommerce.selectors import RunProduct
 
 ERROR, WARNING = HealthSeverity.ERROR, HealthSeverity.WARNING
 
 
-class Repair(Enum):
-    """What ``--fix`` does for a finding; findings without one are left for a person."""
-
-    RECONCILE = "requested the code reconciliation"
-    COPY = "queued the Open edX copy again"
-    PUSH = "queued the Open edX enrollments again"
-    INVITATIONS = "queued the invite jobs and invitation e-mails again"
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str  # the check's name (``CHECKS``)
-    severity: HealthSeverity
-    contract_id: int | None
-    subject: str  # what in the contract: "contract", a product, a run key, an order
-    what: str
-    fix: str  # how to fix it
-    repair: Repair | None = None
-    target: int | str | None = None  # what the repair takes: contract id, run key, run id
-    contract_name: str = ""
-
-    @property
-    def fingerprint(self) -> str:
-        """The finding's identity across reports: the same problem keeps it while its numbers
-        change (the periodic report mails staff about new fingerprints only)."""
-        key = f"{self.check}|{self.contract_id or ''}|{self.subject}"
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-class HealthData:
-    """What the checks read, for the contracts in scope (``contract_ids`` None: all)."""
-
-    def __init__(
-        self,
-        *,
-        contract_ids: list[int] | None,
-        now: datetime,
-        codes_pending_before: datetime,
-        openedx_pending_before: datetime,
-    ):
-        self.contract_ids = contract_ids
-        self.now = now
-        self.codes_pending_before = codes_pending_before
-        self.openedx_pending_before = openedx_pending_before
-
-    @cached_property
-    def contracts(self) -> dict[int, ContractPage]:
-        contracts = ContractPage.objects.order_by("pk")
-        if self.contract_ids is not None:
-            contracts = contracts.filter(pk__in=self.contract_ids)
-        return {contract.pk: contract for contract in contracts}
-
-    @cached_property
-    def statuses(self) -> dict[int, ContractCodeStatus]:
-        statuses = ContractCodeStatus.objects.all()
-        if self.contract_ids is not None:
-            statuses = statuses.filter(pk__in=self.contract_ids)
-        return {status.contract_id: status for status in statuses}
-
-    def codes_pending(self, contract_id: int) -> bool:
-        status = self.statuses.get(contract_id)
-        return status is not None and status.is_pending
-
-    @cached_property
-    def runs(self) -> list[ContractRunState]:
-        return courses_selectors.contract_run_states(self.contract_ids)
-
-    @cached_property
-    def products(self) -> dict[int, RunProduct]:
-        """Run id -> its active product."""
-        return ecommerce_selectors.active_products_by_run([run.id for run in self.runs])
-
-
-def _finding(data: HealthData, check: str, severity, contract_id, subject, what, fix, **repair):
-    contract = data.contracts.get(contract_id) if contract_id is not None else None
-    name = contract.title if contract is not None else ""
-    return Finding(check, severity, contract_id, subject, what, fix, contract_name=name, **repair)
-
-
 def _reconcile(contract_id: int) -> dict:
-    return {"repair": Repair.RECONCILE, "target": contract_id}
+    return {"repair": RECONCILE, "target": contract_id}
 
 
 SYNC = "b2b_contract sync-codes {id}"
 
 
 def over_cap(data: HealthData) -> list[Finding]:
-    members = ContractMembership.objects.filter(contract__max_learners__isnull=False)
-    if data.contract_ids is not None:
-        members = members.filter(contract_id__in=data.contract_ids)
-    counts = members.values_list("contract_id").annotate(n=Count("pk")).order_by()
     findings = []
-    for contract_id, count in counts:
+    for contract_id, count in selectors_health.capped_member_counts(data.contract_ids):
         cap = data.contracts[contract_id].max_learners
         if cap is not None and count > cap:
             findings.append(
-                _finding(
-                    data,
+                Finding(
                     "over-cap",
                     ERROR,
                     contract_id,
@@ -141,29 +51,6 @@ def over_cap(data: HealthData) -> list[Finding]:
     return findings
 
 
-def codes_redeemed_twice(data: HealthData) -> list[Finding]:
-    by_contract = defaultdict(list)
-    for code in ecommerce_selectors.one_time_codes_redeemed_twice(data.contract_ids):
-        by_contract[code.contract_id].append(code)
-    findings = []
-    for contract_id, codes in by_contract.items():
-        first = codes[0]
-        findings.append(
-            _finding(
-                data,
-                "code-redeemed-twice",
-                ERROR,
-                contract_id,
-                "codes",
-                f"{len(codes)} one-time code(s) redeemed more than once "
-                f"(e.g. {first.code}: {first.times} times)",
-                "look at the code's redemptions and orders in the Django admin; refund or "
-                "detach the extra learners",
-            )
-        )
-    return findings
-
-
 def _runs_by_contract(data: HealthData) -> dict[int, list[ContractRunState]]:
     runs: dict[int, list[ContractRunState]] = defaultdict(list)
     for run in data.runs:
@@ -171,7 +58,7 @@ def _runs_by_contract(data: HealthData) -> dict[int, list[ContractRunState]]:
     return runs
 
 
-def _code_problems(contract: ContractPage, tally) -> list[str]:
+def _code_problems(contract: ContractPage, tally: ecommerce_selectors.CodeTally) -> list[str]:
     rule = product_code_rule(contract, redeemed=tally.redeemed)
     # An uncapped contract's personal invitation codes (one-time) are not the pool's: they are
     # left out of its number and type; like every code of the contract, they sell at its price.
@@ -212,8 +99,7 @@ def codes_differ(data: HealthData) -> list[Finding]:
             problems = _code_problems(contract, tally)
             if problems:
                 findings.append(
-                    _finding(
-                        data,
+                    Finding(
                         "codes-differ",
                         WARNING,
                         contract_id,
@@ -236,8 +122,7 @@ def product_prices(data: HealthData) -> list[Finding]:
         if data.codes_pending(run.contract_id):
             continue
         findings.append(
-            _finding(
-                data,
+            Finding(
                 "product-price",
                 WARNING,
                 run.contract_id,
@@ -255,8 +140,7 @@ def product_prices(data: HealthData) -> list[Finding]:
 
 def runs_without_product(data: HealthData) -> list[Finding]:
     return [
-        _finding(
-            data,
+        Finding(
             "run-without-product",
             ERROR,
             run.contract_id,
@@ -286,14 +170,11 @@ def _dates_differ(contract: ContractPage, run: ContractRunState) -> list[str]:
     if contract.contract_end:
         compared += ["end_date", "enrollment_end"]
     return [
-        f"{_DATE_FIELDS[name]} {_when(getattr(run, name))} (contract: {_when(expected[name])})"
+        f"{_DATE_FIELDS[name]} {moment_text(getattr(run, name))} "
+        f"(contract: {moment_text(expected[name])})"
         for name in compared
         if getattr(run, name) != expected[name]
     ]
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else "none"
 
 
 def run_dates(data: HealthData) -> list[Finding]:
@@ -303,8 +184,7 @@ def run_dates(data: HealthData) -> list[Finding]:
         differences = _dates_differ(contract, run)
         if differences:
             findings.append(
-                _finding(
-                    data,
+                Finding(
                     "run-dates",
                     WARNING,
                     run.contract_id,
@@ -324,13 +204,12 @@ def code_reconciliations(data: HealthData) -> list[Finding]:
         since = status.pending_since
         if status.is_pending and (since is None or since <= data.codes_pending_before):
             findings.append(
-                _finding(
-                    data,
+                Finding(
                     "codes-pending",
                     WARNING,
                     contract_id,
                     "codes",
-                    f"codes pending reconciliation since {_when(since)}",
+                    f"codes pending reconciliation since {moment_text(since)}",
                     "check that a Celery worker is running, then queue the reconciliation "
                     f"again ({SYNC.format(id=contract_id)})",
                     **_reconcile(contract_id),
@@ -338,8 +217,7 @@ def code_reconciliations(data: HealthData) -> list[Finding]:
             )
         if status.last_error:
             findings.append(
-                _finding(
-                    data,
+                Finding(
                     "reconciliation-failed",
                     ERROR,
                     contract_id,
@@ -352,91 +230,9 @@ def code_reconciliations(data: HealthData) -> list[Finding]:
     return findings
 
 
-def openedx_copies(data: HealthData) -> list[Finding]:
-    findings = []
-    for run in data.runs:
-        if run.edx_copy_state == EdxCopyState.FAILED:
-            check, severity, what = "copy-failed", ERROR, f"failed: {run.edx_copy_error}"
-        elif run.edx_copy_state == EdxCopyState.PENDING and (
-            run.edx_copy_updated_on is None
-            or run.edx_copy_updated_on <= data.openedx_pending_before
-        ):
-            check, severity, what = (
-                "copy-pending",
-                WARNING,
-                f"pending since {_when(run.edx_copy_updated_on)}",
-            )
-        else:
-            continue
-        findings.append(
-            _finding(
-                data,
-                check,
-                severity,
-                run.contract_id,
-                run.courseware_id,
-                f"Open edX copy of {run.courseware_id} {what}",
-                f"queue the copy again (requeue_edx_copies --run {run.courseware_id})",
-                repair=Repair.COPY,
-                target=run.courseware_id,
-            )
-        )
-    return findings
-
-
-def enrollments_not_pushed(data: HealthData) -> list[Finding]:
-    findings = []
-    for row in courses_selectors.unpushed_enrollments(
-        contract_ids=data.contract_ids, pending_before=data.openedx_pending_before
-    ):
-        counts = []
-        if row.failed:
-            error = f" ({row.last_error})" if row.last_error else ""
-            counts.append(f"{row.failed} failed{error}")
-        if row.pending:
-            counts.append(f"{row.pending} pending since {_when(row.oldest)}")
-        findings.append(
-            _finding(
-                data,
-                "enrollments-not-pushed",
-                ERROR if row.failed else WARNING,
-                row.contract_id,
-                row.courseware_id,
-                f"{row.failed + row.pending} enrollment(s) in {row.courseware_id} not in Open "
-                f"edX: {', '.join(counts)}",
-                "check Open edX, then push them again (b2b_health --fix)",
-                repair=Repair.PUSH,
-                target=row.run_id,
-            )
-        )
-    return findings
-
-
-def paid_orders(data: HealthData) -> list[Finding]:
-    return [
-        _finding(
-            data,
-            "paid-not-fulfilled",
-            ERROR,
-            order.contract_id,
-            f"order {order.order_id}",
-            f"order {order.order_id} was paid {format_money(order.paid)} but is {order.state}"
-            + (f": {order.reason}" if order.reason else ""),
-            "enroll the learner by hand, or refund the payment and mark the order refunded "
-            "in the Django admin",
-        )
-        for order in ecommerce_selectors.paid_orders_not_fulfilled(data.contract_ids)
-    ]
-
-
 def _incomplete_orders(data: HealthData) -> dict[int, dict]:
-    member = ContractMembership.objects.filter(
-        user_id=OuterRef("purchaser_id"), contract_id=OuterRef("contract_id")
-    )
-    lines = (
+    lines = selectors_health.lines_without_membership_or_enrollment(
         ecommerce_selectors.fulfilled_lines(data.contract_ids)
-        .annotate(member=Exists(member))
-        .filter(Q(enrolled=False) | Q(contract_id__isnull=False, member=False))
     )
     orders: dict[int, dict] = {}
     for line in lines:
@@ -452,15 +248,15 @@ def _incomplete_orders(data: HealthData) -> dict[int, dict]:
 
 def fulfilled_orders(data: HealthData) -> list[Finding]:
     """Fulfilled orders whose learner is not a member of the contract of a run they bought, or
-    not enrolled in a run they bought."""
+    not enrolled in a run they bought: the membership is b2b's to give, so the check is b2b's,
+    over ecommerce's fulfilled lines."""
     findings = []
     for order_id, order in _incomplete_orders(data).items():
         missing = [f"not a member of contract {c}" for c in sorted(order["contracts"])]
         if order["runs"]:
             missing.append(f"not enrolled in run id(s) {', '.join(map(str, order['runs']))}")
         findings.append(
-            _finding(
-                data,
+            Finding(
                 "fulfilled-incomplete",
                 ERROR,
                 order["contract_id"],
@@ -490,8 +286,7 @@ def invitation_work(data: HealthData) -> list[Finding]:
         if work.emails:
             counts.append(f"{work.emails} invitation e-mail(s)")
         findings.append(
-            _finding(
-                data,
+            Finding(
                 "invitation-work-stalled",
                 WARNING,
                 work.contract_id,
@@ -500,7 +295,7 @@ def invitation_work(data: HealthData) -> list[Finding]:
                 f"{_ago(data, work.oldest)}",
                 "check that the broker and a Celery worker are running; the sweep queues them "
                 "again every few minutes (or b2b_health --fix now)",
-                repair=Repair.INVITATIONS,
+                repair=REQUEUE_INVITATIONS,
                 target=work.contract_id,
             )
         )
@@ -520,8 +315,7 @@ def invitation_emails_failed(data: HealthData) -> list[Finding]:
                 "server answers)"
             )
         findings.append(
-            _finding(
-                data,
+            Finding(
                 "invitation-email-failed",
                 WARNING,
                 failed.contract_id,
@@ -535,18 +329,14 @@ def invitation_emails_failed(data: HealthData) -> list[Finding]:
     return findings
 
 
-# Every check, by name, in the order the report runs them.
+# b2b's checks, by name, in the order the report runs them (before the contributed ones).
 CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "over-cap": over_cap,
-    "code-redeemed-twice": codes_redeemed_twice,
     "codes-differ": codes_differ,
     "product-price": product_prices,
     "run-without-product": runs_without_product,
     "run-dates": run_dates,
     "code-reconciliations": code_reconciliations,  # codes-pending, reconciliation-failed
-    "openedx-copies": openedx_copies,  # copy-failed, copy-pending
-    "enrollments-not-pushed": enrollments_not_pushed,
-    "paid-not-fulfilled": paid_orders,
     "fulfilled-incomplete": fulfilled_orders,
     "invitation-work-stalled": invitation_work,
     "invitation-email-failed": invitation_emails_failed,
