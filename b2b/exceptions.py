@@ -116,29 +116,26 @@ class InvitationNotOpen(B2BError):
     """The invitation was already redeemed or revoked."""
 
 
-class RemindTooSoon(B2BError):
+class _TryLater(B2BError):
+    """A refusal that lapses by itself: ``wait_seconds`` until the request may succeed (the API's
+    Retry-After)."""
+
+    def __init__(self, message: str, *, wait_seconds: float):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+    @property
+    def retry_after_seconds(self) -> float:
+        return self.wait_seconds
+
+
+class RemindTooSoon(_TryLater):
     """The invitation was e-mailed (invited or reminded) less than
     B2B_INVITATION_REMIND_COOLDOWN_SECONDS ago: ``wait_seconds`` until it may be reminded."""
 
     http_status = 429
 
-    def __init__(self, message: str, *, wait_seconds: float):
-        super().__init__(message)
-        self.wait_seconds = wait_seconds
 
-    @property
-    def retry_after_seconds(self) -> float:
-        return self.wait_seconds
-
-
-class InvitationInUse(B2BError):
+class InvitationInUse(_TryLater):
     """The invitation cannot be revoked now: a learner is using its code (paying with it, or
     holding it in a cart); ``wait_seconds`` until that hold lapses at most."""
-
-    def __init__(self, message: str, *, wait_seconds: float):
-        super().__init__(message)
-        self.wait_seconds = wait_seconds
-
-    @property
-    def retry_after_seconds(self) -> float:
-        return self.wait_seconds
