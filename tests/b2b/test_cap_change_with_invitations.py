@@ -14,7 +14,7 @@ from b2b.exceptions import InvalidContractTerms
 from b2b.models import ContractMembership
 from b2b.services.contracts.terms import ContractChange, modify_contract
 from b2b.services.health.report import health_report
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import revoke
 from b2b.services.memberships import admission_refusal
 from ecommerce.models import Discount

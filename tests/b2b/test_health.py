@@ -10,7 +10,7 @@ from django.utils import timezone
 from b2b.models import ContractCodeStatus, InvitationEmail
 from b2b.services.health.repair import repair_findings
 from b2b.services.health.report import health_report
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from config.health_registry import HealthSeverity
 from courses.enums import EdxCopyState, EdxSyncState
 from courses.models import CourseRun, CourseRunEnrollment

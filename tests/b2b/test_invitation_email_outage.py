@@ -12,7 +12,7 @@ from django.utils import timezone
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
 from b2b.services.health.report import health_report
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import RemindAllResult, remind, remind_all_open, revoke
 from b2b.services.invitations.sweep import Requeued, requeue_invitation_work
 from tests import factories as f

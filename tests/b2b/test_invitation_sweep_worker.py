@@ -17,7 +17,7 @@ from django.utils import timezone
 from b2b.enums import EmailState, InviteJobState, InviteOutcome
 from b2b.models import Invitation, InvitationEmail, InviteJob, InviteJobRow
 from b2b.services.health.report import health_report
-from b2b.services.invitations import invite
+from b2b.services.invitations.invite import invite
 from b2b.services.invitations.jobs import run_invite_job, start_invite_job
 from b2b.services.invitations.sweep import Requeued, requeue_invitation_work
 from b2b.services.invitations.uploads import UploadRow
