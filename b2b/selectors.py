@@ -31,7 +31,7 @@ from b2b.models import (
 )
 from courses.enums import EdxCopyState
 from courses.models import CourseRun, CourseRunEnrollment
-from ecommerce.selectors import (
+from ecommerce.services.contract_codes import (
     ContractCodeCounts,
     active_products_by_run,
     code_product,

@@ -12,9 +12,9 @@ sales, bulk):
     sso          0/none  none    unredeemed codes deleted (the only deletion)
 
 Redeemed codes are never deleted or deactivated, and neither are codes a learner is using (held
-by a recent pending order or applied in a basket: ``ecommerce.selectors.code_held``): lowering a
-cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus stays
-until they are settled and the contract stays pending meanwhile. The work is set-based (a
+by a recent pending order or applied in a basket: ``ecommerce.services.contract_codes.code_held``):
+lowering a cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus
+stays until they are settled and the contract stays pending meanwhile. The work is set-based (a
 constant number of queries per batch of codes), serialised per contract by a row lock on its
 ContractCodeStatus, and idempotent. Requests are versioned so that a pile of requests for one
 contract coalesces.
@@ -41,11 +41,11 @@ from b2b.services.locking import lock_for_change, lock_for_reconciliation
 from config.money import format_money
 from config.queueing import queue_after_commit
 from courses.models import CourseRun
-from ecommerce import selectors as ecommerce_selectors
 from ecommerce.enums import RedemptionType
-from ecommerce.selectors import CensusGroup, ProductCodeStats
 from ecommerce.services import bulk_codes, products
+from ecommerce.services import contract_codes as ecommerce_codes
 from ecommerce.services.bulk_codes import CodeStamp
+from ecommerce.services.contract_codes import CensusGroup, ProductCodeStats
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def request_code_reconciliation(contract_id: int) -> None:
 
 def contract_product_ids(contract_id: int) -> list[int]:
     """The active products of the contract's runs, in id order (one query)."""
-    return ecommerce_selectors.active_product_ids(
+    return ecommerce_codes.active_product_ids(
         CourseRun.objects.filter(b2b_contract_id=contract_id).values("pk")
     )
 
@@ -197,7 +197,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
-    census = ecommerce_selectors.contract_code_census(contract.pk)
+    census = ecommerce_codes.contract_code_census(contract.pk)
     restamp = bulk_codes.count_codes_to_restamp(
         contract.pk,
         code_stamp(contract),
@@ -217,7 +217,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
         plan.codes_held_back = unredeemed.held
         return plan
 
-    stats = ecommerce_selectors.product_code_stats(
+    stats = ecommerce_codes.product_code_stats(
         contract_id=contract.pk, product_ids=product_ids, set_aside=invitation_code_ids(contract.pk)
     )
     plan.codes_to_retype = bulk_codes.count_codes_to_retype(contract.pk, _redemption_type(mode))

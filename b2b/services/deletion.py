@@ -7,8 +7,8 @@ an organization, the Organizations index or the home page are guarded like a con
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.locking import ContractLock, lock_contracts
 from courses.models import CourseRun
-from ecommerce.selectors import count_codes_in_pending_orders, count_redeemed_codes
 from ecommerce.services.bulk_codes import delete_codes_of_contracts
+from ecommerce.services.contract_codes import count_codes_in_pending_orders, count_redeemed_codes
 
 
 def _contracts_in(page):

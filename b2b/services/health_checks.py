@@ -26,7 +26,8 @@ from courses import selectors as courses_selectors
 from courses.enums import EdxCopyState
 from courses.selectors import ContractRunState
 from ecommerce import selectors as ecommerce_selectors
-from ecommerce.selectors import RunProduct
+from ecommerce.services import contract_codes as ecommerce_codes
+from ecommerce.services.contract_codes import RunProduct
 
 ERROR, WARNING = HealthSeverity.ERROR, HealthSeverity.WARNING
 
@@ -101,7 +102,7 @@ class HealthData:
     @cached_property
     def products(self) -> dict[int, RunProduct]:
         """Run id -> its active product."""
-        return ecommerce_selectors.active_products_by_run([run.id for run in self.runs])
+        return ecommerce_codes.active_products_by_run([run.id for run in self.runs])
 
 
 def _finding(data: HealthData, check: str, severity, contract_id, subject, what, fix, **repair):

@@ -41,8 +41,8 @@ from b2b.services.invitation_emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from b2b.services.memberships import seats_taken
 from config.throttling import describe_wait
-from ecommerce.selectors import code_redeemed, first_redemption
 from ecommerce.services import invitation_codes
+from ecommerce.services.contract_codes import code_redeemed, first_redemption
 from users.models import User
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
