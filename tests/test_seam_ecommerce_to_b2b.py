@@ -20,6 +20,9 @@ ECOMMERCE_ENTRIES_INTO_B2B = {
     "b2b.services.memberships": {"admission_refusal", "attach_learner", "lock_contracts_to_join"},
     "b2b.selectors.learners": {"member_contracts_of", "member_contracts_among"},
 }
+# Names a module may take from b2b for its annotations only, under ``if TYPE_CHECKING:``: the
+# contract's type in the cart's code check, which reads the contract through the entries above.
+TYPE_ONLY_IMPORTS = {"ecommerce.services.code_validation": {"b2b.models": {"ContractPage"}}}
 
 
 def _module_files() -> dict[str, Path]:
@@ -38,12 +41,36 @@ def _module_files() -> dict[str, Path]:
 MODULES = _module_files()
 
 
-def _imports(module: str) -> dict[str, set[str]]:
-    """Imported module -> the names taken from it ("*" for ``import module``)."""
+def _type_checking(node: ast.AST) -> bool:
+    """Whether ``node`` is an ``if TYPE_CHECKING:`` (or ``if typing.TYPE_CHECKING:``) block."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _nodes(tree: ast.AST, *, at_runtime: bool):
+    """Every node of the tree; with ``at_runtime``, none inside an ``if TYPE_CHECKING:`` block."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if at_runtime and _type_checking(node):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def _imports(module: str, *, at_runtime: bool = False) -> dict[str, set[str]]:
+    """Imported module -> the names taken from it ("*" for ``import module``); with
+    ``at_runtime``, only the imports that run (none under ``if TYPE_CHECKING:``)."""
     path = MODULES[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: dict[str, set[str]] = defaultdict(set)
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in _nodes(tree, at_runtime=at_runtime):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 found[alias.name].add("*")
@@ -85,9 +112,20 @@ def test_ecommerce_reaches_b2b_only_through_its_entries():
             if imported != "b2b" and not imported.startswith("b2b."):
                 continue
             allowed = ECOMMERCE_ENTRIES_INTO_B2B.get(imported, set())
-            if allowed is not None and not names <= allowed:
+            type_only = TYPE_ONLY_IMPORTS.get(module, {}).get(imported, set())
+            if allowed is not None and not names <= allowed | type_only:
                 wrong.append(f"{module} imports {sorted(names)} from {imported}")
     assert wrong == []
+
+
+def test_type_only_imports_stay_under_type_checking():
+    """A name allowed for annotations only is imported under ``if TYPE_CHECKING:``, never by an
+    import that runs."""
+    for module, allowed in TYPE_ONLY_IMPORTS.items():
+        at_runtime = _imports(module, at_runtime=True)
+        for imported, names in allowed.items():
+            assert names <= _imports(module)[imported]  # the allowance is still used
+            assert not names & at_runtime.get(imported, set()), (module, imported)
 
 
 def test_no_import_cycle_runs_through_b2b_models_and_ecommerce():
@@ -104,4 +142,6 @@ def test_no_import_cycle_runs_through_b2b_models_and_ecommerce():
 def test_the_graph_sees_lazy_and_package_imports():
     """The reader itself: an import inside a function and ``from pkg import module`` count."""
     assert "b2b.selectors.listings" in _imports("b2b.panels")  # imported inside the render method
+    assert "b2b.models" in _imports("b2b.exceptions")  # under TYPE_CHECKING
+    assert "b2b.models" not in _imports("b2b.exceptions", at_runtime=True)
     assert "b2b.models" in _graph()["b2b.services.memberships"]

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from b2b.enums import IntegrationType, MembershipSource
 from b2b.validators import validate_org_key
 from courses.enums import EdxCopyState
-from ecommerce.selectors import product_cart_url
+from ecommerce.services.contract_codes import product_cart_url
 
 PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": 99999999}
 

@@ -13,9 +13,7 @@ from b2b.models import (
     ContractPage,
 )
 from courses.models import CourseRun, CourseRunEnrollment
-from ecommerce.selectors import (
-    active_products_by_run,
-)
+from ecommerce.services.contract_codes import active_products_by_run
 from users.models import User
 
 

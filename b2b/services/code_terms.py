@@ -9,13 +9,13 @@ from django.conf import settings
 
 from b2b.models import ContractPage
 from courses.models import CourseRun
-from ecommerce import selectors as ecommerce_selectors
+from ecommerce.services import contract_codes as ecommerce_codes
 from ecommerce.services.bulk_codes import CodeStamp
 
 
 def contract_product_ids(contract_id: int) -> list[int]:
     """The active products of the contract's runs, in id order (one query)."""
-    return ecommerce_selectors.active_product_ids(
+    return ecommerce_codes.active_product_ids(
         CourseRun.objects.filter(b2b_contract_id=contract_id).values("pk")
     )
 

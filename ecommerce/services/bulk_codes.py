@@ -6,11 +6,10 @@ price. Each change comes with the count of the rows it would change, so that a p
 before it is applied (dry runs).
 
 Every function issues a fixed number of statements, or one per batch of codes; none issues a
-statement per code. Creation has a PostgreSQL path that generates the codes inside the database
-(INSERT ... SELECT gen_random_uuid()), and a portable path for SQLite.
+statement per code. What a new code is, and the two ways batches of them are inserted (generated
+inside the database on PostgreSQL, through the ORM elsewhere), are ``code_creation``'s.
 """
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +20,15 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from ecommerce.enums import DiscountType, PaymentType, RedemptionType
+from ecommerce.enums import RedemptionType
 from ecommerce.models import ContractCodeCensus, ContractCodeTerms, Discount, DiscountProduct
-from ecommerce.selectors import CENSUS_STATE, code_held, code_in_pending_order, code_redeemed
+from ecommerce.services.code_creation import insert_pool_codes
+from ecommerce.services.contract_codes import (
+    CENSUS_STATE,
+    code_held,
+    code_in_pending_order,
+    code_redeemed,
+)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -330,7 +335,6 @@ def create_codes(
     ``batch_size`` codes; returns how many were made. They sell at the contract's terms
     (``set_terms``, which the caller writes first), not at a price of their own."""
     total = sum(counts.values())
-    writer = _insert_batch_postgres if connection.vendor == "postgresql" else _insert_batch_orm
     done = 0
     batch: list[tuple[int, int]] = []  # (product id, how many)
     batch_codes = 0
@@ -341,83 +345,16 @@ def create_codes(
             batch_codes += take
             n -= take
             if batch_codes == batch_size:
-                writer(contract_id, batch, redemption_type)
+                insert_pool_codes(
+                    contract_id=contract_id, batch=batch, redemption_type=redemption_type
+                )
                 done += batch_codes
                 if progress:
                     progress("Creating codes", done, total)
                 batch, batch_codes = [], 0
     if batch:
-        writer(contract_id, batch, redemption_type)
+        insert_pool_codes(contract_id=contract_id, batch=batch, redemption_type=redemption_type)
         done += batch_codes
         if progress:
             progress("Creating codes", done, total)
     return done
-
-
-def _insert_batch_postgres(
-    contract_id: int, batch: list[tuple[int, int]], redemption_type: str
-) -> None:
-    """One statement: codes generated in the database, inserted with their product links."""
-    discount = Discount._meta.db_table
-    link = DiscountProduct._meta.db_table
-    sql = f"""
-        WITH wanted AS MATERIALIZED (
-            SELECT w.product_id, gen_random_uuid()::text AS code
-            FROM unnest(%(products)s::bigint[], %(counts)s::int[]) AS w(product_id, n),
-                 generate_series(1, w.n)
-        ),
-        inserted AS (
-            INSERT INTO {discount} (
-                discount_code, discount_type, redemption_type, payment_type, is_bulk,
-                is_active, b2b_contract_id, created_on, updated_on
-            )
-            SELECT code, %(discount_type)s, %(redemption_type)s, %(payment_type)s,
-                   TRUE, TRUE, %(contract)s, now(), now()
-            FROM wanted
-            RETURNING id, discount_code
-        )
-        INSERT INTO {link} (discount_id, product_id)
-        SELECT inserted.id, wanted.product_id
-        FROM inserted JOIN wanted ON wanted.code = inserted.discount_code
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "products": [product_id for product_id, _ in batch],
-                "counts": [n for _, n in batch],
-                "discount_type": DiscountType.FIXED_PRICE,
-                "redemption_type": redemption_type,
-                "payment_type": PaymentType.SALES,
-                "contract": contract_id,
-            },
-        )
-
-
-def _insert_batch_orm(contract_id: int, batch: list[tuple[int, int]], redemption_type: str) -> None:
-    now = timezone.now()
-    discounts = []
-    products = []
-    for product_id, n in batch:
-        for _ in range(n):
-            discounts.append(
-                Discount(
-                    discount_code=str(uuid.uuid4()),
-                    discount_type=DiscountType.FIXED_PRICE,
-                    redemption_type=redemption_type,
-                    payment_type=PaymentType.SALES,
-                    is_bulk=True,
-                    is_active=True,
-                    b2b_contract_id=contract_id,
-                    created_on=now,
-                    updated_on=now,
-                )
-            )
-            products.append(product_id)
-    created = Discount.objects.bulk_create(discounts)
-    DiscountProduct.objects.bulk_create(
-        [
-            DiscountProduct(discount_id=discount.pk, product_id=product_id)
-            for discount, product_id in zip(created, products, strict=True)
-        ]
-    )

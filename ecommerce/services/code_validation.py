@@ -13,10 +13,10 @@ which is the contract's price, course by course). Everyone else needs the code.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from wagtail.models import Page
 
 from b2b.enums import AdmissionRefusal
 from b2b.selectors.learners import member_contracts_among
@@ -45,6 +45,9 @@ from ecommerce.exceptions import (
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Order, Product
 from users.models import User
 
+if TYPE_CHECKING:  # for the annotations only: ecommerce reads a contract through b2b's services
+    from b2b.models import ContractPage
+
 # The learner's error for each reason the code's contract refuses them.
 CONTRACT_REFUSALS: dict[AdmissionRefusal, type[CodeRefused]] = {
     AdmissionRefusal.INACTIVE: ContractInactive,
@@ -56,7 +59,7 @@ CONTRACT_REFUSALS: dict[AdmissionRefusal, type[CodeRefused]] = {
 @dataclass(frozen=True)
 class ValidCode:
     discount: Discount
-    contract: Page | None  # the code's b2b.ContractPage
+    contract: "ContractPage | None"
     # The products of the cart the code applies to.
     product_ids: frozenset[int]
 
@@ -115,7 +118,7 @@ def _check_products(
     return linked
 
 
-def _check_contract(discount: Discount, user: User, *, paid: bool) -> Page | None:
+def _check_contract(discount: Discount, user: User, *, paid: bool) -> "ContractPage | None":
     """The code's contract, if it has one, when b2b admits the learner to it (``paid``: with
     an accepted payment, see ``admission_refusal``)."""
     contract = discount.b2b_contract

@@ -12,23 +12,23 @@ price. Every function issues a fixed number of statements whatever the number of
   unlimited code (``bulk_codes.retype_codes``); like every code of the contract they sell at
   its terms row (``bulk_codes.ensure_terms`` writes one first if the contract has none yet).
 - ``lock_code_use``: lock a code's row (level 6 of the lock order) and say whether a learner is
-  using it (``ecommerce.selectors.code_use``): what a revoke asks before it takes the code back.
+  using it (``contract_codes.code_use``): what a revoke asks before it takes the code back.
 - ``replace_codes``: deactivate codes (a revoked invitation's) and put as many fresh codes of the
   same product and type in their place: exactly one for each code this call deactivated, and
   never for a code that is redeemed, held by a learner, or already inactive.
 """
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ecommerce.enums import DiscountType, PaymentType, RedemptionType
+from ecommerce.enums import RedemptionType
 from ecommerce.models import Discount, DiscountProduct
-from ecommerce.selectors import CodeUse, code_held, code_redeemed, code_use
 from ecommerce.services.bulk_codes import CodeStamp, ensure_terms
+from ecommerce.services.code_creation import create_linked_codes
+from ecommerce.services.contract_codes import CodeUse, code_held, code_redeemed, code_use
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,33 +74,13 @@ def _create(
     redemption_type: str,
     pooled: bool,
 ) -> list[InvitationCode]:
-    now = timezone.now()
-    codes = Discount.objects.bulk_create(
-        [
-            Discount(
-                discount_code=str(uuid.uuid4()),
-                discount_type=DiscountType.FIXED_PRICE,
-                redemption_type=redemption_type,
-                payment_type=PaymentType.SALES,
-                is_bulk=pooled,
-                is_active=True,
-                b2b_contract_id=contract_id,
-                created_on=now,
-                updated_on=now,
-            )
-            for _ in product_ids
-        ]
+    created = create_linked_codes(
+        contract_id=contract_id,
+        product_ids=product_ids,
+        redemption_type=redemption_type,
+        pooled=pooled,
     )
-    DiscountProduct.objects.bulk_create(
-        [
-            DiscountProduct(discount_id=code.pk, product_id=product_id)
-            for code, product_id in zip(codes, product_ids, strict=True)
-        ]
-    )
-    return [
-        InvitationCode(code.pk, code.discount_code, product_id)
-        for code, product_id in zip(codes, product_ids, strict=True)
-    ]
+    return [InvitationCode(code.pk, code.discount_code, product_id) for code, product_id in created]
 
 
 def create_personal_codes(

@@ -11,7 +11,8 @@ from b2b.services.codes.reconcile import reconcile_contract_codes
 from b2b.services.contracts.terms import ContractChange, modify_contract
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
-from ecommerce.selectors import contract_code_census, with_code_terms
+from ecommerce.selectors import with_code_terms
+from ecommerce.services.contract_codes import contract_code_census
 from tests import factories as f
 from tests.html_forms import BrowserForm
 

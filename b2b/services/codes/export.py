@@ -24,7 +24,7 @@ from b2b.exceptions import CodesFileError, CodesFileExists
 from b2b.models import ContractPage
 from config.exports import Echo, check_target, csv_writer, private_file, spreadsheet_safe_sql
 from ecommerce.enums import RedemptionType
-from ecommerce.selectors import (
+from ecommerce.services.contract_codes import (
     code_product_runs,
     contract_code_rows,
     contract_code_rows_sql,

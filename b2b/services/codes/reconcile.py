@@ -12,9 +12,9 @@ sales, bulk):
     sso          0/none  none    unredeemed codes deleted (the only deletion)
 
 Redeemed codes are never deleted or deactivated, and neither are codes a learner is using (held
-by a recent pending order or applied in a basket: ``ecommerce.selectors.code_held``): lowering a
-cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus stays
-until they are settled and the contract stays pending meanwhile. The work is set-based (a
+by a recent pending order or applied in a basket: ``ecommerce.services.contract_codes.code_held``):
+lowering a cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus
+stays until they are settled and the contract stays pending meanwhile. The work is set-based (a
 constant number of queries per batch of codes), serialised per contract by a row lock on its
 ContractCodeStatus, and idempotent. Requests are versioned so that a pile of requests for one
 contract coalesces."""

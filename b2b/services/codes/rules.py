@@ -11,10 +11,10 @@ from b2b.models import ContractPage
 from b2b.selectors.invitations import invitation_code_ids
 from b2b.services.code_terms import code_stamp, contract_product_ids
 from config.money import format_money
-from ecommerce import selectors as ecommerce_selectors
 from ecommerce.enums import RedemptionType
-from ecommerce.selectors import CensusGroup, ProductCodeStats
 from ecommerce.services import bulk_codes, products
+from ecommerce.services import contract_codes as ecommerce_codes
+from ecommerce.services.contract_codes import CensusGroup, ProductCodeStats
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -119,7 +119,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
     product_ids = contract_product_ids(contract.pk)
     plan.product_ids = product_ids
     plan.products_to_reprice = products.count_products_to_reprice(product_ids, price)
-    census = ecommerce_selectors.contract_code_census(contract.pk)
+    census = ecommerce_codes.contract_code_census(contract.pk)
     restamp = bulk_codes.count_codes_to_restamp(
         contract.pk,
         code_stamp(contract),
@@ -139,7 +139,7 @@ def plan_reconciliation(contract: ContractPage) -> CodePlan:
         plan.codes_held_back = unredeemed.held
         return plan
 
-    stats = ecommerce_selectors.product_code_stats(
+    stats = ecommerce_codes.product_code_stats(
         contract_id=contract.pk, product_ids=product_ids, set_aside=invitation_code_ids(contract.pk)
     )
     plan.codes_to_retype = bulk_codes.count_codes_to_retype(contract.pk, redemption_type(mode))

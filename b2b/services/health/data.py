@@ -13,8 +13,8 @@ from b2b.selectors import health as selectors_health
 from config.health_registry import HealthScope
 from courses import selectors as courses_selectors
 from courses.selectors import ContractRunState
-from ecommerce import selectors as ecommerce_selectors
-from ecommerce.selectors import RunProduct
+from ecommerce.services import contract_codes as ecommerce_codes
+from ecommerce.services.contract_codes import RunProduct
 
 # b2b's repairs, by the name a finding gives.
 RECONCILE = "reconcile-codes"
@@ -52,7 +52,7 @@ class HealthData:
     @cached_property
     def products(self) -> dict[int, RunProduct]:
         """Run id -> its active product."""
-        return ecommerce_selectors.active_products_by_run([run.id for run in self.runs])
+        return ecommerce_codes.active_products_by_run([run.id for run in self.runs])
 
     def contract_name(self, contract_id: int | None) -> str:
         contract = self.contracts.get(contract_id) if contract_id is not None else None
