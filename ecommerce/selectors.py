@@ -10,6 +10,7 @@ and reconciliation plans use are the door's, in ``ecommerce.services.contract_co
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -132,7 +133,7 @@ def active_product(product_id: int) -> Product | None:
     return Product.objects.filter(pk=product_id, is_active=True).first()
 
 
-def orders_of(user: User):
+def orders_of(user: User) -> QuerySet[Order]:
     """The learner's orders, newest first, with their lines and products."""
     return (
         Order.objects.filter(purchaser=user)
@@ -188,7 +189,9 @@ def contract_runs_not_enrolled(user: User, contract_ids: list[int]) -> list[Cour
     )
 
 
-def pending_holds(discount_id: int, *, since, exclude_user: User | None = None):
+def pending_holds(
+    discount_id: int, *, since: datetime, exclude_user: User | None = None
+) -> QuerySet[Order]:
     """Recent pending orders that hold this code (a payment may still come back for them)."""
     holds = pending_orders().filter(discount_id=discount_id, created_on__gte=since)
     if exclude_user is not None:

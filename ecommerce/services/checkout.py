@@ -8,6 +8,7 @@ a positive total leaves a pending order (holding its code) and the signed paymen
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +48,7 @@ class PaymentUrls:
     backoffice_url: str | None = None
 
 
-def _line_key(product_id: int, quantity: int, total) -> tuple:
+def _line_key(product_id: int, quantity: int, total: Decimal) -> tuple[int, int, Decimal]:
     return (product_id, quantity, total)
 
 

@@ -157,7 +157,7 @@ def verify_payment_response(data: Mapping[str, str]) -> ProcessorResponse:
     return _payment_gateway().get_formatted_response(_gateway(), post)
 
 
-def _record_transaction(order: Order, response: ProcessorResponse, data: Mapping[str, str]):
+def _record_transaction(order: Order, response: ProcessorResponse, data: Mapping[str, str]) -> None:
     if not response.transaction_id:
         return
     accepted = response.state == ProcessorResponse.STATE_ACCEPTED
