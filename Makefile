@@ -55,8 +55,8 @@ test-sqlite: install
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 # ruff (style, complexity, imports at the top), import-linter (the layers and the allowed arrows
-# between apps, see docs/architecture.md) and mypy with the Django plugin (services, selectors,
-# the Open edX adapter).
+# between apps, see docs/architecture.md) and mypy with the Django plugin (every app's code but
+# its migrations).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

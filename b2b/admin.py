@@ -108,7 +108,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
-            if not form.has_changed() or form.instance.pk or self._should_delete_form(form):
+            if not form.has_changed() or form.instance.pk or self._ticked_for_deletion(form):
                 continue
             contract = form.cleaned_data.get("contract")
             if contract is None:
@@ -116,8 +116,12 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             reason = admission_refusal(contract=contract)
             if reason is not None:
                 form.add_error("contract", refusal_message(contract, reason))
-        if any(form.errors for form in self.forms if not self._should_delete_form(form)):
+        if any(form.errors for form in self.forms if not self._ticked_for_deletion(form)):
             raise ValidationError("Some contracts cannot take this learner; see below.")
+
+    def _ticked_for_deletion(self, form) -> bool:
+        # Django's own test (BaseFormSet._should_delete_form), which its stubs leave out as private.
+        return self._should_delete_form(form)  # type: ignore[attr-defined]
 
     def save_memberships(self, *, staff, user, request) -> None:
         """Apply the rows through the membership service: deleted rows detach the learner,

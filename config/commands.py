@@ -19,7 +19,7 @@ commands with sub-commands.
 import argparse
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from django.core.checks import Tags
 from django.core.checks.registry import registry
@@ -99,6 +99,9 @@ def database_error(exc: BaseException) -> CommandError:
 # them with all the others.
 SITE_CHECK_TAGS = frozenset({Tags.urls, Tags.admin})
 
+# What BaseCommand.requires_system_checks may be: tags, or every check.
+SystemChecks = list[str] | tuple[str, ...] | Literal["__all__"]
+
 
 class OneLineErrorsMixin:
     """Put it before ``BaseCommand``: every parser of the command reports bad arguments on one
@@ -107,10 +110,16 @@ class OneLineErrorsMixin:
     the command runs every system check but the web site's (``SITE_CHECK_TAGS``)."""
 
     @property
-    def requires_system_checks(self) -> list[str]:
+    def requires_system_checks(self) -> SystemChecks:
         # Read when the command runs, once every app has registered its checks: a new app's
         # checks are run by the operator commands too, unless they are the site's.
         return sorted(registry.tags_available() - SITE_CHECK_TAGS)
+
+    @requires_system_checks.setter
+    def requires_system_checks(self, value: SystemChecks) -> None:
+        # BaseCommand declares a plain attribute, which a type checker takes as writable; the
+        # checks of these commands are computed, never set.
+        raise AttributeError("requires_system_checks is computed from the registered checks")
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)  # type: ignore[misc]

@@ -6,6 +6,7 @@ bad value fails at start-up with a message naming the variable.
 """
 
 import os
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,8 +14,15 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+@overload
+def get_str(name: str, default: str) -> str: ...
+@overload
+def get_str(name: str, default: None = None) -> str | None: ...
+
+
 def get_str(name: str, default: str | None = None) -> str | None:
-    """Return the variable's value, or ``default`` when it is unset or empty."""
+    """Return the variable's value, or ``default`` when it is unset or empty (so a setting with
+    a text default is always text, and the type checker knows it)."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 

@@ -1,5 +1,7 @@
 """Catalog: courses, their runs, programs with their requirement trees, and enrollments."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -133,6 +135,11 @@ class ProgramRequirement(MP_Node):
     )
 
     node_order_by: list[str] = []
+
+    if TYPE_CHECKING:
+        # treebeard has no type information, so the Django plugin cannot see its manager
+        # (MP_NodeManager, a Manager) nor type the reverse relations (requirements, in_programs).
+        _default_manager: ClassVar[models.Manager["ProgramRequirement"]]
 
     class Meta:
         constraints = [

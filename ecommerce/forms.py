@@ -2,11 +2,14 @@
 
 from django import forms
 
+# The longest code the cart's form takes (a link's code is cut to it before it fills the form).
+CODE_MAX_LENGTH = 100
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(
         label="Enrollment code",
-        max_length=100,
+        max_length=CODE_MAX_LENGTH,
         help_text="The code you received from your organization, e.g. 1b4e28ba-2fa1-11d2-883f-…",
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}

@@ -27,7 +27,7 @@ from ecommerce.exceptions import (
     ProductUnavailable,
     TooManyCodeAttempts,
 )
-from ecommerce.forms import CodeForm
+from ecommerce.forms import CODE_MAX_LENGTH, CodeForm
 from ecommerce.services.baskets import (
     add_product_to_basket,
     get_cart,
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 def _render_cart(request, *, form: CodeForm | None = None, status: int = 200):
     cart = get_cart(user=request.user)
     # A code handed over in the link (an invitation's) is filled in, ready to apply.
-    initial = {"code": request.GET.get("code", "")[: CodeForm.base_fields["code"].max_length]}
+    initial = {"code": request.GET.get("code", "")[:CODE_MAX_LENGTH]}
     context = {"cart": cart, "code_form": form or CodeForm(initial=initial)}
     return render(request, "ecommerce/cart.html", context, status=status)
 

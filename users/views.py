@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -48,7 +47,8 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    next_page = reverse_lazy("login")
+    # A URL name: LogoutView resolves it (resolve_url) when it redirects.
+    next_page = "login"
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)

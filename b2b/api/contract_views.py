@@ -68,7 +68,7 @@ class Courseware(GenericAPIView):
         contract = get_contract(contract_id)
         paginator = self.paginator
         assert isinstance(paginator, KeyCursorPagination)
-        rows = paginator.page(
+        rows = paginator.paginate_by_key(
             request,
             lambda **page: attached_courseware(contract, **page),
             key=lambda row: row.readable_id,

@@ -36,6 +36,33 @@ INVITATION = {
     "redeemed_on": None,
     "last_email": {"state": "sent", "error": ""},
 }
+# A job's rows (the results endpoint lists them; a small job's body carries them too).
+JOB_RESULTS = [
+    {
+        "line": 2,
+        "email": "grace@example.com",
+        "name": "Grace Hopper",
+        "outcome": "invited",
+        "result": "invited",
+        "invitation_id": 311,
+    },
+    {
+        "line": 3,
+        "email": "not-an-address",
+        "name": "",
+        "outcome": "invalid-email",
+        "result": "invalid e-mail",
+        "invitation_id": None,
+    },
+    {
+        "line": 4,
+        "email": "alan@example.com",
+        "name": "",
+        "outcome": "invited",
+        "result": "invited",
+        "invitation_id": 312,
+    },
+]
 JOB = {
     "id": 12,
     "contract_id": 7,
@@ -52,30 +79,5 @@ JOB = {
         {"outcome": "invalid-email", "label": "invalid e-mail", "count": 1},
     ],
     "results_url": "https://contracts.example.com/api/v1/manager/contracts/7/jobs/12/results/",
-    "results": [
-        {
-            "line": 2,
-            "email": "grace@example.com",
-            "name": "Grace Hopper",
-            "outcome": "invited",
-            "result": "invited",
-            "invitation_id": 311,
-        },
-        {
-            "line": 3,
-            "email": "not-an-address",
-            "name": "",
-            "outcome": "invalid-email",
-            "result": "invalid e-mail",
-            "invitation_id": None,
-        },
-        {
-            "line": 4,
-            "email": "alan@example.com",
-            "name": "",
-            "outcome": "invited",
-            "result": "invited",
-            "invitation_id": 312,
-        },
-    ],
+    "results": JOB_RESULTS,
 }

@@ -17,7 +17,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from b2b.api import manager_serializers as s
-from b2b.api.manager_examples import INVITATION, JOB
+from b2b.api.manager_examples import INVITATION, JOB, JOB_RESULTS
 from b2b.api.manager_views import ManagerView, managed_contract_or_404
 from b2b.api.views import _valid
 from b2b.enums import InviteOutcome
@@ -341,7 +341,7 @@ class JobResults(ManagerView):
         description="One row per row received, in the order given.",
         ok={200: s.JobRowSerializer(many=True)},
         errors=(404,),
-        example=JOB["results"][0],
+        example=JOB_RESULTS[0],
         tags=TAGS,
         operation_id="manager_job_results_list",
     )

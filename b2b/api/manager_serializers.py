@@ -53,7 +53,11 @@ class LearnerSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField(allow_blank=True)
     joined_on = serializers.DateTimeField()
-    source = serializers.ChoiceField(choices=MembershipSource.choices, help_text="How they joined.")
+    # A field named like Field.source: DRF's metaclass takes declared fields off the class, which
+    # the stubs cannot see.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=MembershipSource.choices, help_text="How they joined."
+    )
     runs = serializers.ListField(
         child=serializers.CharField(), help_text="The contract's runs they are enrolled in."
     )
@@ -124,7 +128,8 @@ class RemindedSerializer(serializers.Serializer):
 
 class OutcomeCountSerializer(serializers.Serializer):
     outcome = serializers.CharField()
-    label = serializers.CharField()
+    # Named like Field.label; DRF's metaclass takes declared fields off the class (not in stubs).
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from b2b.api import manager_serializers as s
 from b2b.api.manager_examples import LEARNER, MANAGED_CONTRACT, MANAGED_ORGANIZATION
-from b2b.api.permissions import ManagesAnOrganization
+from b2b.api.permissions import ManagesAnOrganization, signed_in_user
 from b2b.api.views import _valid
 from b2b.models import ContractPage, OrganizationPage
 from b2b.selectors.learners import contract_members, learner_rows
@@ -65,7 +65,8 @@ class Organizations(ManagerView):
     serializer_class = s.ManagedOrganizationSerializer
 
     def get_queryset(self):
-        return managed_organizations(self.request.user).with_contract_counts()
+        organizations = managed_organizations(signed_in_user(self.request))
+        return organizations.with_contract_counts()
 
     @documented(
         "List the organizations I manage",
@@ -103,7 +104,7 @@ class Contracts(ManagerView):
 
     def get_queryset(self):
         filters = _valid(s.ContractFilterSerializer, self.request.query_params)
-        organizations = list(managed_organizations(self.request.user))
+        organizations = list(managed_organizations(signed_in_user(self.request)))
         if "organization" in filters:
             organizations = [o for o in organizations if o.pk == filters["organization"]]
             if not organizations:

@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from b2b.api import serializers as s
 from b2b.api.examples import LEARNER_CONTRACT
+from b2b.api.permissions import signed_in_user
 from b2b.models import ContractMembership
 from b2b.selectors.learners import learner_contracts
 from config.api.docs import documented
@@ -15,7 +16,8 @@ class MyContracts(GenericAPIView):
     serializer_class = s.LearnerContractSerializer
 
     def get_queryset(self):
-        return ContractMembership.objects.filter(user=self.request.user).values("pk", "contract_id")
+        user = signed_in_user(self.request)
+        return ContractMembership.objects.filter(user=user).values("pk", "contract_id")
 
     @documented(
         "List my contracts",
@@ -28,5 +30,5 @@ class MyContracts(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        rows = learner_contracts(request.user, [m["contract_id"] for m in page])
+        rows = learner_contracts(request.user, [m["contract_id"] for m in page or ()])
         return self.get_paginated_response(s.LearnerContractSerializer(rows, many=True).data)

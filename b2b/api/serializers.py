@@ -1,6 +1,8 @@
 """Shapes of the b2b API: input serializers check shape only (the services decide the rules);
 output serializers read the selectors' typed rows."""
 
+from typing import TypedDict
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +11,21 @@ from b2b.validators import validate_org_key
 from courses.enums import EdxCopyState
 from ecommerce.services.contract_codes import product_cart_url
 
-PRICE = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": 99999999}
+
+class _PriceOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    min_value: int
+    max_value: int
+
+
+# Every price field of the API: the database's 10 digits, 2 of them decimals, never negative.
+PRICE: _PriceOptions = {
+    "max_digits": 10,
+    "decimal_places": 2,
+    "min_value": 0,
+    "max_value": 99999999,
+}
 
 
 # Organizations
@@ -228,7 +244,8 @@ class MembershipSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user = PersonSerializer()
     joined_on = serializers.DateTimeField(source="created_on")
-    source = serializers.ChoiceField(choices=MembershipSource.choices)
+    # Named like Field.source; DRF's metaclass takes declared fields off the class (not in stubs).
+    source = serializers.ChoiceField(choices=MembershipSource.choices)  # type: ignore[assignment]
     created_by = serializers.EmailField(source="created_by.email", allow_null=True, default=None)
 
 

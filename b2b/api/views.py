@@ -76,7 +76,7 @@ class OrganizationList(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        rows = [organization_row(org) for org in page]
+        rows = [organization_row(org) for org in page or ()]
         return self.get_paginated_response(s.OrganizationSerializer(rows, many=True).data)
 
     @documented(
@@ -204,7 +204,7 @@ class ContractList(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        rows = contract_rows(ContractPage.objects.filter(pk__in=[row["pk"] for row in page]))
+        rows = contract_rows(ContractPage.objects.filter(pk__in=[row["pk"] for row in page or ()]))
         return self.get_paginated_response(s.ContractSerializer(rows, many=True).data)
 
     @documented(

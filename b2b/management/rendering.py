@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,6 +26,10 @@ from config.exports import csv_writer
 from config.money import amount_text
 
 FORMATS = ("table", "json", "csv")
+
+# Where a listing is written: a text stream, or a command's ``self.stdout`` (Django's
+# ``OutputWrapper``, which passes every call it does not define on to the stream it wraps).
+Output = TextIO | OutputWrapper
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def _json_rows(rows: Sequence[Any], columns: Sequence[Column]) -> list[dict[str,
 
 
 def render(
-    stream: TextIO,
+    stream: Output,
     rows: Sequence[Any],
     columns: Sequence[Column],
     *,
@@ -96,7 +101,7 @@ def render(
 
 
 def render_sections_json(
-    stream: TextIO, sections: Mapping[str, tuple[Sequence[Any], Sequence[Column]]]
+    stream: Output, sections: Mapping[str, tuple[Sequence[Any], Sequence[Column]]]
 ) -> None:
     """Several listings as one JSON object, keyed by section name: (rows, columns) each."""
     payload = {name: _json_rows(rows, columns) for name, (rows, columns) in sections.items()}
@@ -104,11 +109,14 @@ def render_sections_json(
     stream.write("\n")
 
 
-def make_console(stream: TextIO) -> Console:
+def make_console(stream: Output) -> Console:
     is_tty = hasattr(stream, "isatty") and stream.isatty()
     # Off a terminal, wide enough for the contracts table's columns side by side; a narrower
-    # table keeps its own width.
-    return Console(file=stream, width=None if is_tty else 240, highlight=False, soft_wrap=False)
+    # table keeps its own width. An OutputWrapper is a file to rich through the stream it wraps,
+    # which its stubs do not say.
+    return Console(
+        file=cast(TextIO, stream), width=None if is_tty else 240, highlight=False, soft_wrap=False
+    )
 
 
 class TerminalProgress:

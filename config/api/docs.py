@@ -31,7 +31,9 @@ ERROR_EXAMPLES = {
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A machine code, e.g. contract_not_found.")
     message = serializers.CharField(help_text="One line, the same the command line gives.")
-    fields = serializers.DictField(
+    # Named like Serializer.fields; DRF's metaclass takes declared fields off the class, which
+    # the stubs cannot see.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per input field, its problems (400 only).",
     )

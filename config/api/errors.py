@@ -41,10 +41,9 @@ def error_body(*, code: str, message: str, fields: dict | None = None, **extra) 
 
 def _domain_response(exc: DomainError) -> Response:
     """The error's own status and details (``config.errors.DomainError``), in the one shape."""
-    response = Response(
-        error_body(code=error_code(exc), message=str(exc), **exc.api_details()),
-        status=exc.http_status,
-    )
+    body = error_body(code=error_code(exc), message=str(exc))
+    body["error"].update(exc.api_details())
+    response = Response(body, status=exc.http_status)
     if exc.retry_after_seconds is not None:
         response["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
     return response
@@ -72,9 +71,12 @@ def _as_list(value) -> list:
 
 
 def _drf_response(exc: exceptions.APIException) -> Response:
-    headers = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    headers: dict[str, str] = {}
+    if isinstance(exc, exceptions.Throttled):
+        # Throttled.__init__ sets ``wait`` (whole seconds, or None); DRF's stubs leave it out.
+        wait: int | None = exc.wait  # type: ignore[attr-defined]
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         fields = _field_messages(exc.detail)
         first_field, messages = next(iter(fields.items()), ("", [""]))
@@ -83,7 +85,8 @@ def _drf_response(exc: exceptions.APIException) -> Response:
             code="validation_error", message=f"{label}{messages[0]}".strip(), fields=fields
         )
     else:
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
         body = error_body(code=code, message=_flatten(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)
 

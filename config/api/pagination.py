@@ -31,11 +31,11 @@ class IdCursorPagination(CursorPagination):
         """DRF's cursor, whose position must be an id: a forged one (any other text, a NUL) is
         an invalid cursor (404), not a database error."""
         cursor = super().decode_cursor(request)
-        if (
-            cursor is not None
-            and cursor.position is not None
-            and not (cursor.position.isascii() and cursor.position.isdigit())
-        ):
+        position: str | None = None
+        if cursor is not None:
+            # Text from the query string; DRF's stubs type it as a number.
+            position = cursor.position  # type: ignore[assignment]
+        if position is not None and not (position.isascii() and position.isdigit()):
             raise NotFound(self.invalid_cursor_message)
         return cursor
 
@@ -44,14 +44,16 @@ class KeyCursorPagination(IdCursorPagination):
     """Pages over rows ordered by a string key. ``fetch(after=, before=, limit=)`` returns up to
     ``limit`` rows after ``after`` in key order, or before ``before`` nearest first."""
 
-    def page(
+    # Named apart from DRF's ``page`` attribute (the rows of a queryset's page), which this
+    # paginator does not use.
+    def paginate_by_key(
         self,
         request: Request,
         fetch: Callable[..., Sequence[Any]],
         key: Callable[[Any], str],
     ) -> list:
         self.request = request
-        self.base_url = request.build_absolute_uri()
+        self.base_url = base_url = request.build_absolute_uri()
         size = self.get_page_size(request) or self.page_size
         direction, position = self._decode(request.query_params.get(self.cursor_query_param))
         backwards = direction == "b"
@@ -69,8 +71,10 @@ class KeyCursorPagination(IdCursorPagination):
         first, last = (key(rows[0]), key(rows[-1])) if rows else (position, position)
         has_next = more if not backwards else position is not None
         has_previous = more if backwards else position is not None
-        self._next = self._link("a", last) if has_next and last is not None else None
-        self._previous = self._link("b", first) if has_previous and first is not None else None
+        self._next = self._link(base_url, "a", last) if has_next and last is not None else None
+        self._previous = (
+            self._link(base_url, "b", first) if has_previous and first is not None else None
+        )
         return rows
 
     def get_next_link(self):
@@ -82,10 +86,10 @@ class KeyCursorPagination(IdCursorPagination):
     def get_paginated_response(self, data) -> Response:
         return Response({"next": self._next, "previous": self._previous, "results": data})
 
-    def _link(self, direction: str, position: str) -> str:
+    def _link(self, base_url: str, direction: str, position: str) -> str:
         token = json.dumps([direction, position]).encode()
         encoded = base64.urlsafe_b64encode(token).decode()
-        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+        return replace_query_param(base_url, self.cursor_query_param, encoded)
 
     def _decode(self, raw: str | None) -> tuple[str, str | None]:
         if not raw:

@@ -234,8 +234,7 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
 
     def _sync_codes(self, **o):
         if not o["all_pending"]:
-            result = reconcile_contract_codes(contract_id=o["contract_id"], force=True)
-            for line in result.plan.summary_lines():
+            for line in _sync_now(o["contract_id"]):
                 self.stdout.write(line)
             return
         contract_ids = pending_contract_ids()
@@ -248,12 +247,11 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
         for number, contract_id in enumerate(contract_ids, start=1):
             head = f"[{number}/{total}] Contract {contract_id}"
             try:
-                result = reconcile_contract_codes(contract_id=contract_id, force=True)
+                lines = _sync_now(contract_id)
             except (B2BError, DatabaseError) as exc:
                 failed += 1
                 self.stdout.write(f"{head}: failed: {one_line(exc)}")
                 continue
-            lines = result.plan.summary_lines()
             self.stdout.write(f"{head}: {lines[0]}")
             for line in lines[1:]:
                 self.stdout.write(line)
@@ -262,6 +260,15 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
                 f"{failed} of {total} contracts still have pending codes; run the command again"
             )
         self.stdout.write(f"Done: the codes of {total} contracts are up to date.")
+
+
+def _sync_now(contract_id: int) -> list[str]:
+    """Reconcile the contract's codes whether or not a reconciliation was requested; the lines
+    that say what was done."""
+    result = reconcile_contract_codes(contract_id=contract_id, force=True)
+    # Only a reconciliation that is not forced, and finds nothing requested, returns no plan.
+    assert result.plan is not None
+    return result.plan.summary_lines()
 
 
 def _show(value) -> str:

@@ -11,10 +11,9 @@ the change in the organization's audit trail.
 """
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from b2b.exceptions import NotAManager, UserNotFound
-from b2b.models import ContractPage, OrganizationManager, OrganizationPage
+from b2b.models import ContractPage, OrganizationManager, OrganizationPage, OrganizationQuerySet
 from b2b.services.audit import record
 from users.models import User
 
@@ -27,7 +26,7 @@ def find_user(email: str) -> User:
     return user
 
 
-def managed_organizations(user: User) -> QuerySet[OrganizationPage]:
+def managed_organizations(user: User) -> OrganizationQuerySet:
     """The organizations ``user`` manages, by name (none for an anonymous user)."""
     if not getattr(user, "is_authenticated", False):
         return OrganizationPage.objects.none()
