@@ -175,7 +175,8 @@ def _explain_plans(contract) -> None:
     """EXPLAIN ANALYZE of the queries that need an index, on the benchmark's data."""
     from django.db import connection
 
-    from ecommerce.services.contract_codes import contract_code_census, contract_codes
+    from ecommerce.services.contract_codes.reads import contract_code_census
+    from ecommerce.services.contract_codes.rows import contract_codes
 
     queries = {
         "the census of a contract (no-op reconciliation)": _census_sql(contract),
@@ -201,7 +202,7 @@ def _census_sql(contract):
     from django.db.models import Sum
 
     from ecommerce.models import ContractCodeCensus
-    from ecommerce.services.contract_codes import CENSUS_STATE
+    from ecommerce.services.contract_codes.reads import CENSUS_STATE
 
     return (
         ContractCodeCensus.objects.filter(contract_id=contract.pk)

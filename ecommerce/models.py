@@ -334,7 +334,8 @@ class ContractCodeCensus(models.Model):
     ``ContractCodeTerms``, not a code's) is then the number of codes in it, so reconciliation
     tells that a contract's codes already match its terms by reading a few rows per product
     instead of every code
-    (``ecommerce.services.contract_codes.contract_code_census``). Reconciliation folds the rows of a
+    (``ecommerce.services.contract_codes.reads.contract_code_census``). Reconciliation folds the
+    rows of a
     contract into one per state. No foreign keys: the rows are book-keeping and never lock what they
     count. SQLite has no triggers here; the census stays empty and is not used there.
     """

@@ -5,14 +5,12 @@ another's cart or orders.
 
 Also the one lookup of a course run's product (``run_products``) and what a contract's code sells
 for (``code_terms``). The set-based reads of B2B contracts' codes that b2b's listings, codes CSV
-and reconciliation plans use are the door's, in ``ecommerce.services.contract_codes``.
-"""
+and reconciliation plans use are the door's, in ``ecommerce.services.contract_codes.reads``."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -37,7 +35,6 @@ from ecommerce.models import (
     BasketItem,
     ContractCodeTerms,
     Discount,
-    DiscountProduct,
     DiscountRedemption,
     Line,
     Order,
@@ -80,7 +77,7 @@ def with_code_terms(codes: QuerySet[Discount]) -> QuerySet[Discount]:
 
 def pending_orders() -> QuerySet[Order]:
     """The orders at the payment processor, however old: what "a pending order holds the code"
-    is built on, here and in ``ecommerce.services.contract_codes``."""
+    is built on, here and in ``ecommerce.services.contract_codes.reads``."""
     return Order.objects.filter(state=OrderState.PENDING)
 
 
@@ -224,79 +221,10 @@ def active_products_by_run(run_ids: Iterable[int] | QuerySet) -> dict[int, RunPr
 # orders imply, each in one query. ``contract_ids`` None means every contract.
 
 
-def _b2b_codes(contract_ids: Iterable[int] | None, column: str) -> Q:
+def b2b_codes_filter(contract_ids: Iterable[int] | None, column: str) -> Q:
     if contract_ids is None:
         return Q(**{f"{column}__isnull": False})
     return Q(**{f"{column}__in": list(contract_ids)})
-
-
-@dataclass
-class CodeTally:
-    """One product's codes in one contract: redeemed, usable (active, never redeemed), and the
-    usable ones by price and by redemption type. ``personal`` is how many of the usable ones
-    are personal invitation codes (``is_bulk`` off: one-time codes made for one invitation
-    each, outside the pool; ecommerce/services/invitation_codes.py), counted in the others too."""
-
-    contract_id: int
-    product_id: int
-    redeemed: int = 0
-    usable: int = 0
-    personal: int = 0
-    usable_by_price: dict[Decimal, int] = field(default_factory=dict)
-    usable_by_type: dict[str, int] = field(default_factory=dict)
-
-
-def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], CodeTally]:
-    """(contract id, product id) -> its ``CodeTally``, for every product linked to a code of
-    these contracts. Two queries, grouped in the database by price, type and pool: the active codes
-    (a plain join, no per-code subquery), and the few codes that were redeemed, read from the
-    redemptions and taken off the usable ones."""
-    links = DiscountProduct.objects.filter(_b2b_codes(contract_ids, "discount__b2b_contract_id"))
-    groups = {
-        "contract": F("discount__b2b_contract_id"),
-        "amount": code_terms("discount")["price"],
-        "kind": F("discount__redemption_type"),
-        "pooled": F("discount__is_bulk"),
-    }
-    active = (
-        links.filter(discount__is_active=True)
-        .values("product_id", **groups)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    redeemed_ids = DiscountRedemption.objects.values("discount_id")
-    redeemed = (
-        links.filter(discount_id__in=redeemed_ids)
-        .values("product_id", "discount__is_active", **groups)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    tallies: dict[tuple[int, int], CodeTally] = {}
-
-    def add(row: Any, usable: int) -> None:
-        key = (row["contract"], row["product_id"])
-        tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
-        tally.usable += usable
-        if not row["pooled"]:
-            tally.personal += usable
-        by_price, by_type = tally.usable_by_price, tally.usable_by_type
-        by_price[row["amount"]] = by_price.get(row["amount"], 0) + usable
-        by_type[row["kind"]] = by_type.get(row["kind"], 0) + usable
-
-    for row in active:
-        add(row, row["n"])
-    redeemed_row: Any
-    for redeemed_row in redeemed:
-        row = redeemed_row
-        if row["discount__is_active"]:
-            add(row, -row["n"])
-        else:
-            add(row, 0)
-        tallies[(row["contract"], row["product_id"])].redeemed += row["n"]
-    for tally in tallies.values():
-        tally.usable_by_price = {k: n for k, n in tally.usable_by_price.items() if n}
-        tally.usable_by_type = {k: n for k, n in tally.usable_by_type.items() if n}
-    return tallies
 
 
 @dataclass(frozen=True)
@@ -311,7 +239,7 @@ def one_time_codes_redeemed_twice(contract_ids: Iterable[int] | None) -> list[Ov
     query, over the redemptions)."""
     rows = (
         DiscountRedemption.objects.filter(
-            _b2b_codes(contract_ids, "discount__b2b_contract_id"),
+            b2b_codes_filter(contract_ids, "discount__b2b_contract_id"),
             discount__redemption_type=RedemptionType.ONE_TIME,
         )
         .values("discount_id", "discount__discount_code", "discount__b2b_contract_id")
@@ -327,15 +255,6 @@ def one_time_codes_redeemed_twice(contract_ids: Iterable[int] | None) -> list[Ov
         )
         for row in rows
     ]
-
-
-def _run_contract(product_ref: str) -> Subquery:
-    """The contract of the course run a product (referred to by ``product_ref``) sells."""
-    return Subquery(
-        CourseRun.objects.filter(pk=OuterRef(f"{product_ref}__object_id")).values(
-            "b2b_contract_id"
-        )[:1]
-    )
 
 
 @dataclass(frozen=True)
@@ -385,25 +304,3 @@ def paid_orders_not_fulfilled(contract_ids: Iterable[int] | None) -> list[Unfulf
             "pk", "contract", "state", "paid", "refund_reason", "state_reason"
         )
     ]
-
-
-def fulfilled_lines(contract_ids: Iterable[int] | None) -> QuerySet:
-    """The lines of fulfilled orders that sell a course run, as dicts: ``order_id``,
-    ``purchaser_id``, ``run_id``, ``contract_id`` (the run's contract, or None) and
-    ``enrolled`` (the purchaser has an active enrollment in the run). A query to filter further
-    (b2b adds whether the purchaser is a member of the contract)."""
-    enrolled = CourseRunEnrollment.objects.filter(
-        user_id=OuterRef("order__purchaser_id"), run_id=OuterRef("product__object_id"), active=True
-    )
-    lines = Line.objects.filter(
-        order__state=OrderState.FULFILLED, product__content_type=course_run_type()
-    ).annotate(contract_id=_run_contract("product"), enrolled=Exists(enrolled))
-    if contract_ids is not None:
-        lines = lines.filter(contract_id__in=list(contract_ids))
-    return lines.values(
-        "order_id",
-        "contract_id",
-        "enrolled",
-        purchaser_id=F("order__purchaser_id"),
-        run_id=F("product__object_id"),
-    ).order_by("order_id", "pk")

@@ -23,7 +23,7 @@ from b2b.services.memberships import attach_learner, detach_learner
 from config.api.docs import documented, error_response
 from config.api.pagination import KeyCursorPagination
 from courses.services.edx_copy import requeue_run_copies
-from ecommerce.services.contract_codes import contract_codes
+from ecommerce.services.contract_codes.rows import contract_codes
 from users.models import User
 
 DRY_RUN = OpenApiParameter("dry_run", bool, description="Return the plan and write nothing.")

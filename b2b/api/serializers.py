@@ -9,7 +9,7 @@ from rest_framework import serializers
 from b2b.enums import IntegrationType, MembershipSource
 from b2b.validators import validate_org_key
 from courses.enums import EdxCopyState
-from ecommerce.services.contract_codes import product_cart_url
+from ecommerce.services.contract_codes.reads import product_cart_url
 
 
 class _PriceOptions(TypedDict):

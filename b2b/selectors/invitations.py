@@ -18,7 +18,7 @@ from b2b.models import (
     outcome_label,
 )
 from b2b.selectors.listings import ContractCourse, contract_courses
-from ecommerce.services.contract_codes import (
+from ecommerce.services.contract_codes.reads import (
     active_products_by_run,
     code_product,
     code_redeemed,

@@ -13,7 +13,7 @@ from b2b.models import (
     ContractPage,
 )
 from courses.models import CourseRun, CourseRunEnrollment
-from ecommerce.services.contract_codes import active_products_by_run
+from ecommerce.services.contract_codes.reads import active_products_by_run
 from users.models import User
 
 

@@ -20,7 +20,7 @@ from b2b.models import (
 )
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
-from ecommerce.services.contract_codes import (
+from ecommerce.services.contract_codes.reads import (
     ContractCodeCounts,
     active_products_by_run,
     contract_code_counts,

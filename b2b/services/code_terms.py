@@ -9,8 +9,8 @@ from django.conf import settings
 
 from b2b.models import ContractPage
 from courses.models import CourseRun
-from ecommerce.services import contract_codes as ecommerce_codes
-from ecommerce.services.bulk_codes import CodeStamp
+from ecommerce.services.contract_codes import reads as ecommerce_codes
+from ecommerce.services.contract_codes.bulk import CodeStamp
 
 
 def contract_product_ids(contract_id: int) -> list[int]:

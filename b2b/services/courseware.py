@@ -21,8 +21,8 @@ from b2b.services.contracts.terms import get_contract
 from courses.enums import RequirementNodeType
 from courses.models import Course, CourseRun, CourseRunEnrollment, Program, ProgramRequirement
 from courses.services.edx_copy import schedule_run_copy
-from ecommerce.services.bulk_codes import deactivate_codes_of_products
-from ecommerce.services.contract_codes import active_product_ids
+from ecommerce.services.contract_codes.bulk import deactivate_codes_of_products
+from ecommerce.services.contract_codes.reads import active_product_ids
 from ecommerce.services.products import create_run_products, deactivate_run_products
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from b2b.selectors.invitations import open_invitations_of
 from b2b.services.alerts import claim_alerts, seat_thresholds
 from b2b.services.audit import record
 from b2b.services.locking import ContractLock, lock_contract, lock_contracts
-from ecommerce.services.contract_codes import paying_orders
+from ecommerce.services.contract_codes.reads import paying_orders
 from users.models import User
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ def seats_taken(
     - its open invitations (each holds a seat for its invitee), but the one of code ``code_id``,
       the code being used;
     - the learners paying for one of its courses
-      (``ecommerce.services.contract_codes.paying_orders``: a pending order within the hold) who are
+      (``ecommerce.services.contract_codes.reads.paying_orders``: a pending order within the hold)
+      who are
       not members and whose order's code is no open invitation's (that seat is counted already), but
       ``user``, the learner asking (and none without ``payers``).
 

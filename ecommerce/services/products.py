@@ -3,7 +3,7 @@
 A course run is sold through at most one active product (a partial unique index holds it); its
 description names the run. b2b gives contract runs their products here, and `import_courserun`
 prices an imported run here. Reads are in ``ecommerce.selectors`` (``run_products``,
-``active_products_by_run``) and, for b2b, ``ecommerce.services.contract_codes``
+``active_products_by_run``) and, for b2b, ``ecommerce.services.contract_codes.reads``
 (``active_product_ids``).
 """
 

@@ -12,7 +12,7 @@ from b2b.services.contracts.terms import ContractChange, modify_contract
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct, DiscountRedemption, Product
 from ecommerce.selectors import with_code_terms
-from ecommerce.services.contract_codes import contract_code_census
+from ecommerce.services.contract_codes.reads import contract_code_census
 from tests import factories as f
 from tests.html_forms import BrowserForm
 

@@ -28,7 +28,7 @@ from b2b.selectors.listings import (
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from ecommerce.models import Product
-from ecommerce.services.contract_codes import ContractCodeCounts
+from ecommerce.services.contract_codes.reads import ContractCodeCounts
 from tests import factories as f
 from tests.b2b.codes_helpers import codes, reconcile, redeem
 

@@ -24,11 +24,11 @@ from b2b.exceptions import CodesFileError, CodesFileExists
 from b2b.models import ContractPage
 from config.exports import Echo, check_target, csv_writer, private_file, spreadsheet_safe_sql
 from ecommerce.enums import RedemptionType
-from ecommerce.services.contract_codes import (
+from ecommerce.services.contract_codes.reads import product_cart_url
+from ecommerce.services.contract_codes.rows import (
     code_product_runs,
     contract_code_rows,
     contract_code_rows_sql,
-    product_cart_url,
 )
 
 CSV_HEADER = ["Code", "Product", "Redeemed", "Product URL"]

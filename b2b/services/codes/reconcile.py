@@ -12,7 +12,8 @@ sales, bulk):
     sso          0/none  none    unredeemed codes deleted (the only deletion)
 
 Redeemed codes are never deleted or deactivated, and neither are codes a learner is using (held
-by a recent pending order or applied in a basket: ``ecommerce.services.contract_codes.code_held``):
+by a recent pending order or applied in a basket:
+``ecommerce.services.contract_codes.reads.code_held``):
 lowering a cap takes unheld codes only, and when the held ones alone exceed the cap, the surplus
 stays until they are settled and the contract stays pending meanwhile. The work is set-based (a
 constant number of queries per batch of codes), serialised per contract by a row lock on its
@@ -42,7 +43,8 @@ from b2b.services.codes.rules import (
 from b2b.services.codes.status import recorded_failure
 from b2b.services.locking import lock_for_change, lock_for_reconciliation
 from config.queueing import queue_after_commit
-from ecommerce.services import bulk_codes, products
+from ecommerce.services import products
+from ecommerce.services.contract_codes import bulk as bulk_codes
 
 log = logging.getLogger(__name__)
 

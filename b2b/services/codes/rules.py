@@ -12,9 +12,10 @@ from b2b.selectors.invitations import invitation_code_ids
 from b2b.services.code_terms import code_stamp, contract_product_ids
 from config.money import format_money
 from ecommerce.enums import RedemptionType
-from ecommerce.services import bulk_codes, products
-from ecommerce.services import contract_codes as ecommerce_codes
-from ecommerce.services.contract_codes import CensusGroup, ProductCodeStats
+from ecommerce.services import products
+from ecommerce.services.contract_codes import bulk as bulk_codes
+from ecommerce.services.contract_codes import reads as ecommerce_codes
+from ecommerce.services.contract_codes.reads import CensusGroup, ProductCodeStats
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 

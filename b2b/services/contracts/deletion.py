@@ -12,8 +12,11 @@ from wagtail.query import PageQuerySet
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.locking import ContractLock, lock_contracts
 from courses.models import CourseRun
-from ecommerce.services.bulk_codes import delete_codes_of_contracts
-from ecommerce.services.contract_codes import count_codes_in_pending_orders, count_redeemed_codes
+from ecommerce.services.contract_codes.bulk import delete_codes_of_contracts
+from ecommerce.services.contract_codes.reads import (
+    count_codes_in_pending_orders,
+    count_redeemed_codes,
+)
 
 
 def _contracts_in(page: Page) -> PageQuerySet:

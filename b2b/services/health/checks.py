@@ -20,7 +20,7 @@ from b2b.services.invitations.sweep import failed_emails, stalled_work
 from config.health_registry import Finding, HealthSeverity, moment_text
 from config.money import format_money
 from courses.selectors import ContractRunState
-from ecommerce import selectors as ecommerce_selectors
+from ecommerce.services.contract_codes import reads as ecommerce_codes
 
 ERROR, WARNING = HealthSeverity.ERROR, HealthSeverity.WARNING
 
@@ -58,7 +58,7 @@ def _runs_by_contract(data: HealthData) -> dict[int, list[ContractRunState]]:
     return runs
 
 
-def _code_problems(contract: ContractPage, tally: ecommerce_selectors.CodeTally) -> list[str]:
+def _code_problems(contract: ContractPage, tally: ecommerce_codes.CodeTally) -> list[str]:
     rule = product_code_rule(contract, redeemed=tally.redeemed)
     # An uncapped contract's personal invitation codes (one-time) are not the pool's: they are
     # left out of its number and type; like every code of the contract, they sell at its price.
@@ -83,7 +83,7 @@ def _code_problems(contract: ContractPage, tally: ecommerce_selectors.CodeTally)
 def codes_differ(data: HealthData) -> list[Finding]:
     """Per product of a contract whose codes are not waiting for a reconciliation (a pending
     one is the next check's business): the usable codes against the code rules' owner."""
-    tallies = ecommerce_selectors.code_tallies(data.contract_ids)
+    tallies = ecommerce_codes.code_tallies(data.contract_ids)
     findings = []
     for contract_id, runs in _runs_by_contract(data).items():
         contract = data.contracts[contract_id]
@@ -93,7 +93,7 @@ def codes_differ(data: HealthData) -> list[Finding]:
             product = data.products.get(run.id)
             if product is None:
                 continue
-            tally = tallies.get((contract_id, product.id)) or ecommerce_selectors.CodeTally(
+            tally = tallies.get((contract_id, product.id)) or ecommerce_codes.CodeTally(
                 contract_id=contract_id, product_id=product.id
             )
             problems = _code_problems(contract, tally)
@@ -232,7 +232,7 @@ def code_reconciliations(data: HealthData) -> list[Finding]:
 
 def _incomplete_orders(data: HealthData) -> dict[int, dict]:
     lines = selectors_health.lines_without_membership_or_enrollment(
-        ecommerce_selectors.fulfilled_lines(data.contract_ids)
+        ecommerce_codes.fulfilled_lines(data.contract_ids)
     )
     orders: dict[int, dict] = {}
     for line in lines:

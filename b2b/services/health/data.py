@@ -13,8 +13,8 @@ from b2b.selectors import health as selectors_health
 from config.health_registry import HealthScope
 from courses import selectors as courses_selectors
 from courses.selectors import ContractRunState
-from ecommerce.services import contract_codes as ecommerce_codes
-from ecommerce.services.contract_codes import RunProduct
+from ecommerce.services.contract_codes import reads as ecommerce_codes
+from ecommerce.services.contract_codes.reads import RunProduct
 
 # b2b's repairs, by the name a finding gives.
 RECONCILE = "reconcile-codes"

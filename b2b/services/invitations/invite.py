@@ -2,7 +2,8 @@
 
 Each invitation sets aside one enrollment code: an unused code of the contract's pool for a
 capped contract, or a personal one-time code made for it for an uncapped one
-(``ecommerce.services.invitation_codes``). Its link (``/invitations/<token>/``) takes the learner
+(``ecommerce.services.contract_codes.invitations``). Its link (``/invitations/<token>/``) takes the
+learner
 to the product's cart address with the code ready to apply.
 
 The seat rule: a capped contract never has more members plus open invitations than its cap. It
@@ -35,7 +36,7 @@ from b2b.services.invitations.email_limits import addresses_at_limit
 from b2b.services.invitations.emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from b2b.services.memberships import seats_taken
-from ecommerce.services import invitation_codes
+from ecommerce.services.contract_codes import invitations as invitation_codes
 from users.models import User
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)

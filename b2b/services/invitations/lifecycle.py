@@ -21,8 +21,8 @@ from b2b.services.audit import record
 from b2b.services.invitations.emails import queue_emails
 from b2b.services.locking import ContractLock, lock_contract
 from config.throttling import describe_wait
-from ecommerce.services import invitation_codes
-from ecommerce.services.contract_codes import code_redeemed, first_redemption
+from ecommerce.services.contract_codes import invitations as invitation_codes
+from ecommerce.services.contract_codes.reads import code_redeemed, first_redemption
 from users.models import User
 
 # The registered name of the periodic task that stores redemptions and sends due reminders.

@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from ecommerce.enums import RedemptionType
 from ecommerce.models import Discount, DiscountProduct
-from ecommerce.services.bulk_codes import CodeStamp, ensure_terms
-from ecommerce.services.code_creation import create_linked_codes
-from ecommerce.services.contract_codes import CodeUse, code_held, code_redeemed, code_use
+from ecommerce.services.contract_codes.bulk import CodeStamp, ensure_terms
+from ecommerce.services.contract_codes.creation import create_linked_codes
+from ecommerce.services.contract_codes.reads import CodeUse, code_held, code_redeemed, code_use
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from ecommerce.enums import RedemptionType
 from ecommerce.models import ContractCodeCensus, ContractCodeTerms, Discount, DiscountProduct
-from ecommerce.services.code_creation import insert_pool_codes
-from ecommerce.services.contract_codes import (
+from ecommerce.services.contract_codes.creation import insert_pool_codes
+from ecommerce.services.contract_codes.reads import (
     CENSUS_STATE,
     code_held,
     code_in_pending_order,
@@ -136,7 +136,7 @@ def fold_census(contract_id: int) -> None:
 
 def _retype_queryset(contract_id: int, redemption_type: RedemptionType) -> QuerySet[Discount]:
     # Only the pool's codes: a personal code made for one invitation (``is_bulk`` off,
-    # ecommerce/services/invitation_codes.py) stays one-time whatever the contract's cap.
+    # ecommerce/services/contract_codes/invitations.py) stays one-time whatever the contract's cap.
     pool = _codes(contract_id).filter(is_bulk=True)
     if redemption_type == RedemptionType.ONE_TIME:
         # Under a cap every code is one-time; a redeemed one is simply used up.

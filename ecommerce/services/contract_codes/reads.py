@@ -1,45 +1,45 @@
-"""The read side of b2b's door into ecommerce: what a B2B contract's codes and products are.
-
-b2b reaches ecommerce through three modules only: ``bulk_codes`` (reconciliation's statements),
-``invitation_codes`` (the codes invitations set aside) and this one, which reads. It answers in
-plain values, ids and query expressions, set-based: the codes CSV's rows, the listings' and
-plans' counts, the census, whether a code is redeemed, held or placed in a pending order, and
-who redeemed it. Those two writing modules read through it as well, so that a contract's codes
-mean the same thing to a plan and to the statement that carries it out.
+"""The read side of the door (``ecommerce.services.contract_codes``): what a B2B contract's
+codes and products are, in plain values, ids and query expressions, set-based: the listings' and
+plans' counts, the census, whether a code is redeemed, held or placed in a pending order, who
+redeemed it, and the health report's tallies of a contract's codes. ``bulk`` and
+``invitations`` read through it as well, so that a contract's codes mean the same thing to a
+plan and to the statement that carries it out.
 
 Contracts and products are passed as ids (or queries of ids). The cart, checkout and orders read
 through ``ecommerce.selectors``; the few reads they share with b2b (a run's product, the cart's
-product URL) are defined there and named here, so that b2b needs no other door.
-"""
+product URL) are defined there and named here, so that b2b needs no other door."""
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from courses.models import CourseRun
+from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.constants import PENDING_ORDER_HOLD
-from ecommerce.enums import RedemptionType
+from ecommerce.enums import OrderState
 from ecommerce.models import (
     BasketDiscount,
     ContractCodeCensus,
     Discount,
     DiscountProduct,
     DiscountRedemption,
+    Line,
     Order,
-    Product,
 )
-
-# What this module builds on, and (the redundant aliases: re-exported) the reads the cart and the
-# dashboard share with b2b, defined once in the selectors and handed to b2b here.
 from ecommerce.selectors import RunProduct as RunProduct
 from ecommerce.selectors import active_products_by_run as active_products_by_run
-from ecommerce.selectors import course_run_type, pending_orders, run_products
+from ecommerce.selectors import (
+    b2b_codes_filter,
+    code_terms,
+    course_run_type,
+    pending_orders,
+    run_products,
+)
 from ecommerce.selectors import product_cart_url as product_cart_url
 
 
@@ -253,115 +253,6 @@ def usable_codes_by_product(*, contract_id: int, product_ids: list[int]) -> dict
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CodeRow:
-    """A code of a contract as the codes CSV lists it."""
-
-    code: str
-    product_id: int
-    unlimited: bool
-    times_redeemed: int
-    redeemer: str | None  # the e-mail of a learner who redeemed it, None if nobody did
-
-
-def _contract_code_values(contract_id: int) -> QuerySet:
-    """The contract's usable or redeemed codes, by product then code: one row per code and
-    product, as ``code``, ``redemption`` (its type), ``sold_product``, ``code_id``,
-    ``times_redeemed`` and ``redeemer`` (an e-mail of a learner who redeemed it, or None)."""
-    return (
-        DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
-        .values(
-            code=F("discount__discount_code"),
-            redemption=F("discount__redemption_type"),
-            sold_product=F("product_id"),
-            code_id=F("discount_id"),
-        )
-        .annotate(
-            times_redeemed=Count("discount__redemptions"),
-            redeemer=Min("discount__redemptions__redeemed_by__email"),
-        )
-        .filter(Q(discount__is_active=True) | Q(times_redeemed__gt=0))
-        .order_by("sold_product", "code_id")
-    )
-
-
-def contract_code_rows(contract_id: int, *, chunk_size: int) -> Iterator[CodeRow]:
-    """The contract's usable or redeemed codes, by product then code, streamed in chunks from
-    one query."""
-    for row in _contract_code_values(contract_id).iterator(chunk_size=chunk_size):
-        yield CodeRow(
-            code=row["code"],
-            product_id=row["sold_product"],
-            unlimited=row["redemption"] == RedemptionType.UNLIMITED,
-            times_redeemed=row["times_redeemed"],
-            redeemer=row["redeemer"],
-        )
-
-
-def contract_code_rows_sql(contract_id: int) -> tuple[str, tuple[Any, ...]]:
-    """The query of ``contract_code_rows`` as SQL and its parameters, for a statement that
-    lays the rows out in the database (the codes CSV through PostgreSQL's COPY). Its columns:
-    ``code``, ``redemption``, ``sold_product``, ``code_id``, ``times_redeemed``, ``redeemer``;
-    an outer query orders by ``sold_product, code_id`` as the rows are ordered here."""
-    sql, params = _contract_code_values(contract_id).query.sql_with_params()
-    return sql, tuple(params)
-
-
-def code_product_runs(contract_id: int) -> dict[int, CourseRun | None]:
-    """Product id -> the course run it sells (title and run id only), for every product the
-    contract's codes are linked to; None for a run that no longer exists (one query per table)."""
-    linked = DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
-    product_runs = dict(
-        Product.objects.filter(
-            content_type=course_run_type(), pk__in=linked.values("product_id")
-        ).values_list("pk", "object_id")
-    )
-    runs = {
-        run.pk: run
-        for run in CourseRun.objects.filter(pk__in=set(product_runs.values())).only(
-            "title", "courseware_id"
-        )
-    }
-    return {product_id: runs.get(run_id) for product_id, run_id in product_runs.items()}
-
-
-def contract_codes(
-    contract_id: int,
-    *,
-    redeemed: bool | None = None,
-    product_id: int | None = None,
-    active: bool | None = None,
-) -> QuerySet:
-    """The contract's codes, one row per code and product (dicts, in link id order), filtered as
-    asked. Counts and redeemers are read per row with subqueries, so a page of a contract with
-    any number of codes costs the same."""
-    redemptions = DiscountRedemption.objects.filter(discount_id=OuterRef("discount_id"))
-    rows = DiscountProduct.objects.filter(discount__b2b_contract_id=contract_id)
-    if product_id is not None:
-        rows = rows.filter(product_id=product_id)
-    if active is not None:
-        rows = rows.filter(discount__is_active=active)
-    if redeemed is not None:
-        rows = rows.filter(
-            code_redeemed("discount_id") if redeemed else ~code_redeemed("discount_id")
-        )
-    return rows.values(
-        "pk",
-        "product_id",
-        code=F("discount__discount_code"),
-        redemption_type=F("discount__redemption_type"),
-        is_active=F("discount__is_active"),
-    ).annotate(
-        times_redeemed=Coalesce(
-            Subquery(
-                redemptions.order_by().values("discount_id").annotate(n=Count("pk")).values("n")[:1]
-            ),
-            0,
-        ),
-        redeemer=Subquery(redemptions.order_by("pk").values("redeemed_by__email")[:1]),
-    )
-
-
 def first_redemption(discount_ref: str) -> dict[str, Subquery]:
     """The first redemption of the code referred to by ``discount_ref``, as annotations for a
     queryset of rows holding a code: who redeemed it (``redeemer_id``, ``redeemer_email``) and
@@ -382,3 +273,106 @@ def code_product(discount_ref: str) -> Subquery:
         "product_id"
     )
     return Subquery(links.values("product_id")[:1])
+
+
+@dataclass
+class CodeTally:
+    """One product's codes in one contract: redeemed, usable (active, never redeemed), and the
+    usable ones by price and by redemption type. ``personal`` is how many of the usable ones
+    are personal invitation codes (``is_bulk`` off: one-time codes made for one invitation
+    each, outside the pool; ecommerce/services/contract_codes/invitations.py), counted in the
+    others too."""
+
+    contract_id: int
+    product_id: int
+    redeemed: int = 0
+    usable: int = 0
+    personal: int = 0
+    usable_by_price: dict[Decimal, int] = field(default_factory=dict)
+    usable_by_type: dict[str, int] = field(default_factory=dict)
+
+
+def code_tallies(contract_ids: Iterable[int] | None) -> dict[tuple[int, int], CodeTally]:
+    """(contract id, product id) -> its ``CodeTally``, for every product linked to a code of
+    these contracts. Two queries, grouped in the database by price, type and pool: the active codes
+    (a plain join, no per-code subquery), and the few codes that were redeemed, read from the
+    redemptions and taken off the usable ones."""
+    links = DiscountProduct.objects.filter(
+        b2b_codes_filter(contract_ids, "discount__b2b_contract_id")
+    )
+    groups = {
+        "contract": F("discount__b2b_contract_id"),
+        "amount": code_terms("discount")["price"],
+        "kind": F("discount__redemption_type"),
+        "pooled": F("discount__is_bulk"),
+    }
+    active = (
+        links.filter(discount__is_active=True)
+        .values("product_id", **groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    redeemed_ids = DiscountRedemption.objects.values("discount_id")
+    redeemed = (
+        links.filter(discount_id__in=redeemed_ids)
+        .values("product_id", "discount__is_active", **groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    tallies: dict[tuple[int, int], CodeTally] = {}
+
+    def add(row: Any, usable: int) -> None:
+        key = (row["contract"], row["product_id"])
+        tally = tallies.setdefault(key, CodeTally(contract_id=key[0], product_id=key[1]))
+        tally.usable += usable
+        if not row["pooled"]:
+            tally.personal += usable
+        by_price, by_type = tally.usable_by_price, tally.usable_by_type
+        by_price[row["amount"]] = by_price.get(row["amount"], 0) + usable
+        by_type[row["kind"]] = by_type.get(row["kind"], 0) + usable
+
+    for row in active:
+        add(row, row["n"])
+    redeemed_row: Any
+    for redeemed_row in redeemed:
+        row = redeemed_row
+        if row["discount__is_active"]:
+            add(row, -row["n"])
+        else:
+            add(row, 0)
+        tallies[(row["contract"], row["product_id"])].redeemed += row["n"]
+    for tally in tallies.values():
+        tally.usable_by_price = {k: n for k, n in tally.usable_by_price.items() if n}
+        tally.usable_by_type = {k: n for k, n in tally.usable_by_type.items() if n}
+    return tallies
+
+
+def _run_contract(product_ref: str) -> Subquery:
+    """The contract of the course run a product (referred to by ``product_ref``) sells."""
+    return Subquery(
+        CourseRun.objects.filter(pk=OuterRef(f"{product_ref}__object_id")).values(
+            "b2b_contract_id"
+        )[:1]
+    )
+
+
+def fulfilled_lines(contract_ids: Iterable[int] | None) -> QuerySet:
+    """The lines of fulfilled orders that sell a course run, as dicts: ``order_id``,
+    ``purchaser_id``, ``run_id``, ``contract_id`` (the run's contract, or None) and
+    ``enrolled`` (the purchaser has an active enrollment in the run). A query to filter further
+    (b2b adds whether the purchaser is a member of the contract)."""
+    enrolled = CourseRunEnrollment.objects.filter(
+        user_id=OuterRef("order__purchaser_id"), run_id=OuterRef("product__object_id"), active=True
+    )
+    lines = Line.objects.filter(
+        order__state=OrderState.FULFILLED, product__content_type=course_run_type()
+    ).annotate(contract_id=_run_contract("product"), enrolled=Exists(enrolled))
+    if contract_ids is not None:
+        lines = lines.filter(contract_id__in=list(contract_ids))
+    return lines.values(
+        "order_id",
+        "contract_id",
+        "enrolled",
+        purchaser_id=F("order__purchaser_id"),
+        run_id=F("product__object_id"),
+    ).order_by("order_id", "pk")
