@@ -10,9 +10,9 @@ from b2b.services.invite_jobs import run_invite_job, start_invite_job
 from b2b.services.invite_upload import UploadRow
 from b2b.services.managers import grant_manager
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

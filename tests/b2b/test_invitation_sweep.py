@@ -15,7 +15,7 @@ from b2b.services.health import health_report, repair_findings
 from b2b.services.invitation_sweep import Requeued, requeue_invitation_work, stalled_work
 from b2b.services.invite_jobs import run_invite_job, start_invite_job
 from b2b.services.invite_upload import UploadRow
-from tests.b2b.invitation_helpers import contract_with_codes, stall_invitation_work
+from tests.b2b.helpers import contract_with_codes, stall_invitation_work
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from b2b.enums import InviteOutcome
 from b2b.exceptions import RemindTooSoon
 from b2b.models import Invitation, InvitationEmail
 from b2b.services.invitations import InviteRow, invite, invite_many, open_invitations, remind
-from tests.b2b.invitation_helpers import contract_with_codes
+from tests.b2b.helpers import contract_with_codes
 
 pytestmark = [
     pytest.mark.postgres,
