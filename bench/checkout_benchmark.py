@@ -2,11 +2,12 @@
 
 The site runs as in production: gunicorn on PostgreSQL (its own database, dropped, recreated and
 migrated), a real Celery worker on Redis pushing the enrollments to an Open edX on loopback (the
-tests' fake, tests/openedx_server.py), and the code throttle's counts in Redis. For each level of
-concurrency (10, 50 and 100 learners at once by default) the benchmark creates a contract whose
-cap is the number of learners, with one course and its one-time codes, and as many signed-in
-learners (sessions made for the bench), each holding a code. A few more learners ("contenders",
-a tenth of the level) hold a code somebody else holds too: exactly one of each pair may get in.
+tests' fake, tests/support/openedx_server.py), and the code throttle's counts in Redis. For each
+level of concurrency (10, 50 and 100 learners at once by default) the benchmark creates a
+contract whose cap is the number of learners, with one course and its one-time codes, and as many
+signed-in learners (sessions made for the bench), each holding a code. A few more learners
+("contenders", a tenth of the level) hold a code somebody else holds too: exactly one of each
+pair may get in.
 
 Every learner walks the real pages as a browser does, from a bounded pool of threads on
 loopback: the product URL (cart add), the cart page (its CSRF token), the code through the
@@ -374,7 +375,7 @@ def _free_port() -> int:
 
 
 def _server_env(url: str, redis_url: str, fake_edx, base: str) -> dict[str, str]:
-    from tests.openedx_server import CLIENT_ID, CLIENT_SECRET
+    from tests.support.openedx_server import CLIENT_ID, CLIENT_SECRET
 
     return {
         **os.environ,
@@ -524,7 +525,7 @@ def main() -> None:
     import redis
 
     django.setup()
-    from tests.openedx_server import FakeOpenEdx
+    from tests.support.openedx_server import FakeOpenEdx
 
     redis.Redis.from_url(redis_url).flushdb()
     fake_edx = FakeOpenEdx().start()

@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connection
 
+from tests.support.databases import database_url_for_subprocess
+
 if TYPE_CHECKING:
     from b2b.models import OrganizationIndexPage
     from cms.models import HomePage
@@ -201,28 +203,15 @@ def site_tree(db) -> SiteTree:
     return SiteTree(home=organizations.get_parent().specific, organizations=organizations)
 
 
-def _database_url_for_subprocess() -> str:
-    """A DATABASE_URL pointing a child process at the database the tests are using."""
-    settings_dict = connection.settings_dict
-    if connection.vendor != "postgresql":
-        raise RuntimeError("a worker process can only share the test database on PostgreSQL")
-    user = settings_dict.get("USER") or ""
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
-
-
 @pytest.fixture
 def openedx_server(settings):
     """A fake Open edX (LMS and Studio, real HTTP servers on 127.0.0.1) the settings point at.
 
-    See tests/openedx_server.py. The Studio URL is given without its trailing slash, as an
-    operator might write it.
+    See tests/support/openedx_server.py. The Studio URL is given without its trailing slash, as
+    an operator might write it.
     """
     from courses.openedx import clear_token_cache
-    from tests.openedx_server import FakeOpenEdx
+    from tests.support.openedx_server import FakeOpenEdx
 
     server = FakeOpenEdx().start()
     settings.OPENEDX_API_BASE_URL = server.lms_url
@@ -242,11 +231,12 @@ def openedx_server(settings):
 def smtp_server(settings):
     """A real SMTP server on 127.0.0.1 (aiosmtpd) that Django's SMTP backend sends to.
 
-    Read what arrived with ``smtp_server.wait_for(n)`` (parsed e-mails; see tests/smtp_server.py);
-    ``smtp_server.refuse_next(n, reply)`` makes it refuse the next messages. A worker process
-    started by ``celery_worker_process`` can be pointed at it with ``EMAIL_HOST``/``EMAIL_PORT``.
+    Read what arrived with ``smtp_server.wait_for(n)`` (parsed e-mails; see
+    tests/support/smtp_server.py); ``smtp_server.refuse_next(n, reply)`` makes it refuse the next
+    messages. A worker process started by ``celery_worker_process`` can be pointed at it with
+    ``EMAIL_HOST``/``EMAIL_PORT``.
     """
-    from tests.smtp_server import SmtpServer
+    from tests.support.smtp_server import SmtpServer
 
     server = SmtpServer().start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -299,7 +289,7 @@ def celery_worker_process(redis_url, celery_worker_env, celery_worker_log):
         **celery_worker_env,
     }
     if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = _database_url_for_subprocess()
+        env["DATABASE_URL"] = database_url_for_subprocess()
     project_root = Path(__file__).resolve().parent.parent
     log_file = celery_worker_log.open("w")
     worker = subprocess.Popen(

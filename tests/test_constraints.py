@@ -9,7 +9,7 @@ from django.db import DataError, IntegrityError, transaction
 from b2b.models import ContractPage, OrganizationPage
 from courses.enums import RequirementNodeType, RequirementOperator
 from courses.models import ProgramRequirement
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.source_imports import imported_modules
+from tests.support.imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 

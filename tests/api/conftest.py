@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership
 from ecommerce.models import DiscountRedemption
-from tests import factories as f
 from tests.ecommerce import helpers as h
-from tests.ecommerce.test_concurrency import _race
+from tests.support import factories as f
+from tests.support.races import race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -29,7 +29,7 @@ def test_twenty_parallel_attaches_with_one_one_time_code(site_tree, settings):
     _contract, (product,) = h.b2b_product(max_learners=50)
     code = h.code_for(product)
     learners = [f.UserFactory() for _ in range(20)]
-    outcomes = _race([_attach(user, code.discount_code) for user in learners])
+    outcomes = race([_attach(user, code.discount_code) for user in learners])
     assert sorted(outcomes) == [201] + [409] * 19
     assert DiscountRedemption.objects.filter(discount=code).count() == 1
     assert ContractMembership.objects.count() == 1
@@ -43,6 +43,6 @@ def test_attaches_past_the_cap_are_refused_and_never_exceed_it(site_tree, settin
         f.DiscountProductFactory(product=product, discount=f.DiscountFactory(b2b_contract=contract))
     codes = list(product.discounts.order_by("pk"))[: cap + 10]
     learners = [f.UserFactory() for _ in codes]
-    outcomes = _race([_attach(u, c.discount_code) for u, c in zip(learners, codes, strict=True)])
+    outcomes = race([_attach(u, c.discount_code) for u, c in zip(learners, codes, strict=True)])
     assert sorted(outcomes) == [201] * cap + [409] * 10
     assert ContractMembership.objects.filter(contract=contract).count() == cap

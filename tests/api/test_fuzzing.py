@@ -31,8 +31,8 @@ from b2b.services.invitations.invite import invite
 from b2b.services.invitations.jobs import start_invite_job
 from b2b.services.invitations.managers import grant_manager
 from b2b.services.invitations.uploads import UploadRow
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 

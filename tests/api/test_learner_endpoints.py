@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from b2b.models import ContractMembership
 from courses.models import CourseRunEnrollment
 from ecommerce.models import DiscountRedemption
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

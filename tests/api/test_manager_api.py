@@ -2,8 +2,6 @@
 invitations; inviting one or many, reminding, revoking; what a replay does; and that nothing
 of another organization is reachable, by id tampering or job ids."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -16,14 +14,12 @@ from b2b.selectors.history import page_history
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.jobs import run_invite_job
 from b2b.services.invitations.managers import grant_manager
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
-from tests.b2b.manage.conftest import capped_contract
+from tests.api.helpers import API, api_token
+from tests.b2b.helpers import capped_contract, redeem
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/manager"
 
 
 @pytest.fixture
@@ -39,17 +35,11 @@ def world(site_tree):
     return {"a": a, "b": b, "ca": contract_a, "cb": contract_b, "manager": manager, "other": other}
 
 
-def _token(email: str) -> str:
-    out = io.StringIO()
-    call_command("api_token", "create", email, stdout=out)
-    return out.getvalue().strip().splitlines()[-1]
-
-
 @pytest.fixture
 def api(world):
     """The manager, with a real token made by `manage.py api_token`."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {_token('lead@acme.example')}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token('lead@acme.example')}")
     return client
 
 
@@ -85,7 +75,7 @@ def test_anonymous_is_401_and_people_without_the_role_are_403(world):
 def test_api_tokens_are_made_for_managers_but_not_for_learners(world):
     """A manager's token reaches the manager API and none of the staff endpoints."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {_token('LEAD@acme.example')}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token('LEAD@acme.example')}")
     assert client.get(f"{API}/organizations/").status_code == 200
     for url in ("/api/v1/b2b/organizations/", f"/api/v1/b2b/contracts/{world['ca'].pk}/codes/"):
         _error(client.get(url), 403, "permission_denied")

@@ -11,10 +11,10 @@ from b2b.models import Invitation, InvitationEmail
 from b2b.selectors.invitations import open_invitations
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.managers import grant_manager
-from tests import factories as f
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
-from tests.pg_helpers import InThread
+from tests.support import factories as f
+from tests.support.races import InThread
 
 pytestmark = [
     pytest.mark.postgres,

@@ -10,9 +10,9 @@ from b2b.services.invitations.jobs import run_invite_job, start_invite_job
 from b2b.services.invitations.managers import grant_manager
 from b2b.services.invitations.uploads import UploadRow
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

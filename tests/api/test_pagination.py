@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
+from tests.b2b.helpers import redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
+from tests.b2b.helpers import redeem
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

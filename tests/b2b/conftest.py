@@ -14,10 +14,3 @@ def run_command(db, site_tree):
         return out.getvalue(), err.getvalue()
 
     return run
-
-
-def call_command_output(*args) -> str:
-    """A management command's standard output, for tests that run it without the fixture."""
-    out = io.StringIO()
-    call_command(*args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from b2b.enums import AdmissionRefusal
 from b2b.exceptions import ContractNotFound, MembershipRefused
 from b2b.services.memberships import admission_refusal, attach_learner, refusal_message
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from b2b.services.alerts import check_contract_alerts
 from b2b.services.memberships import attach_learner, detach_learner
 from b2b.tasks import check_contract_alerts_task
 from config.env import get_int_list
-from tests import factories as f
-from tests.smtp_server import body_text
+from tests.support import factories as f
+from tests.support.smtp_server import body_text
 
 STAFF = ["ops@example.com", "sales@example.com"]
 # E-mails are sent after commit: the tests commit, as the site does.
@@ -215,7 +215,7 @@ def test_thresholds_are_read_from_the_environment(monkeypatch):
 
 @TRANSACTIONAL
 def test_the_command_runs_the_check_on_demand(site_tree, smtp_server, staff_addresses):
-    from tests.b2b.conftest import call_command_output
+    from tests.support.commands import call_command_output
 
     contract = f.ContractPageFactory(contract_end=timezone.localdate() + timedelta(days=10))
     assert call_command_output("b2b_alerts") == f"Contract {contract.pk}: end-30 alert queued\n"

@@ -16,7 +16,7 @@ from config.acting import (
     current_actor,
 )
 from config.commands import OneLineErrorsMixin
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 
 from b2b.models import ContractMembership, ContractPage, OrganizationPage
 from b2b.selectors.history import page_history
-from tests import factories as f
-from tests.b2b.codes_helpers import publish_in_wagtail
+from tests.b2b.helpers import publish_in_wagtail
 from tests.ecommerce import helpers as h
-from tests.html_forms import page_errors
-from tests.users.admin_forms import post_user_page
+from tests.support import factories as f
+from tests.support.forms import page_errors
+from tests.users.helpers import post_user_page
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +264,7 @@ def test_api_with_a_token_records_the_staff_user(contract):
 
 
 def test_sso_sign_in_records_the_learner_joining(client, oidc_settings, site_tree):
-    from tests.users.sso import set_identity, sign_in
+    from tests.users.helpers import set_identity, sign_in
 
     organization = f.OrganizationPageFactory(org_key="SSOU", sso_organization_id="kc-ssou")
     contract = f.ContractPageFactory(parent=organization, integration_type="sso")

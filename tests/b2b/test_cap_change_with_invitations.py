@@ -18,9 +18,14 @@ from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import revoke
 from b2b.services.memberships import admission_refusal
 from ecommerce.models import Discount
-from tests import factories as f
-from tests.b2b.codes_helpers import change, field_errors, publish_in_wagtail, reconcile
-from tests.b2b.invitation_helpers import contract_with_codes
+from tests.b2b.helpers import (
+    change,
+    contract_with_codes,
+    field_errors,
+    publish_in_wagtail,
+    reconcile,
+)
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from wagtail.models import Revision
 from b2b.models import ContractCodeStatus, ContractPage
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products, field_errors, publish_in_wagtail
-from tests.conftest import _database_url_for_subprocess
-from tests.html_forms import page_errors
+from tests.b2b.helpers import contract_with_products, field_errors, publish_in_wagtail
+from tests.support import factories as f
+from tests.support.databases import database_url_for_subprocess
+from tests.support.forms import page_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_the_operator_sees_one_line_and_exit_status_1(site_tree):
     contract, _ = contract_with_products(products=2, max_learners=10)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
     }
     done = subprocess.run(

@@ -22,7 +22,7 @@ from ecommerce.models import (
     DiscountRedemption,
 )
 from ecommerce.selectors import with_code_terms
-from tests.b2b.codes_helpers import (
+from tests.b2b.helpers import (
     ZERO,
     census_states,
     change,

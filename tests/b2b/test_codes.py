@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.services.codes.reconcile import reconcile_contract_codes
 from ecommerce.models import Discount, Product
-from tests import factories as f
-from tests.b2b.codes_helpers import (
+from tests.b2b.helpers import (
     ZERO,
     change,
     codes,
@@ -20,6 +19,7 @@ from tests.b2b.codes_helpers import (
     summary,
     usable,
 )
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

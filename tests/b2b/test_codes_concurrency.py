@@ -7,7 +7,7 @@ from django.db import connection, models
 
 from b2b.models import ContractCodeStatus
 from b2b.services.codes.reconcile import reconcile_contract_codes
-from tests.b2b.codes_helpers import contract_with_products, summary
+from tests.b2b.helpers import contract_with_products, summary
 
 pytestmark = [
     pytest.mark.postgres,

@@ -11,8 +11,8 @@ from b2b.models import ContractCodeStatus
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
 from ecommerce.selectors import with_code_terms
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

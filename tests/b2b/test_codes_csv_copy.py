@@ -13,8 +13,8 @@ from django.urls import reverse
 from b2b.services.codes import export as code_export
 from courses.models import CourseRun
 from ecommerce.models import Discount, DiscountProduct
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

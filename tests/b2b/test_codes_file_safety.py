@@ -16,8 +16,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.db.models import F
 
 from b2b.models import ContractCodeStatus
-from tests.b2b.codes_helpers import contract_with_products, summary
+from tests.b2b.helpers import contract_with_products, summary
 
 pytestmark = [
     pytest.mark.postgres,

@@ -12,8 +12,8 @@ import pytest
 from b2b.management.rendering import TerminalProgress
 from b2b.models import ContractPage
 from ecommerce.models import Discount
-from tests import factories as f
-from tests.conftest import _database_url_for_subprocess
+from tests.support import factories as f
+from tests.support.databases import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_courseware_piped_to_a_log_prints_growing_counts_and_the_total(site_tree
     contract = f.ContractPageFactory(parent=org, title="Logged", max_learners=50)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
         "B2B_CODE_BATCH_SIZE": "10",
         "B2B_PROGRESS_LINE_SECONDS": "0",

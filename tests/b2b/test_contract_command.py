@@ -7,7 +7,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from b2b.models import ContractCodeStatus, ContractPage, OrganizationPage
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

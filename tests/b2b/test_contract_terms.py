@@ -12,7 +12,7 @@ from b2b.exceptions import InvalidContractTerms, OrganizationConflict
 from b2b.models import ContractPage, OrganizationPage
 from b2b.services.contracts.terms import ContractChange, create_contract, modify_contract
 from b2b.services.organizations.create import create_organization
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from b2b.models import ContractMembership, ContractPage, OrganizationPage
 from courses.enums import RequirementNodeType
 from courses.models import Course, CourseRun, Program, ProgramRequirement
 from ecommerce.models import Discount, Product
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

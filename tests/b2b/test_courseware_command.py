@@ -13,7 +13,7 @@ from b2b.models import ContractCodeStatus
 from courses.enums import RequirementNodeType, RequirementOperator
 from courses.models import CourseRun
 from ecommerce.models import Product
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.now().year

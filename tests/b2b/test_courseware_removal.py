@@ -12,8 +12,8 @@ import pytest
 
 from b2b.models import ContractCodeStatus
 from ecommerce.constants import CART_ADD_PATH
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem, usable
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem, usable
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

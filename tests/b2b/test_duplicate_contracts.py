@@ -12,8 +12,8 @@ from django.urls import reverse
 from b2b.exceptions import DuplicateContract
 from b2b.models import ContractPage
 from b2b.services.contracts.terms import create_contract
-from tests import factories as f
-from tests.html_forms import BrowserForm
+from tests.support import factories as f
+from tests.support.forms import BrowserForm
 
 
 @pytest.mark.django_db

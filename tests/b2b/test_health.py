@@ -16,9 +16,14 @@ from courses.enums import EdxCopyState, EdxSyncState
 from courses.models import CourseRun, CourseRunEnrollment
 from ecommerce.enums import OrderState, RedemptionType, TransactionType
 from ecommerce.models import ContractCodeTerms, Discount, Product
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
-from tests.b2b.invitation_helpers import stall_invitation_work
+from tests.b2b.helpers import (
+    codes,
+    contract_with_products,
+    reconcile,
+    redeem,
+    stall_invitation_work,
+)
+from tests.support import factories as f
 
 # What the whole report reads, whatever the number of contracts, codes and learners.
 REPORT_QUERIES = 14

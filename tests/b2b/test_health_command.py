@@ -11,9 +11,9 @@ from django.core.management import call_command
 from b2b.models import ContractCodeStatus, ReportedHealthFinding
 from b2b.services.invitations.invite import invite
 from b2b.tasks import health_report_task
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products, reconcile
-from tests.smtp_server import body_text
+from tests.b2b.helpers import contract_with_products, reconcile
+from tests.support import factories as f
+from tests.support.smtp_server import body_text
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """An SMTP outage longer than the retry window: the messages that failed for a transient reason
 are sent by the sweep once the server answers (once), a permanent refusal stays failed, the
 reminder cooldown counts from the last e-mail delivered, and the health report lists the failed
-e-mails. Through a real SMTP server on loopback (tests/smtp_server.py)."""
+e-mails. Through a real SMTP server on loopback (tests/support/smtp_server.py)."""
 
 import socket
 from datetime import timedelta
@@ -15,8 +15,8 @@ from b2b.services.health.report import health_report
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import RemindAllResult, remind, remind_all_open, revoke
 from b2b.services.invitations.sweep import Requeued, requeue_invitation_work
-from tests import factories as f
-from tests.b2b.invitation_helpers import contract_with_codes
+from tests.b2b.helpers import contract_with_codes
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

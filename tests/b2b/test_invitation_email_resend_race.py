@@ -12,7 +12,7 @@ from b2b.enums import EmailState
 from b2b.models import InvitationEmail
 from b2b.services.invitations.emails import send_email
 from b2b.services.invitations.sweep import requeue_invitation_work
-from tests.b2b.invitation_helpers import contract_with_codes, stall_invitation_work
+from tests.b2b.helpers import contract_with_codes, stall_invitation_work
 
 pytestmark = [
     pytest.mark.postgres,

@@ -10,9 +10,9 @@ from b2b.services.invitations.emails import build_message
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import remind, revoke
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.invitation_helpers import contract_with_codes
-from tests.smtp_server import body_text
+from tests.b2b.helpers import contract_with_codes
+from tests.support import factories as f
+from tests.support.smtp_server import body_text
 
 pytestmark = pytest.mark.django_db
 

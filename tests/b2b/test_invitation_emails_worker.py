@@ -8,7 +8,7 @@ import pytest
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import InvitationEmail
 from b2b.services.invitations.invite import invite
-from tests.b2b.invitation_helpers import contract_with_codes
+from tests.b2b.helpers import contract_with_codes
 
 pytestmark = [
     pytest.mark.postgres,

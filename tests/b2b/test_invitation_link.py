@@ -7,10 +7,9 @@ from django.utils.html import escape
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import revoke
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
-from tests.b2b.invitation_helpers import contract_with_codes
-from tests.html_forms import BrowserForm
+from tests.b2b.helpers import contract_with_codes, redeem
+from tests.support import factories as f
+from tests.support.forms import BrowserForm
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from b2b.services.health.report import health_report
 from b2b.services.invitations.jobs import run_invite_job, start_invite_job
 from b2b.services.invitations.sweep import Requeued, requeue_invitation_work, stalled_work
 from b2b.services.invitations.uploads import UploadRow
-from tests.b2b.invitation_helpers import contract_with_codes, stall_invitation_work
+from tests.b2b.helpers import contract_with_codes, stall_invitation_work
 
 pytestmark = pytest.mark.django_db
 

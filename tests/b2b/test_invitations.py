@@ -25,9 +25,8 @@ from b2b.services.invitations.lifecycle import (
 )
 from ecommerce.models import Discount
 from ecommerce.selectors import with_code_terms
-from tests import factories as f
-from tests.b2b.codes_helpers import change, reconcile, redeem, usable
-from tests.b2b.invitation_helpers import contract_with_codes, emails_of
+from tests.b2b.helpers import change, contract_with_codes, emails_of, reconcile, redeem, usable
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

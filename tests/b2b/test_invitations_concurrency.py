@@ -14,7 +14,7 @@ from b2b.models import Invitation, InvitationEmail
 from b2b.selectors.invitations import open_invitations
 from b2b.services.invitations.invite import InviteRow, invite, invite_many
 from b2b.services.invitations.lifecycle import remind
-from tests.b2b.invitation_helpers import contract_with_codes
+from tests.b2b.helpers import contract_with_codes
 
 pytestmark = [
     pytest.mark.postgres,

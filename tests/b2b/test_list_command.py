@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,8 @@ from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from ecommerce.models import Product
 from ecommerce.services.contract_codes.reads import ContractCodeCounts
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, reconcile, redeem
+from tests.b2b.helpers import codes, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

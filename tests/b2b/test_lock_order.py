@@ -17,9 +17,10 @@ from b2b.services.contracts.terms import ContractChange, get_contract, modify_co
 from ecommerce.enums import OrderState
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
 from ecommerce.services.checkout import PaymentUrls, check_out
-from tests.b2b.codes_helpers import contract_with_products, summary
+from tests.b2b.helpers import contract_with_products, summary
 from tests.ecommerce import helpers as h
-from tests.pg_helpers import InThread, lock_waiters, wait_until
+from tests.support.databases import lock_waiters
+from tests.support.races import InThread, wait_until
 
 pytestmark = [
     pytest.mark.postgres,

@@ -13,7 +13,7 @@ from b2b.services.invitations.managers import (
     grant_manager,
     managed_organizations,
 )
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from b2b.exceptions import ContractNotFound, MembershipRefused
 from b2b.models import ContractMembership
 from b2b.services.memberships import attach_learner, detach_learner
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import connection
 from b2b.exceptions import MembershipRefused
 from b2b.models import ContractMembership
 from b2b.services.memberships import attach_learner
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = [
     pytest.mark.postgres,

@@ -18,8 +18,8 @@ from b2b.services.organizations.create import (
     find_organization,
     unique_child_slug,
 )
-from tests import factories as f
-from tests.html_forms import BrowserForm, page_errors
+from tests.support import factories as f
+from tests.support.forms import BrowserForm, page_errors
 
 fill_name_keys = importlib.import_module("b2b.migrations.0005_organization_name_key").fill_name_keys
 

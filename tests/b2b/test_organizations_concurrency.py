@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 
 from b2b.models import ContractPage, OrganizationPage
-from tests.conftest import _database_url_for_subprocess
+from tests.support.databases import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,11 +39,11 @@ def _waiting_on(cursor, table: str) -> int:
 def test_six_parallel_creates_of_one_new_organization_make_one(site_tree):
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}},
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
     }
     names = [f"Gamma {i}" for i in range(PROCESSES)]
-    with psycopg.connect(_database_url_for_subprocess()) as gate:
+    with psycopg.connect(database_url_for_subprocess()) as gate:
         gate.execute("LOCK TABLE b2b_organizationpage IN ACCESS EXCLUSIVE MODE")
         commands = [
             subprocess.Popen(

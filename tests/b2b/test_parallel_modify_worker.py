@@ -1,6 +1,6 @@
 """Six operators changing one contract's cap at once while a real worker reconciles its codes.
 
-Each operator is a process of its own with its own database connection (tests/command_runner.py
+Each operator is a process of its own with its own database connection (tests/support/commands.py
 runs ``b2b_contract modify`` there, as manage.py would), queueing to Redis like a production
 command; a real ``celery worker`` reconciles. Five rounds: every command succeeds, the worker
 never meets a deadlock or retries, PostgreSQL counts no deadlock, and the codes end exactly at
@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from b2b.models import ContractCodeStatus, ContractPage
-from tests.b2b.codes_helpers import contract_with_products, reconcile, summary
-from tests.conftest import _database_url_for_subprocess
-from tests.pg_helpers import deadlocks_so_far
+from tests.b2b.helpers import contract_with_products, reconcile, summary
+from tests.support.databases import database_url_for_subprocess, deadlocks_so_far
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,11 +38,11 @@ ROUNDS = [
 
 
 class Operator:
-    """A process that runs the commands it is given (tests/command_runner.py)."""
+    """A process that runs the commands it is given (tests/support/commands.py)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.command_runner"],
+            [sys.executable, "-m", "tests.support.commands"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -75,7 +74,7 @@ class Operator:
 def operators(redis_url):
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "CELERY_BROKER_URL": redis_url,
         "SECRET_KEY": "test-only-secret-key",
         "LOG_LEVEL": "INFO",

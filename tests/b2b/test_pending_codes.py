@@ -2,26 +2,14 @@
 what the codes CSV tells the operator meanwhile."""
 
 import time
-from datetime import timedelta
 
 import pytest
 from django.core.management.base import CommandError
-from django.db.models import F
 from django.utils import timezone
 
 from b2b.models import ContractCodeStatus
 from b2b.tasks import requeue_pending_codes_task
-from tests.b2b.codes_helpers import contract_with_products, reconcile, summary
-
-
-def _left_pending(contract, *, minutes_ago: int, error: str = "") -> None:
-    """A reconciliation was requested ``minutes_ago`` and never ran (its message was lost)."""
-    ContractCodeStatus.objects.get_or_create(contract=contract)
-    ContractCodeStatus.objects.filter(pk=contract.pk).update(
-        requested_version=F("reconciled_version") + 1,
-        pending_since=timezone.now() - timedelta(minutes=minutes_ago),
-        last_error=error,
-    )
+from tests.b2b.helpers import contract_with_products, left_pending, reconcile, summary
 
 
 def _pending(contract) -> bool:
@@ -34,9 +22,9 @@ def test_the_sweep_queues_again_what_waited_too_long(
 ):
     settings.B2B_CODES_REQUEUE_AFTER_SECONDS = 600
     stuck, (stuck_product,) = contract_with_products(products=1, max_learners=3)
-    _left_pending(stuck, minutes_ago=11)
+    left_pending(stuck, minutes_ago=11)
     recent, (recent_product,) = contract_with_products(products=1, max_learners=3)
-    _left_pending(recent, minutes_ago=2)  # probably still in the queue: left alone
+    left_pending(recent, minutes_ago=2)  # probably still in the queue: left alone
     done, (done_product,) = contract_with_products(products=1, max_learners=2)
     reconcile(done)
 
@@ -57,7 +45,7 @@ def test_the_sweep_queues_again_what_waited_too_long(
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_sweeps_a_lost_reconciliation_and_runs_it(site_tree, celery_worker_process):
     contract, products = contract_with_products(products=2, max_learners=4)
-    _left_pending(contract, minutes_ago=30)
+    left_pending(contract, minutes_ago=30)
 
     swept = celery_worker_process.send_task("b2b.requeue_pending_codes")
     assert swept.get(timeout=60) == [contract.pk]
@@ -74,9 +62,9 @@ def test_a_real_worker_sweeps_a_lost_reconciliation_and_runs_it(site_tree, celer
 @pytest.mark.django_db
 def test_sync_codes_all_pending_reconciles_each_with_progress(run_command):
     first, (first_product,) = contract_with_products(products=1, max_learners=3)
-    _left_pending(first, minutes_ago=1, error="deadlock detected")
+    left_pending(first, minutes_ago=1, error="deadlock detected")
     second, (second_product,) = contract_with_products(products=1, max_learners=2)
-    _left_pending(second, minutes_ago=90)
+    left_pending(second, minutes_ago=90)
     done, _ = contract_with_products(products=1, max_learners=2)
     reconcile(done)
 
@@ -124,7 +112,7 @@ def test_sync_codes_wants_one_contract_or_all_pending(run_command, argv, message
 @pytest.mark.django_db
 def test_the_csv_warning_says_what_the_operator_can_do(run_command, tmp_path):
     contract, _ = contract_with_products(products=1, max_learners=2)
-    _left_pending(contract, minutes_ago=5, error="deadlock detected")
+    left_pending(contract, minutes_ago=5, error="deadlock detected")
     ContractCodeStatus.objects.filter(pk=contract.pk).update(
         pending_since=timezone.make_aware(timezone.datetime(2026, 1, 2, 3, 4))
     )

@@ -19,9 +19,9 @@ from django.db.models import F
 
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.tasks import reconcile_contract_codes_task
-from tests.b2b.codes_helpers import contract_with_products, summary
-from tests.conftest import _database_url_for_subprocess
-from tests.pg_helpers import InThread, lock_waiters, other_client, wait_until
+from tests.b2b.helpers import contract_with_products, summary
+from tests.support.databases import database_url_for_subprocess, lock_waiters, other_client
+from tests.support.races import InThread, wait_until
 
 pytestmark = [
     pytest.mark.postgres,
@@ -166,7 +166,7 @@ def test_a_command_caught_in_a_deadlock_says_so_on_one_line_and_changes_nothing(
     other = OutOfOrderClient(contract.pk)
     env = {
         **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
     }
     argv = ["b2b_contract", "modify", str(contract.pk), "--max-learners", "7"]

@@ -20,7 +20,7 @@ from courses.enums import RequirementNodeType
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
 from ecommerce.selectors import with_code_terms
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.now().year

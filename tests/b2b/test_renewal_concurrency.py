@@ -10,8 +10,9 @@ from django.db import transaction
 from b2b.models import ContractMembership, ContractPage
 from b2b.services.contracts.renewal import renew_contract
 from b2b.services.memberships import attach_learner
-from tests import factories as f
-from tests.pg_helpers import InThread, lock_waiters, wait_until
+from tests.support import factories as f
+from tests.support.databases import lock_waiters
+from tests.support.races import InThread, wait_until
 
 pytestmark = [
     pytest.mark.postgres,

@@ -19,9 +19,9 @@ from b2b.models import ContractCodeStatus, ContractPage
 from b2b.selectors.history import page_history
 from b2b.services.publishing import give_live_revision
 from cms.tasks import publish_scheduled_pages
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile
-from tests.html_forms import BrowserForm, page_errors
+from tests.b2b.helpers import codes, contract_with_products, reconcile
+from tests.support import factories as f
+from tests.support.forms import BrowserForm, page_errors
 
 pytestmark = pytest.mark.django_db
 

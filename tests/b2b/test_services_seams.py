@@ -10,7 +10,7 @@ from b2b.exceptions import CoursewareConflict
 from b2b.models import ContractCodeStatus, ContractPage
 from b2b.services.contracts.terms import create_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

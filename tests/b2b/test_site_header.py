@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from b2b.services.invitations.managers import grant_manager
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, OrganizationPage
 from ecommerce.models import Discount
-from tests import factories as f
-from tests.b2b.codes_helpers import codes, contract_with_products, reconcile, redeem
+from tests.b2b.helpers import codes, contract_with_products, reconcile, redeem
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from b2b.models import OrganizationManager
-from tests import factories as f
-from tests.html_forms import BrowserForm
+from tests.support import factories as f
+from tests.support.forms import BrowserForm
 
 pytestmark = pytest.mark.django_db
 

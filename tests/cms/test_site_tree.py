@@ -6,7 +6,7 @@ from wagtail.models import Page, Site
 
 from b2b.models import ContractPage, OrganizationIndexPage, OrganizationPage
 from cms.models import HomePage
-from tests import factories as f
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

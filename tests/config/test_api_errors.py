@@ -11,10 +11,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from b2b.services.invitations.managers import grant_manager
-from tests import factories as f
-from tests.api.test_manager_api import API, _token
-from tests.b2b.manage.conftest import capped_contract
+from tests.api.helpers import API, api_token
+from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def world(site_tree):
 def api(world):
     """The manager, with a real token made by `manage.py api_token`."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {_token('lead@acme.example')}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token('lead@acme.example')}")
     return client
 
 

@@ -25,11 +25,11 @@ from django.db import connection
 from b2b.services.codes.reconcile import reconcile_contract_codes
 from config.commands import object_id
 from config.text import text_argument
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products
-from tests.conftest import _database_url_for_subprocess
-from tests.openedx_server import FakeOpenEdx
-from tests.pg_proxy import DroppingProxy
+from tests.b2b.helpers import contract_with_products
+from tests.support import factories as f
+from tests.support.databases import database_url_for_subprocess
+from tests.support.openedx_server import FakeOpenEdx
+from tests.support.postgres_proxy import DroppingProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -400,7 +400,7 @@ def test_every_bad_input_is_one_line_a_failure_and_changes_nothing(site_tree, tm
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DEBUG"}},
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
         "OPENEDX_API_BASE_URL": open_edx.lms_url,
         "OPENEDX_STUDIO_API_BASE_URL": open_edx.studio_url,

@@ -12,8 +12,8 @@ import pytest
 
 from b2b.models import ContractPage
 from ecommerce.models import Discount
-from tests import factories as f
-from tests.conftest import _database_url_for_subprocess
+from tests.support import factories as f
+from tests.support.databases import database_url_for_subprocess
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _manage(*argv: str) -> subprocess.CompletedProcess:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
     }
     return subprocess.run(

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests import factories as f
+from tests.support import factories as f
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.utils import timezone
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import ContractCodeStatus, Invitation, InvitationEmail
 from b2b.services.invitations.invite import invite
-from tests.b2b.invitation_helpers import contract_with_codes, stall_invitation_work
+from tests.b2b.helpers import contract_with_codes, stall_invitation_work
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 ROW = re.compile(

@@ -14,9 +14,9 @@ import pytest
 from b2b.models import ContractCodeStatus, ContractPage
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.codes_helpers import summary
-from tests.conftest import _database_url_for_subprocess
+from tests.b2b.helpers import summary
+from tests.support import factories as f
+from tests.support.databases import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def _manage(*argv: str, broker: str | None, **env: str) -> subprocess.CompletedP
     tasks run in the command's process)."""
     environment = {
         **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "SECRET_KEY": "test-only-secret-key",
         **env,
     }

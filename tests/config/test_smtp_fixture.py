@@ -5,7 +5,7 @@ import smtplib
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
-from tests.smtp_server import body_text
+from tests.support.smtp_server import body_text
 
 
 def _send(subject: str) -> None:

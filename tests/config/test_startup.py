@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _database_url_for_subprocess
+from tests.support.databases import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_MODULES = ("CyberSource", "stripe", "mitol.payment_gateway.api")
@@ -90,7 +90,7 @@ def test_system_checks_with_the_whole_url_configuration_import_no_payment_sdk():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_an_operator_command_imports_no_payment_sdk():
-    database = {"DATABASE_URL": _database_url_for_subprocess()}
+    database = {"DATABASE_URL": database_url_for_subprocess()}
     assert _imported_by("b2b_list", "organizations", env=database) == []
     assert _imported_by("b2b_list", "contracts", "--format", "json", env=database) == []
 
@@ -99,7 +99,7 @@ def test_an_operator_command_imports_no_payment_sdk():
 @pytest.mark.django_db
 def test_an_operator_command_loads_neither_celery_nor_the_site_nor_the_admin():
     everything = tuple(name for names in NOT_AT_START_UP.values() for name in names)
-    database = {"DATABASE_URL": _database_url_for_subprocess()}
+    database = {"DATABASE_URL": database_url_for_subprocess()}
     imported = set(_imported_by("b2b_list", "organizations", watched=everything, env=database))
     loaded = {group: sorted(imported & set(names)) for group, names in NOT_AT_START_UP.items()}
     assert loaded == {group: [] for group in NOT_AT_START_UP}
@@ -137,7 +137,7 @@ def test_manage_py_check_reports_a_broken_admin_module_and_a_broken_url_pattern(
 @pytest.mark.django_db
 def test_a_broken_site_stops_migrate_but_not_an_operators_listing():
     # The same broken site: an operator's listing works (it serves no page), ...
-    database = {"DATABASE_URL": _database_url_for_subprocess(), **BROKEN_SITE}
+    database = {"DATABASE_URL": database_url_for_subprocess(), **BROKEN_SITE}
     listing = _run("b2b_list", "organizations", env=database)
     assert listing.returncode == 0, listing.stderr
     assert "No organizations found." in listing.stdout

@@ -11,9 +11,8 @@ import time
 import pytest
 
 from b2b.models import ContractCodeStatus
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products, summary
-from tests.b2b.test_pending_codes import _left_pending
+from tests.b2b.helpers import contract_with_products, left_pending, summary
+from tests.support import factories as f
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,7 +35,7 @@ def test_the_worker_still_logs_after_queueing_and_logs_the_health_findings(
     site_tree, celery_worker_process, celery_worker_log
 ):
     contract, (product,) = contract_with_products(products=1, max_learners=2)
-    _left_pending(contract, minutes_ago=30)
+    left_pending(contract, minutes_ago=30)
     lonely = f.ContractPageFactory(title="Lonely 2027")
     run = f.CourseRunFactory(b2b_contract=lonely, run_tag="2027_L1")  # no product: a finding
 

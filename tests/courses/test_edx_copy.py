@@ -6,8 +6,8 @@ from courses.enums import EdxCopyState
 from courses.exceptions import OpenEdxRequestError, OpenEdxTransientError
 from courses.services.edx_copy import copy_run_to_studio, schedule_run_copy
 from courses.tasks import copy_run_to_studio_task, retry_countdown
-from tests.courses.copy_helpers import SCHEDULE, copy_state, make_contract_run, scheduled, source_of
-from tests.openedx_server import RUN_CLONE, RUN_GET, RUN_UPDATE, TOKEN, Failure
+from tests.courses.helpers import SCHEDULE, copy_state, make_contract_run, scheduled, source_of
+from tests.support.openedx_server import RUN_CLONE, RUN_GET, RUN_UPDATE, TOKEN, Failure
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from courses.exceptions import OpenEdxTransientError
 from courses.models import CourseRunEnrollment
 from courses.services.enrollments import enroll_learner, enrollment_mode, push_enrollment_to_edx
 from courses.tasks import push_enrollment_to_edx_task
-from tests.factories import (
+from tests.support.factories import (
     ContractPageFactory,
     CourseRunEnrollmentFactory,
     CourseRunFactory,
     UserFactory,
 )
-from tests.openedx_server import ENROLLMENT, TOKEN, Failure
+from tests.support.openedx_server import ENROLLMENT, TOKEN, Failure
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from courses.models import Course, CourseRun
 from ecommerce.exceptions import ProductPriceInvalid
 from ecommerce.models import Product
 from ecommerce.services.products import import_course_run_for_sale
-from tests.factories import CourseFactory, CourseRunFactory, ProductFactory
-from tests.openedx_server import COURSE_DETAIL, TOKEN, Failure
+from tests.support.factories import CourseFactory, CourseRunFactory, ProductFactory
+from tests.support.openedx_server import COURSE_DETAIL, TOKEN, Failure
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from courses.exceptions import (
     OpenEdxRequestError,
     OpenEdxTransientError,
 )
-from tests.openedx_server import (
+from tests.support.openedx_server import (
     CLIENT_ID,
     CLIENT_SECRET,
     COURSE_DETAIL,

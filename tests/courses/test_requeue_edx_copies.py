@@ -9,9 +9,9 @@ from courses.enums import EdxCopyState
 from courses.exceptions import CopyNotRequested, OpenEdxNotConfigured
 from courses.models import CourseRun
 from courses.services.edx_copy import requeue_run_copies
-from tests.courses.copy_helpers import copy_state, make_contract_run, scheduled
-from tests.factories import ContractPageFactory, CourseRunFactory
-from tests.openedx_server import RUN_CLONE
+from tests.courses.helpers import copy_state, make_contract_run, scheduled
+from tests.support.factories import ContractPageFactory, CourseRunFactory
+from tests.support.openedx_server import RUN_CLONE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
 from courses.tasks import requeue_stuck_edx_copies_task
-from tests.courses.copy_helpers import copy_state, make_contract_run, scheduled
+from tests.courses.helpers import copy_state, make_contract_run, scheduled
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from b2b.services.memberships import seats_taken
 from courses.models import CourseRunEnrollment
 from ecommerce.enums import OrderState
 from ecommerce.models import Order
-from tests.e2e.screenshots import screenshot_path
-from tests.e2e.test_learner_checkout import _sign_in, site, standin  # noqa: F401 (fixtures)
+from tests.e2e.helpers import screenshot_path, sign_in
 from tests.ecommerce import helpers as h
 
 pytestmark = [
@@ -24,10 +23,10 @@ pytestmark = [
 ]
 
 
-def _accept(page: Page, site, invitation, learner, courses) -> None:  # noqa: F811
+def _accept(page: Page, site, invitation, learner, courses) -> None:
     page.goto(f"{site.url}/invitations/{invitation.token}/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/invitations/"))
-    _sign_in(page, learner.email)
+    sign_in(page, learner.email)
     expect(page).to_have_url(f"{site.url}/invitations/{invitation.token}/")
     for run in courses:
         expect(page.get_by_role("heading", name=run.title, level=3)).to_be_visible()
@@ -47,7 +46,7 @@ def _runs(products, invitation):
     ]
 
 
-def test_an_invitee_enrolls_in_two_courses_of_a_free_contract(page: Page, site):  # noqa: F811
+def test_an_invitee_enrolls_in_two_courses_of_a_free_contract(page: Page, site):
     contract, products = h.b2b_product(products=3, max_learners=2)
     learner = h.learner("ada@example.com")
     invitation = invite(contract=contract, email=learner.email, by=None)
@@ -70,8 +69,8 @@ def test_an_invitee_enrolls_in_two_courses_of_a_free_contract(page: Page, site):
 
 def test_an_invitee_buys_a_second_course_without_a_code(
     page: Page,
-    site,  # noqa: F811
-    standin,  # noqa: F811
+    site,
+    standin,
 ):
     contract, products = h.b2b_product(
         products=2, max_learners=None, enrollment_fixed_price=Decimal("60")

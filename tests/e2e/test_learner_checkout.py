@@ -19,8 +19,7 @@ from courses.enums import EnrollmentMode
 from courses.models import CourseRunEnrollment
 from ecommerce.enums import OrderState
 from ecommerce.models import DiscountRedemption, Order
-from tests.e2e.cybersource_standin import CyberSourceStandIn
-from tests.e2e.screenshots import screenshot_path
+from tests.e2e.helpers import screenshot_path, sign_in
 from tests.ecommerce import helpers as h
 
 pytestmark = [
@@ -42,33 +41,6 @@ def _first_csv_row(contract, tmp_path: Path) -> dict[str, str]:
         return next(csv.DictReader(handle))
 
 
-@pytest.fixture
-def site(settings, live_server, site_tree):
-    settings.SITE_BASE_URL = live_server.url
-    return live_server
-
-
-@pytest.fixture
-def standin(settings):
-    server = CyberSourceStandIn().start()
-    settings.ECOMMERCE_DEFAULT_PAYMENT_GATEWAY = "CyberSource"
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURE_ACCEPTANCE_URL = server.url
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_ACCESS_KEY = h.ACCESS_KEY
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID = h.PROFILE_ID
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURITY_KEY = h.SECURITY_KEY
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _sign_in(page: Page, email: str) -> None:
-    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(h.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _apply_code(page: Page, code: str) -> None:
     page.get_by_role("textbox", name="Enrollment code").fill(code)
     page.get_by_role("button", name="Apply code").click()
@@ -84,7 +56,7 @@ def test_zero_value_flow_from_the_codes_csv(page: Page, site, tmp_path):
     page.goto(row["Product URL"])
     expect(page).to_have_url(re.compile(r"/login/\?next="))
     _shot(page, "learner-sign-in.png")
-    _sign_in(page, learner.email)
+    sign_in(page, learner.email)
 
     expect(page).to_have_url(f"{site.url}/cart/")
     expect(page.get_by_role("heading", name="An enrollment code is required")).to_be_visible()
@@ -117,7 +89,7 @@ def test_invalid_code_message(page: Page, site):
     learner = h.learner("grace@example.com")
     page.set_viewport_size(PHONE)
     page.goto(f"{site.url}/cart/add/?product_id={product.pk}")
-    _sign_in(page, learner.email)
+    sign_in(page, learner.email)
 
     _apply_code(page, "not-a-real-code")
 
@@ -175,7 +147,7 @@ def test_declined_payment_shows_why(page: Page, site, standin):
     _contract, (product,) = h.b2b_product(max_learners=10, enrollment_fixed_price=Decimal("150"))
     learner = h.learner("turing@example.com")
     page.goto(f"{site.url}/cart/add/?product_id={product.pk}")
-    _sign_in(page, learner.email)
+    sign_in(page, learner.email)
     _apply_code(page, h.code_for(product).discount_code)
     page.get_by_role("button", name="Check out").click()
 

@@ -16,10 +16,10 @@ from b2b.enums import InvitationState, InviteOutcome, MembershipSource
 from b2b.models import ContractMembership, Invitation, InviteJobRow, OrganizationManager
 from ecommerce.enums import OrderState
 from ecommerce.models import Order
-from tests import factories as f
-from tests.e2e.screenshots import screenshot_path
+from tests.e2e.helpers import screenshot_path
 from tests.ecommerce import helpers as h
-from tests.smtp_server import body_text
+from tests.support import factories as f
+from tests.support.smtp_server import body_text
 
 pytestmark = [
     pytest.mark.browser,

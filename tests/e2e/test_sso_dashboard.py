@@ -7,8 +7,8 @@ from playwright.sync_api import Page, expect
 
 from b2b.models import ContractMembership
 from courses.models import CourseRunEnrollment
-from tests import factories as f
-from tests.e2e.screenshots import screenshot_path
+from tests.e2e.helpers import screenshot_path
+from tests.support import factories as f
 
 pytestmark = [
     pytest.mark.browser,

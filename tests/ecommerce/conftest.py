@@ -1,6 +1,7 @@
 import pytest
 
 from tests.ecommerce import helpers
+from tests.support.cybersource_server import ACCESS_KEY, PROFILE_ID, SECURITY_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -15,9 +16,9 @@ def cybersource(settings):
     settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURE_ACCEPTANCE_URL = (
         "https://testsecureacceptance.example.com/pay"
     )
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_ACCESS_KEY = helpers.ACCESS_KEY
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID = helpers.PROFILE_ID
-    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURITY_KEY = helpers.SECURITY_KEY
+    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_ACCESS_KEY = ACCESS_KEY
+    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_PROFILE_ID = PROFILE_ID
+    settings.MITOL_PAYMENT_GATEWAY_CYBERSOURCE_SECURITY_KEY = SECURITY_KEY
     return settings
 
 

@@ -16,9 +16,10 @@ from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import Order
-from tests import factories as f
 from tests.ecommerce import helpers as h
-from tests.openedx_server import ENROLLMENT
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
+from tests.support.openedx_server import ENROLLMENT
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_priced_code_checkout_is_verified(
     fields = learner_client.post(reverse("ecommerce:checkout")).context["payment"].fields
 
     with django_capture_on_commit_callbacks(execute=True):
-        Client(enforce_csrf_checks=True).post("/checkout/receipt/", h.processor_response(fields))
+        Client(enforce_csrf_checks=True).post("/checkout/receipt/", processor_response(fields))
 
     order = Order.objects.get()
     assert (order.state, order.total_price_paid) == (OrderState.FULFILLED, Decimal("120.00"))

@@ -8,8 +8,8 @@ from django.urls import reverse
 from b2b.services.codes.export import product_url
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.models import BasketDiscount, BasketItem
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import BasketItem, DiscountRedemption, Order
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
+from tests.support.cybersource_server import ACCESS_KEY, signature_is_valid
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +149,11 @@ def test_priced_checkout_renders_the_signed_payment_form(learner_client, learner
     assert order.reference_number == f"b2b-order-{order.pk}"
     assert payment.url == "https://testsecureacceptance.example.com/pay"
     fields = payment.fields
-    assert h.signature_is_valid(fields)
+    assert signature_is_valid(fields)
     assert (fields["amount"], fields["reference_number"], fields["access_key"]) == (
         "120.00",
         order.reference_number,
-        h.ACCESS_KEY,
+        ACCESS_KEY,
     )
     assert fields["override_custom_receipt_page"] == "http://testserver/checkout/receipt/"
     page = response.content.decode()

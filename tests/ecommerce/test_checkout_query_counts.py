@@ -15,9 +15,10 @@ from django.urls import reverse
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import Basket, BasketDiscount, BasketItem, Discount, Order, Product
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
+from tests.b2b.helpers import redeem
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def check_out_priced(w: World):
 
 
 def receipt(w: World):
-    data = h.processor_response(w.payment_fields)
+    data = processor_response(w.payment_fields)
     response = w.client.post(reverse("ecommerce:payment-receipt"), data)
     assert response.status_code == 302
     assert Order.objects.get(purchaser=w.learner).state == OrderState.FULFILLED

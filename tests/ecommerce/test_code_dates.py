@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from b2b.models import ContractMembership
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.models import Order
-from tests.b2b.codes_helpers import change
+from tests.b2b.helpers import change
 from tests.ecommerce import helpers as h
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from ecommerce.enums import OrderState
 from ecommerce.models import ContractCodeTerms, Discount, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
 from ecommerce.services.checkout import PaymentUrls, check_out
-from tests.b2b.codes_helpers import change
+from tests.b2b.helpers import change
 from tests.ecommerce import helpers as h
 
 URLS = PaymentUrls(

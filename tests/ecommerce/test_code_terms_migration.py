@@ -15,7 +15,7 @@ from ecommerce.models import (
     Discount,
 )
 from ecommerce.selectors import with_code_terms
-from tests.b2b.codes_helpers import census_states, contract_with_products, counted_states
+from tests.b2b.helpers import census_states, contract_with_products, counted_states
 
 pytestmark = [
     pytest.mark.postgres,

@@ -9,9 +9,9 @@ from ecommerce import exceptions as e
 from ecommerce.enums import OrderState, RedemptionType
 from ecommerce.models import ContractCodeTerms
 from ecommerce.services.code_validation import validate_code
-from tests import factories as f
-from tests.b2b.codes_helpers import redeem
+from tests.b2b.helpers import redeem
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

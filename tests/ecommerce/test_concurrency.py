@@ -1,10 +1,8 @@
 """Checkout under real parallel connections on PostgreSQL: codes and caps hold."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from b2b.models import ContractMembership
 from courses.models import CourseRunEnrollment
@@ -19,8 +17,9 @@ from ecommerce.exceptions import (
 from ecommerce.models import DiscountRedemption, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
 from ecommerce.services.checkout import CheckoutOutcome, PaymentUrls, check_out
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
+from tests.support.races import race
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,33 +30,6 @@ URLS = PaymentUrls(
     receipt_url="http://testserver/checkout/receipt/",
     cancel_url="http://testserver/checkout/receipt/",
 )
-
-
-def _race(calls):
-    """Run the callables at the same instant, one thread and connection each; returns their
-    outcomes (the value, or the exception raised)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            result = call()
-        except Exception as exc:  # collected and asserted on below
-            result = exc
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert len(outcomes) == len(calls)
-    return outcomes
 
 
 def _kinds(outcomes):
@@ -80,7 +52,7 @@ def test_twenty_learners_racing_for_one_one_time_code(site_tree):
     for user in learners:
         _ready_to_check_out(user, product, code)
 
-    outcomes = _race([_checkout_call(user) for user in learners])
+    outcomes = race([_checkout_call(user) for user in learners])
 
     assert _kinds(outcomes) == ["CheckoutOutcome"] + ["CodeAlreadyRedeemed"] * 19
     winner = next(o for o in outcomes if isinstance(o, CheckoutOutcome)).order.purchaser
@@ -106,7 +78,7 @@ def test_cap_n_with_n_plus_ten_learners_racing_with_distinct_codes(site_tree):
     for user, code in zip(learners, codes, strict=True):
         _ready_to_check_out(user, product, code)
 
-    outcomes = _race([_checkout_call(user) for user in learners])
+    outcomes = race([_checkout_call(user) for user in learners])
 
     done = [o for o in outcomes if isinstance(o, CheckoutOutcome)]
     refused = [o for o in outcomes if not isinstance(o, CheckoutOutcome)]
@@ -127,7 +99,7 @@ def test_one_learner_double_submitting_a_free_checkout(site_tree):
     user = h.learner()
     _ready_to_check_out(user, product, h.code_for(product))
 
-    outcomes = _race([_checkout_call(user) for _ in range(5)])
+    outcomes = race([_checkout_call(user) for _ in range(5)])
 
     assert _kinds(outcomes) == ["CheckoutOutcome"] + ["EmptyBasket"] * 4
     assert all(str(o) == str(EmptyBasket()) for o in outcomes if isinstance(o, EmptyBasket))
@@ -141,7 +113,7 @@ def test_one_learner_double_submitting_a_paid_checkout(site_tree, cybersource):
     user = h.learner()
     _ready_to_check_out(user, product, h.code_for(product))
 
-    outcomes = _race([_checkout_call(user) for _ in range(5)])
+    outcomes = race([_checkout_call(user) for _ in range(5)])
 
     assert _kinds(outcomes) == ["CheckoutOutcome"] * 5
     assert {o.order.pk for o in outcomes} == set(Order.objects.values_list("pk", flat=True))

@@ -12,8 +12,8 @@ from courses.enums import EnrollmentMode
 from courses.models import CourseRunEnrollment
 from ecommerce.exceptions import EnrollmentRefused
 from ecommerce.services.contract_enrollments import enroll_in_contract_run
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

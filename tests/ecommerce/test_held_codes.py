@@ -20,10 +20,11 @@ from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH, PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
 from ecommerce.models import BasketDiscount, Discount, DiscountRedemption, Order, Transaction
-from tests import factories as f
-from tests.b2b.codes_helpers import reconcile
+from tests.b2b.helpers import reconcile
 from tests.ecommerce import helpers as h
-from tests.html_forms import BrowserForm, page_errors
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
+from tests.support.forms import BrowserForm, page_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def _operator(*args, django_capture_on_commit_callbacks):
 
 def _accept(fields):
     """CyberSource posts the signed ACCEPT from its own site: no session, no CSRF token."""
-    response = Client(enforce_csrf_checks=True).post(RECEIPT, h.processor_response(fields))
+    response = Client(enforce_csrf_checks=True).post(RECEIPT, processor_response(fields))
     assert response.status_code == 302
     return response
 
@@ -361,7 +362,7 @@ def test_a_repeated_accept_never_enrolls_a_refunded_order(priced):
     fields = _check_out(ada, product, codes[2])
     for _ in range(3):
         f.ContractMembershipFactory(contract=contract)  # full before the payment comes back
-    answer = h.processor_response(fields)
+    answer = processor_response(fields)
     Client(enforce_csrf_checks=True).post(RECEIPT, answer)
     order = Order.objects.get(purchaser__email="ada@example.com")
     assert (order.state, order.refund_due) == (OrderState.ERRORED, True)
@@ -382,7 +383,7 @@ def test_a_repeated_accept_that_finds_room_clears_the_refund_due(priced):
     ada = _browser("ada@example.com")
     fields = _check_out(ada, product, codes[2])
     seats = [f.ContractMembershipFactory(contract=contract) for _ in range(3)]
-    answer = h.processor_response(fields)
+    answer = processor_response(fields)
     Client(enforce_csrf_checks=True).post(RECEIPT, answer)
     seats[0].delete()  # a seat frees up before staff refund
 

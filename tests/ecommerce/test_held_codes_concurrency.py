@@ -24,6 +24,7 @@ from ecommerce.models import BasketDiscount, Discount, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
 from ecommerce.services.checkout import PaymentUrls, check_out
 from tests.ecommerce import helpers as h
+from tests.support.cybersource_server import processor_response
 
 pytestmark = [
     pytest.mark.postgres,
@@ -111,7 +112,7 @@ def _active(codes):
 
 def _accept(fields):
     response = Client(enforce_csrf_checks=True).post(
-        "/checkout/receipt/", h.processor_response(fields)
+        "/checkout/receipt/", processor_response(fields)
     )
     assert response.status_code == 302
 

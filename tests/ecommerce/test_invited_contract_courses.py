@@ -21,9 +21,10 @@ from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.exceptions import CodeRequired, ContractClosed
 from ecommerce.models import DiscountRedemption, Order
-from tests import factories as f
 from tests.ecommerce import helpers as h
-from tests.html_forms import BrowserForm
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
+from tests.support.forms import BrowserForm
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def _accept(client, invitation):
 
 def _pay(response):
     """CyberSource accepts the payment the checkout asked for; returns the paid order."""
-    answer = h.processor_response(response.context["payment"].fields)
+    answer = processor_response(response.context["payment"].fields)
     Client(enforce_csrf_checks=True).post(RECEIPT, answer)
     return Order.objects.get(reference_number=answer["req_reference_number"])
 

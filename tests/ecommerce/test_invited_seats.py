@@ -9,8 +9,8 @@ from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import revoke
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.exceptions import ContractFull
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import BasketItem, DiscountRedemption, Order, Transaction
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def _post_back(response_fields, client=None):
 
 def test_accept_fulfils_the_order(paying, learner, learner_client):
     contract, code, fields = paying
-    answer = h.processor_response(fields)
+    answer = processor_response(fields)
 
     response = _post_back(answer)
 
@@ -67,7 +68,7 @@ def test_accept_fulfils_the_order(paying, learner, learner_client):
 
 def test_accept_twice_is_harmless(paying):
     _contract, _code, fields = paying
-    answer = h.processor_response(fields)
+    answer = processor_response(fields)
     _post_back(answer)
     backoffice = Client().post(reverse("ecommerce:payment-backoffice"), answer)
     assert backoffice.status_code == 200
@@ -88,7 +89,7 @@ def test_unsuccessful_payment_declines_and_releases_the_code(
     paying, learner_client, decision, message, reason
 ):
     _contract, code, fields = paying
-    response = _post_back(h.processor_response(fields, decision=decision, message=message))
+    response = _post_back(processor_response(fields, decision=decision, message=message))
 
     order = Order.objects.get()
     assert order.state == OrderState.DECLINED
@@ -111,7 +112,7 @@ def test_unsuccessful_payment_declines_and_releases_the_code(
 
 def test_review_leaves_the_order_pending(paying):
     _contract, _code, fields = paying
-    _post_back(h.processor_response(fields, decision="REVIEW"))
+    _post_back(processor_response(fields, decision="REVIEW"))
     order = Order.objects.get()
     assert (order.state, order.state_reason) == (
         OrderState.PENDING,
@@ -121,7 +122,7 @@ def test_review_leaves_the_order_pending(paying):
 
 def test_forged_signature_is_rejected_and_changes_nothing(paying):
     _contract, _code, fields = paying
-    forged = h.processor_response(fields, key="not-our-key")
+    forged = processor_response(fields, key="not-our-key")
     response = _post_back(forged)
     assert response.status_code == 403
     assert "The payment response could not be verified." in response.content.decode()
@@ -132,7 +133,7 @@ def test_forged_signature_is_rejected_and_changes_nothing(paying):
 
 def test_tampered_signed_field_is_rejected(paying):
     _contract, _code, fields = paying
-    answer = h.processor_response(fields, decision="DECLINE")
+    answer = processor_response(fields, decision="DECLINE")
     answer["decision"] = "ACCEPT"  # flipped after signing
     assert _post_back(answer).status_code == 403
     assert Order.objects.get().state == OrderState.PENDING
@@ -148,7 +149,7 @@ def test_tampered_signed_field_is_rejected(paying):
 )
 def test_unsigned_or_malformed_responses_are_rejected(paying, mangle):
     _contract, _code, fields = paying
-    answer = h.processor_response(fields)
+    answer = processor_response(fields)
     mangle(answer)
     assert _post_back(answer).status_code == 403
     assert Order.objects.get().state == OrderState.PENDING
@@ -156,13 +157,13 @@ def test_unsigned_or_malformed_responses_are_rejected(paying, mangle):
 
 def test_response_for_an_unknown_order(paying):
     _contract, _code, fields = paying
-    answer = h.processor_response({**fields, "reference_number": "b2b-order-999999"})
+    answer = processor_response({**fields, "reference_number": "b2b-order-999999"})
     assert _post_back(answer).status_code == 404
 
 
 def test_amount_that_does_not_match_the_order_is_not_fulfilled(paying):
     _contract, _code, fields = paying
-    _post_back(h.processor_response({**fields, "amount": "1.00"}))
+    _post_back(processor_response({**fields, "amount": "1.00"}))
     order = Order.objects.get()
     assert (order.state, order.state_reason) == (
         OrderState.ERRORED,
@@ -175,7 +176,7 @@ def test_contract_full_when_the_payment_comes_back(paying, learner_client):
     contract, _code, fields = paying
     for _ in range(2):
         f.ContractMembershipFactory(contract=contract)
-    response = _post_back(h.processor_response(fields))
+    response = _post_back(processor_response(fields))
     order = Order.objects.get()
     assert order.state == OrderState.ERRORED
     assert "Your payment was received but you could not be enrolled" in order.state_reason

@@ -26,9 +26,10 @@ from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.exceptions import ContractFull
 from ecommerce.models import BasketDiscount, Discount, DiscountRedemption, Order
-from tests import factories as f
 from tests.ecommerce import helpers as h
-from tests.html_forms import BrowserForm
+from tests.support import factories as f
+from tests.support.cybersource_server import processor_response
+from tests.support.forms import BrowserForm
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +165,7 @@ def test_revoke_is_refused_while_the_invitee_pays_and_the_payment_makes_her_a_me
     assert len(_usable_codes(contract)) <= contract.max_learners - _members(contract) - 1
 
     # CyberSource accepts the payment: Ann joins, her invitation reads "redeemed" by her.
-    receipt = Client(enforce_csrf_checks=True).post(RECEIPT, h.processor_response(fields))
+    receipt = Client(enforce_csrf_checks=True).post(RECEIPT, processor_response(fields))
     assert receipt.status_code == 302
     order.refresh_from_db()
     assert order.state == OrderState.FULFILLED and not order.refund_due
@@ -231,7 +232,7 @@ def test_a_learner_at_the_payment_page_holds_the_last_seat(world):
     assert not Order.objects.filter(purchaser__email="cara@example.com").exists()
 
     # Bob's payment is accepted: he has his seat; the contract is full.
-    Client(enforce_csrf_checks=True).post(RECEIPT, h.processor_response(bob_pays))
+    Client(enforce_csrf_checks=True).post(RECEIPT, processor_response(bob_pays))
     bob_order = Order.objects.get(purchaser__email="bob@example.com")
     assert bob_order.state == OrderState.FULFILLED
     assert _members(contract) == contract.max_learners == 2

@@ -35,7 +35,8 @@ from ecommerce.services.baskets import add_product_to_basket, apply_code_to_bask
 from ecommerce.services.checkout import PaymentUrls, check_out
 from ecommerce.services.payments import process_payment_response
 from tests.ecommerce import helpers as h
-from tests.pg_helpers import InThread
+from tests.support.cybersource_server import processor_response
+from tests.support.races import InThread
 
 pytestmark = [
     pytest.mark.postgres,
@@ -183,7 +184,7 @@ class World:
     def receipt(self, email: str, decision: str) -> None:
         with self.lock:
             fields = self.payments.pop(email)
-        order = process_payment_response(data=h.processor_response(fields, decision=decision))
+        order = process_payment_response(data=processor_response(fields, decision=decision))
         self.note(f"receipt {decision}: {order.state}")
 
 

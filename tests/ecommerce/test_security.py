@@ -12,8 +12,8 @@ from courses.models import CourseRunEnrollment
 from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import Order
-from tests import factories as f
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

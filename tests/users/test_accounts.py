@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests import factories as f
+from tests.support import factories as f
 from users.models import User
 
 pytestmark = pytest.mark.django_db

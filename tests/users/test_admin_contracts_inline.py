@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from b2b.models import ContractMembership
-from tests import factories as f
-from tests.html_forms import BrowserForm, page_errors
-from tests.users.admin_forms import post_user_page
+from tests.support import factories as f
+from tests.support.forms import BrowserForm, page_errors
+from tests.users.helpers import post_user_page
 
 pytestmark = pytest.mark.django_db
 PREFIX = "contract_memberships"

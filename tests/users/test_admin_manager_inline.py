@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from b2b.models import OrganizationManager
 from b2b.selectors.history import page_history
-from tests import factories as f
-from tests.html_forms import BrowserForm, page_errors
+from tests.support import factories as f
+from tests.support.forms import BrowserForm, page_errors
 
 pytestmark = pytest.mark.django_db
 PREFIX = "managed_organizations"

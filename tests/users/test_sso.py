@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from b2b.models import ContractMembership, MembershipRefusal
-from tests import factories as f
-from tests.users.sso import set_identity, sign_in
+from tests.support import factories as f
+from tests.users.helpers import set_identity, sign_in
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from social_django.models import UserSocialAuth
 
-from tests import factories as f
-from tests.users.sso import set_identity, sign_in
+from tests.support import factories as f
+from tests.users.helpers import set_identity, sign_in
 from users.models import User
 
 pytestmark = pytest.mark.django_db

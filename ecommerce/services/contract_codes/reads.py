@@ -1,4 +1,4 @@
-"""The read side of the door (``ecommerce.services.contract_codes``): what a B2B contract's
+"""The read side of the door (``ecommerce.services.contract_codes.reads``): what a B2B contract's
 codes and products are, in plain values, ids and query expressions, set-based: the listings' and
 plans' counts, the census, whether a code is redeemed, held or placed in a pending order, who
 redeemed it, and the health report's tallies of a contract's codes. ``bulk`` and

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from b2b.services.invitations.managers import grant_manager
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products, reconcile
+from tests.b2b.helpers import REFUSE, capped_contract
 from tests.ecommerce import helpers as h
+from tests.support import factories as f
 
 
 @dataclass
@@ -18,14 +18,6 @@ class Orgs:
     contract_a: object
     contract_b: object
     manager: object
-
-
-def capped_contract(org, *, cap=10, title="Leadership 2026"):
-    contract, _products = contract_with_products(
-        products=1, parent=org, max_learners=cap, title=title
-    )
-    reconcile(contract)
-    return contract
 
 
 @pytest.fixture
@@ -43,36 +35,6 @@ def orgs(db, site_tree):
 def manager_client(client, orgs):
     client.force_login(orgs.manager)
     return client
-
-
-FAIL_ON = "crash@acme.example"
-
-
-# A real failure half way: the database refuses to store the invitation of FAIL_ON. The same
-# trigger in each database's dialect, so the tests run on PostgreSQL and on the embedded SQLite.
-REFUSE = {
-    "postgresql": (
-        f"""
-        CREATE FUNCTION test_refuse_invitation() RETURNS trigger AS $$
-        BEGIN
-          IF NEW.email = '{FAIL_ON}' THEN RAISE EXCEPTION 'the server went away'; END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
-          FOR EACH ROW EXECUTE FUNCTION test_refuse_invitation();
-        """,
-        "DROP TRIGGER test_refuse_invitation ON b2b_invitation;"
-        "DROP FUNCTION test_refuse_invitation();",
-    ),
-    "sqlite": (
-        f"""
-        CREATE TRIGGER test_refuse_invitation BEFORE INSERT ON b2b_invitation
-          FOR EACH ROW WHEN NEW.email = '{FAIL_ON}'
-          BEGIN SELECT RAISE(ABORT, 'the server went away'); END;
-        """,
-        "DROP TRIGGER test_refuse_invitation;",
-    ),
-}
 
 
 @pytest.fixture

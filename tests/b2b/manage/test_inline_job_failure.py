@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from b2b.enums import InviteJobState, InviteOutcome
 from b2b.models import Invitation, InviteJob
 from b2b.services.invitations.sweep import requeue_invitation_work
-from tests.b2b.manage.conftest import FAIL_ON
+from tests.b2b.helpers import FAIL_ON
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db

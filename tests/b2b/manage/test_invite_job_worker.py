@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from b2b.enums import InviteJobState, InviteOutcome
 from b2b.models import Invitation, InviteJob
 from config.celery import app
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract
 
 pytestmark = [
     pytest.mark.postgres,

@@ -8,7 +8,7 @@ from b2b.enums import InviteJobState, InviteOutcome
 from b2b.models import Invitation, InviteJob
 from b2b.services.invitations.jobs import run_invite_job, start_invite_job
 from b2b.services.invitations.uploads import UploadRow
-from tests.b2b.manage.conftest import FAIL_ON
+from tests.b2b.helpers import FAIL_ON
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,8 @@ from b2b.services.invitations.invite import InviteRow, invite_many
 from b2b.services.invitations.jobs import start_invite_job
 from b2b.services.invitations.uploads import UploadRow
 from courses.models import CourseRun
-from tests import factories as f
-from tests.b2b.codes_helpers import contract_with_products
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract, contract_with_products
+from tests.support import factories as f
 
 pytestmark = pytest.mark.django_db
 

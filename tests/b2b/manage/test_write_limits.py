@@ -2,7 +2,7 @@
 against the API's per-manager write limit (B2B_MANAGER_API_WRITES_PER_MINUTE, writes through both
 count together), and the invitation and withdrawal e-mails one address receives are capped per
 contract and per day, whichever manager and channel sends them. Pages are posted as a browser
-would: only the fields they render (tests/html_forms.py)."""
+would: only the fields they render (tests/support/forms.py)."""
 
 import pytest
 from django.test import Client
@@ -14,9 +14,9 @@ from b2b.models import Invitation, InvitationEmail
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.lifecycle import revoke
 from b2b.services.invitations.managers import grant_manager
-from tests.b2b.manage.conftest import capped_contract
+from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
-from tests.html_forms import BrowserForm
+from tests.support.forms import BrowserForm
 from users.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.django_db

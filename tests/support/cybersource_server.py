@@ -3,15 +3,67 @@
 It listens on 127.0.0.1, receives the signed form the learner's browser posts, checks the
 signature with the shared secret key (the way CyberSource does), and answers with a page that
 posts a signed response back to the site's receipt address at once (an auto-submitting form), as
-the real processor does once the learner has paid, declined or canceled.
+the real processor does once the learner has paid, declined or canceled. The browser tests
+point the site at it; the other checkout tests post ``processor_response`` to the receipt
+address themselves.
+
+The signing here is written from CyberSource's Secure Acceptance documentation (HMAC-SHA256 over
+"name=value" pairs of the signed fields, joined by commas, base64), independently of the gateway
+library the application uses, so the tests check the application against the processor's rules.
 """
 
+import base64
+import hashlib
+import hmac
 import html
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from tests.ecommerce.helpers import SECURITY_KEY, processor_response, signature_is_valid
+SECURITY_KEY = "test-cybersource-security-key-0123456789"
+ACCESS_KEY = "test-access-key"
+PROFILE_ID = "test-profile-id"
+
+
+def sign(fields: dict[str, str], key: str = SECURITY_KEY) -> str:
+    names = fields["signed_field_names"].split(",")
+    message = ",".join(f"{name}={fields[name]}" for name in names)
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signature_is_valid(fields: dict[str, str], key: str = SECURITY_KEY) -> bool:
+    return hmac.compare_digest(fields.get("signature", ""), sign(fields, key))
+
+
+def processor_response(
+    request_fields: dict[str, str],
+    *,
+    decision: str = "ACCEPT",
+    message: str = "Request was processed successfully.",
+    key: str = SECURITY_KEY,
+    **overrides: str,
+) -> dict[str, str]:
+    """What CyberSource posts back for a request: its fields echoed as req_*, signed."""
+    response = {f"req_{name}": value for name, value in request_fields.items()}
+    response.pop("req_signature", None)
+    response.pop("req_signed_field_names", None)
+    response.pop("req_unsigned_field_names", None)
+    response.update(
+        {
+            "decision": decision,
+            "message": message,
+            "reason_code": "100" if decision == "ACCEPT" else "481",
+            "transaction_id": uuid.uuid4().hex[:22] if decision != "CANCEL" else "",
+            "auth_amount": request_fields.get("amount", ""),
+            "signed_date_time": "2026-01-01T00:00:00Z",
+        }
+    )
+    response.update(overrides)
+    response["signed_field_names"] = ",".join([*response, "signed_field_names"])
+    response["signature"] = sign(response, key)
+    return response
 
 
 class CyberSourceStandIn:

@@ -1,10 +1,10 @@
-"""Contract runs to copy to Studio, shared by the copy and re-queue tests."""
+"""Helpers of the course tests: contract runs to copy to Studio (the copy and re-queue tests)."""
 
 from datetime import UTC, datetime
 
 from courses.enums import EdxCopyState
 from courses.models import CourseRun
-from tests.factories import ContractPageFactory, CourseFactory, CourseRunFactory
+from tests.support.factories import ContractPageFactory, CourseFactory, CourseRunFactory
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)

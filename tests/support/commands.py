@@ -1,11 +1,13 @@
-"""Runs management commands for a test, in a process of its own, as many times as it is asked.
+"""Management commands run for a test: in the test's own process (``call_command_output``), or
+in a process of their own, as many times as the test asks (the runner, ``main``).
 
-Started as ``python -m tests.command_runner`` with the environment of an operator's shell
-(DATABASE_URL, CELERY_BROKER_URL...). Django starts once; then each line read on stdin is a JSON
-list of arguments (``["b2b_contract", "modify", "7", "--max-learners", "20"]``), and each answer
-on stdout is one JSON object: the command's stdout, stderr, the log lines it wrote, and its
-error (the CommandError message, or the type and first line of anything else). Several runners
-give a test real parallel operators without paying Django's start-up for each command.
+The runner is started as ``python -m tests.support.commands`` with the environment of an
+operator's shell (DATABASE_URL, CELERY_BROKER_URL...). Django starts once; then each line read
+on stdin is a JSON list of arguments (``["b2b_contract", "modify", "7", "--max-learners",
+"20"]``), and each answer on stdout is one JSON object: the command's stdout, stderr, the log
+lines it wrote, and its error (the CommandError message, or the type and first line of anything
+else). Several runners give a test real parallel operators without paying Django's start-up for
+each command.
 """
 
 import io
@@ -14,6 +16,16 @@ import logging
 import os
 import sys
 import traceback
+
+
+def call_command_output(*args: str) -> str:
+    """A management command's standard output, for tests that run it without the
+    ``run_command`` fixture (its standard error is dropped)."""
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
 
 
 class _Lines(logging.Handler):
