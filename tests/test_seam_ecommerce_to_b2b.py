@@ -4,88 +4,37 @@ The import graph is read from the source (every import, including those inside f
 a lazy import counts as much as one at the top of a module.
 """
 
-import ast
-from collections import defaultdict
-from pathlib import Path
+from tests.support.imports import allowed_imports, imports_of, module_files
 
-ROOT = Path(__file__).resolve().parent.parent
-APPS = ("b2b", "cms", "config", "courses", "ecommerce", "users")
+MODULES = module_files()
+
+
+def _imports(module: str, *, at_runtime: bool = False) -> dict[str, set[str]]:
+    return imports_of(MODULES[module], at_runtime=at_runtime)
+
 
 # What ecommerce may import from b2b: the admission rule and the one way in (with the lock
 # checkout and receipts take on the contracts before the code), b2b's enums and exceptions, and
 # the selectors of a learner's contracts (the dashboard's, and the member rule's at checkout).
-ECOMMERCE_ENTRIES_INTO_B2B = {
-    "b2b.enums": None,  # any name
+# The modules are the import contract's (pyproject.toml, read here); which names of them, where
+# import-linter cannot say it, is written here (None: any name).
+ENTRY_NAMES = {
+    "b2b.enums": None,
     "b2b.exceptions": None,
     "b2b.services.memberships": {"admission_refusal", "attach_learner", "lock_contracts_to_join"},
     "b2b.selectors.learners": {"member_contracts_of", "member_contracts_among"},
 }
+SEAM = allowed_imports("ecommerce reaches b2b")
+ECOMMERCE_ENTRIES_INTO_B2B = {
+    module: ENTRY_NAMES.get(module, set()) for module in SEAM.pop("ecommerce.**")
+}
 # Names a module may take from b2b for its annotations only, under ``if TYPE_CHECKING:``: the
 # contract's type in the cart's code check, which reads the contract through the entries above.
-TYPE_ONLY_IMPORTS = {"ecommerce.services.code_validation": {"b2b.models": {"ContractPage"}}}
-
-
-def _module_files() -> dict[str, Path]:
-    files = {}
-    for app in APPS:
-        for path in (ROOT / app).rglob("*.py"):
-            if "migrations" in path.parts:
-                continue
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            files[".".join(parts)] = path
-    return files
-
-
-MODULES = _module_files()
-
-
-def _type_checking(node: ast.AST) -> bool:
-    """Whether ``node`` is an ``if TYPE_CHECKING:`` (or ``if typing.TYPE_CHECKING:``) block."""
-    if not isinstance(node, ast.If):
-        return False
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _nodes(tree: ast.AST, *, at_runtime: bool):
-    """Every node of the tree; with ``at_runtime``, none inside an ``if TYPE_CHECKING:`` block."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        if at_runtime and _type_checking(node):
-            todo.extend(node.orelse)
-            continue
-        todo.extend(ast.iter_child_nodes(node))
-
-
-def _imports(module: str, *, at_runtime: bool = False) -> dict[str, set[str]]:
-    """Imported module -> the names taken from it ("*" for ``import module``); with
-    ``at_runtime``, only the imports that run (none under ``if TYPE_CHECKING:``)."""
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: dict[str, set[str]] = defaultdict(set)
-    tree = ast.parse(path.read_text(), filename=str(path))
-    for node in _nodes(tree, at_runtime=at_runtime):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                found[alias.name].add("*")
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            for alias in node.names:
-                submodule = f"{base}.{alias.name}"
-                if submodule in MODULES:  # from b2b import models
-                    found[submodule].add("*")
-                else:
-                    found[base].add(alias.name)
-    return found
+TYPE_ONLY_NAMES = {("ecommerce.services.code_validation", "b2b.models"): {"ContractPage"}}
+TYPE_ONLY_IMPORTS = {
+    importer: {imported: TYPE_ONLY_NAMES.get((importer, imported), set()) for imported in modules}
+    for importer, modules in SEAM.items()
+}
 
 
 def _graph() -> dict[str, set[str]]:
@@ -145,3 +94,10 @@ def test_the_graph_sees_lazy_and_package_imports():
     assert "b2b.models" in _imports("b2b.exceptions")  # under TYPE_CHECKING
     assert "b2b.models" not in _imports("b2b.exceptions", at_runtime=True)
     assert "b2b.models" in _graph()["b2b.services.memberships"]
+
+
+def test_the_entries_are_the_import_contracts():
+    """The lists above are read from pyproject.toml: the names written here are for modules the
+    contract lets through, and the contract lets something through."""
+    assert set(ENTRY_NAMES) == set(ECOMMERCE_ENTRIES_INTO_B2B)
+    assert {key[0] for key in TYPE_ONLY_NAMES} == set(TYPE_ONLY_IMPORTS)
