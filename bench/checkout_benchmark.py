@@ -36,7 +36,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import prepare_environment, recreate_database  # noqa: E402
+from bench.common import bench_contract, bench_run, prepare_environment, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_checkout"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
@@ -73,37 +73,18 @@ def _manage(*args: str) -> None:
 
 def _contract(level: int | str, cap: int, fake_edx):
     """A free non-SSO contract capped at ``cap`` with one course; its codes reconciled."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from b2b.models import ContractPage
     from b2b.services.codes.reconcile import reconcile_contract_codes
-    from b2b.services.organizations.create import create_organization, unique_child_slug
-    from courses.models import Course, CourseRun
-    from ecommerce.models import Discount, Product
+    from ecommerce.models import Discount
 
     name = f"Burst {level}"
-    org = create_organization(name=f"Bench {name}")
-    contract = org.add_child(
-        instance=ContractPage(
-            title=name,
-            slug=unique_child_slug(org, name),
-            integration_type="non-sso",
-            max_learners=cap,
-        )
-    )
-    course = Course.objects.create(title=name, readable_id=f"course-v1:BENCH+B{level}")
-    run = CourseRun.objects.create(
-        course=course,
-        title=f"{name} course",
-        run_tag=f"C{contract.pk}",
-        courseware_id=f"{course.readable_id}+C{contract.pk}",
-        b2b_contract=contract,
-        live=True,
-        is_self_paced=True,
+    contract = bench_contract(name, cap=cap)
+    run, product = bench_run(
+        contract,
+        title=name,
+        readable_id=f"course-v1:BENCH+B{level}",
+        run_title=f"{name} course",
     )
     fake_edx.add_lms_course(run.courseware_id, name=run.title)
-    run_type = ContentType.objects.get_for_model(CourseRun)
-    product = Product.objects.create(content_type=run_type, object_id=run.pk, price=0)
     reconcile_contract_codes(contract_id=contract.pk, force=True)
     codes = list(
         Discount.objects.filter(b2b_contract=contract, is_active=True)

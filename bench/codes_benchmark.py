@@ -37,47 +37,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import QueryCounter, measured, prepare_environment, recreate_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    QueryCounter,
+    bench_contract,
+    bench_run,
+    measured,
+    prepare_environment,
+    recreate_database,
+)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench"
 ROW_BY_ROW_LIMIT = 200_000  # codes; the one-INSERT-per-row reference is left out beyond
 
 
 def _contract(name: str, *, cap: int, courses: int):
-    from django.contrib.contenttypes.models import ContentType
-
-    from b2b.models import ContractPage
-    from b2b.services.organizations.create import create_organization, unique_child_slug
-    from courses.models import Course, CourseRun
-    from ecommerce.models import Product
-
-    org = create_organization(name=f"Bench {name}")
-    contract = org.add_child(
-        instance=ContractPage(
-            title=name,
-            slug=unique_child_slug(org, name),
-            integration_type="non-sso",
-            max_learners=cap,
-        )
-    )
-    run_type = ContentType.objects.get_for_model(CourseRun)
+    contract = bench_contract(name, cap=cap)
     product_ids = []
     for number in range(courses):
-        course = Course.objects.create(
-            title=f"{name} course {number}", readable_id=f"course-v1:BENCH+{name}{number:02d}"
+        _run, product = bench_run(
+            contract,
+            title=f"{name} course {number}",
+            readable_id=f"course-v1:BENCH+{name}{number:02d}",
         )
-        run = CourseRun.objects.create(
-            course=course,
-            title=course.title,
-            run_tag=f"C{contract.pk}",
-            courseware_id=f"{course.readable_id}+C{contract.pk}",
-            b2b_contract=contract,
-            live=True,
-            is_self_paced=True,
-        )
-        product_ids.append(
-            Product.objects.create(content_type=run_type, object_id=run.pk, price=0).pk
-        )
+        product_ids.append(product.pk)
     return contract, product_ids
 
 

@@ -54,3 +54,43 @@ def measured(label: str, results: list | None = None, *, width: int = 44) -> Ite
     if results is not None:
         results.append((label, elapsed, counter.count))
     print(f"  {label:<{width}} {elapsed:8.3f} s {counter.count:7d} queries", flush=True)
+
+
+def bench_contract(name: str, *, cap: int | None, price: int | None = None):
+    """A new organization "Bench <name>" with one non-SSO contract ``name`` (capped at ``cap``,
+    at ``price``), made as staff would; the data a benchmark measures against."""
+    from b2b.models import ContractPage
+    from b2b.services.organizations.create import create_organization, unique_child_slug
+
+    org = create_organization(name=f"Bench {name}")
+    return org.add_child(
+        instance=ContractPage(
+            title=name,
+            slug=unique_child_slug(org, name),
+            integration_type="non-sso",
+            max_learners=cap,
+            enrollment_fixed_price=price,
+        )
+    )
+
+
+def bench_run(contract, *, title: str, readable_id: str, price: int = 0, run_title: str = ""):
+    """A live self-paced contract run of a new course ``readable_id``, with its product at
+    ``price``; returns (run, product)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from courses.models import Course, CourseRun
+    from ecommerce.models import Product
+
+    course = Course.objects.create(title=title, readable_id=readable_id)
+    run = CourseRun.objects.create(
+        course=course,
+        title=run_title or course.title,
+        run_tag=f"C{contract.pk}",
+        courseware_id=f"{course.readable_id}+C{contract.pk}",
+        b2b_contract=contract,
+        live=True,
+        is_self_paced=True,
+    )
+    run_type = ContentType.objects.get_for_model(CourseRun)
+    return run, Product.objects.create(content_type=run_type, object_id=run.pk, price=price)

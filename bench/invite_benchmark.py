@@ -26,42 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import measured, prepare_environment, recreate_database  # noqa: E402
+from bench.common import bench_contract, bench_run, measured, prepare_environment, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2b_bench_invite"
 
 
 def _contract(name: str, *, cap: int | None):
-    from django.contrib.contenttypes.models import ContentType
-
-    from b2b.models import ContractPage
     from b2b.services.codes.reconcile import reconcile_contract_codes
-    from b2b.services.organizations.create import create_organization, unique_child_slug
-    from courses.models import Course, CourseRun
-    from ecommerce.models import Product
 
-    org = create_organization(name=f"Bench {name}")
-    contract = org.add_child(
-        instance=ContractPage(
-            title=name,
-            slug=unique_child_slug(org, name),
-            integration_type="non-sso",
-            max_learners=cap,
-            enrollment_fixed_price=10,
-        )
-    )
-    course = Course.objects.create(title=f"{name} course", readable_id=f"course-v1:BENCH+{name}")
-    run = CourseRun.objects.create(
-        course=course,
-        title=course.title,
-        run_tag=f"C{contract.pk}",
-        courseware_id=f"{course.readable_id}+C{contract.pk}",
-        b2b_contract=contract,
-        live=True,
-        is_self_paced=True,
-    )
-    run_type = ContentType.objects.get_for_model(CourseRun)
-    Product.objects.create(content_type=run_type, object_id=run.pk, price=10)
+    contract = bench_contract(name, cap=cap, price=10)
+    bench_run(contract, title=f"{name} course", readable_id=f"course-v1:BENCH+{name}", price=10)
     reconcile_contract_codes(contract_id=contract.pk, force=True)
     return contract
 

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from courses.models import CourseRun
 from ecommerce.models import Discount, Product
+from ecommerce.services.checkout import PaymentUrls
 from tests.b2b.helpers import contract_with_products, reconcile
 from tests.support import factories as f
 
@@ -43,3 +44,10 @@ def plain_product(price: str = "50.00") -> Product:
         price=Decimal(price),
         description=run.title,
     )
+
+
+# Where a test's checkout sends the learner back to (a receipt and a cancel page alike).
+PAYMENT_URLS = PaymentUrls(
+    receipt_url="http://testserver/checkout/receipt/",
+    cancel_url="http://testserver/checkout/receipt/",
+)

@@ -14,14 +14,11 @@ from ecommerce.constants import CART_ADD_PATH
 from ecommerce.enums import OrderState
 from ecommerce.models import ContractCodeTerms, Discount, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
-from ecommerce.services.checkout import PaymentUrls, check_out
+from ecommerce.services.checkout import check_out
 from tests.b2b.helpers import change
 from tests.ecommerce import helpers as h
 
-URLS = PaymentUrls(
-    receipt_url="http://testserver/checkout/receipt/",
-    cancel_url="http://testserver/checkout/receipt/",
-)
+URLS = h.PAYMENT_URLS
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from ecommerce.exceptions import (
 )
 from ecommerce.models import DiscountRedemption, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
-from ecommerce.services.checkout import CheckoutOutcome, PaymentUrls, check_out
+from ecommerce.services.checkout import CheckoutOutcome, check_out
 from tests.ecommerce import helpers as h
 from tests.support import factories as f
 from tests.support.races import race
@@ -26,10 +26,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-URLS = PaymentUrls(
-    receipt_url="http://testserver/checkout/receipt/",
-    cancel_url="http://testserver/checkout/receipt/",
-)
+URLS = h.PAYMENT_URLS
 
 
 def _kinds(outcomes):

@@ -22,7 +22,7 @@ from ecommerce.constants import PENDING_ORDER_HOLD
 from ecommerce.enums import OrderState
 from ecommerce.models import BasketDiscount, Discount, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
-from ecommerce.services.checkout import PaymentUrls, check_out
+from ecommerce.services.checkout import check_out
 from tests.ecommerce import helpers as h
 from tests.support.cybersource_server import processor_response
 
@@ -31,10 +31,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-URLS = PaymentUrls(
-    receipt_url="http://testserver/checkout/receipt/",
-    cancel_url="http://testserver/checkout/receipt/",
-)
+URLS = h.PAYMENT_URLS
 
 
 def _sessions_waiting_for_a_lock() -> int:

@@ -32,7 +32,7 @@ from ecommerce.enums import OrderState
 from ecommerce.exceptions import EcommerceError
 from ecommerce.models import Discount, Order
 from ecommerce.services.baskets import add_product_to_basket, apply_code_to_basket
-from ecommerce.services.checkout import PaymentUrls, check_out
+from ecommerce.services.checkout import check_out
 from ecommerce.services.payments import process_payment_response
 from tests.ecommerce import helpers as h
 from tests.support.cybersource_server import processor_response
@@ -44,10 +44,7 @@ pytestmark = [
 ]
 
 CAP = 3
-URLS = PaymentUrls(
-    receipt_url="http://testserver/checkout/receipt/",
-    cancel_url="http://testserver/checkout/receipt/",
-)
+URLS = h.PAYMENT_URLS
 
 # One statement, so one snapshot: (members, open invitations, newcomers paying, usable codes,
 # orders paid and not enrolled).

@@ -12,14 +12,6 @@ pytestmark = pytest.mark.django_db
 PREFIX = "contract_memberships"
 
 
-@pytest.fixture
-def admin_client(client, site_tree):
-    staff = f.UserFactory(is_staff=True, is_superuser=True, email="staff@example.com")
-    client.force_login(staff)
-    client.staff = staff
-    return client
-
-
 def test_staff_adds_a_learner_to_a_contract(admin_client):
     learner = f.UserFactory()
     contract = f.ContractPageFactory(max_learners=5)

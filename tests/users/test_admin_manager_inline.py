@@ -12,14 +12,6 @@ pytestmark = pytest.mark.django_db
 PREFIX = "managed_organizations"
 
 
-@pytest.fixture
-def admin_client(client, site_tree):
-    staff = f.UserFactory(is_staff=True, is_superuser=True, email="staff@example.com")
-    client.force_login(staff)
-    client.staff = staff
-    return client
-
-
 def _page_form(client, user):
     url = reverse("admin:users_user_change", args=[user.pk])
     return url, BrowserForm(client.get(url).content.decode(), form_id="user_form")
