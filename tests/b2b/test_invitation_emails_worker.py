@@ -19,12 +19,7 @@ pytestmark = [
 
 @pytest.fixture
 def celery_worker_env(smtp_server):
-    return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp_server.host,
-        "EMAIL_PORT": str(smtp_server.port),
-        "B2B_EMAIL_RETRY_SECONDS": "1",
-    }
+    return {**smtp_server.worker_env(), "B2B_EMAIL_RETRY_SECONDS": "1"}
 
 
 def _state(email_id, wanted, timeout=60):

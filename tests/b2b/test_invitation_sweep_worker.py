@@ -87,11 +87,7 @@ def _wait(predicate, timeout=90):
 
 @pytest.fixture
 def celery_worker_env(smtp_server):
-    return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp_server.host,
-        "EMAIL_PORT": str(smtp_server.port),
-    }
+    return smtp_server.worker_env()
 
 
 @pytest.mark.redis

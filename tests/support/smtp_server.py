@@ -80,6 +80,14 @@ class SmtpServer:
     def port(self) -> int:
         return self._port
 
+    def worker_env(self) -> dict[str, str]:
+        """The settings, as environment variables, that make a Celery worker mail this server."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": str(self.port),
+        }
+
     @property
     def messages(self) -> list[EmailMessage]:
         return list(self.mailbox.messages)
