@@ -124,10 +124,6 @@ class _TryLater(B2BError):
         super().__init__(message)
         self.wait_seconds = wait_seconds
 
-    @property
-    def retry_after_seconds(self) -> float:
-        return self.wait_seconds
-
 
 class RemindTooSoon(_TryLater):
     """The invitation was e-mailed (invited or reminded) less than

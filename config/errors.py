@@ -3,7 +3,7 @@
 An app's errors (``B2BError``, ``EcommerceError``, ``CoursesError``) derive from ``DomainError``
 and say, on their own class, which HTTP status fits them (``http_status``: 400 bad input, 403
 not allowed, 404 unknown, 409 a state conflict, 429 throttled) and, for a throttle, when to try
-again (``retry_after_seconds``). The API's error handler (``config.api.errors``) reads those and
+again (``wait_seconds``). The API's error handler (``config.api.errors``) reads those and
 so knows no app's classes."""
 
 
@@ -12,11 +12,9 @@ class DomainError(Exception):
     person who asked can act on."""
 
     http_status = 409
-
-    @property
-    def retry_after_seconds(self) -> float | None:
-        """When a throttled request may be tried again; None for any other error."""
-        return None
+    # A refusal that lapses by itself sets how long until the request may succeed (the API's
+    # Retry-After); None for any other error.
+    wait_seconds: float | None = None
 
     def api_details(self) -> dict[str, object]:
         """What the API adds to the error's body besides its code and message."""

@@ -212,7 +212,3 @@ class TooManyCodeAttempts(CodeRefused):
         super().__init__(
             f"Too many wrong codes were tried. Try again in {describe_wait(wait_seconds)}."
         )
-
-    @property
-    def retry_after_seconds(self) -> float:
-        return self.wait_seconds

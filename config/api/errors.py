@@ -44,8 +44,8 @@ def _domain_response(exc: DomainError) -> Response:
     body = error_body(code=error_code(exc), message=str(exc))
     body["error"].update(exc.api_details())
     response = Response(body, status=exc.http_status)
-    if exc.retry_after_seconds is not None:
-        response["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
+    if exc.wait_seconds is not None:
+        response["Retry-After"] = str(max(1, round(exc.wait_seconds)))
     return response
 
 
