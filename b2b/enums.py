@@ -85,3 +85,26 @@ class InviteOutcome(models.TextChoices):
     # the address had its share of invitation and withdrawal e-mails
     # (b2b.services.invitations.email_limits)
     EMAIL_LIMIT = "email-limit", "e-mailed too often lately; try again tomorrow"
+
+
+class ProgressVisibility(models.TextChoices):
+    """What a contract's managers may see of its learners' outcomes."""
+
+    PER_LEARNER = "per-learner", "Per learner"
+    AGGREGATES = "aggregates", "Aggregates only (groups under 5 learners hidden)"
+
+
+class ProgressSyncState(models.TextChoices):
+    """Where a run's progress sync stands."""
+
+    IDLE = "idle", "Idle"
+    RUNNING = "running", "Running"
+    FAILED = "failed", "Failed"
+
+
+class ProgressPhase(models.TextChoices):
+    """The part of Open edX a run's sweep is reading."""
+
+    ENROLLMENTS = "enrollments", "Enrollments"
+    GRADES = "grades", "Grades"
+    CERTIFICATES = "certificates", "Certificates"

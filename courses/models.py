@@ -194,6 +194,9 @@ class CourseRunEnrollment(TimestampedModel):
         max_length=20, choices=EdxSyncState.choices, default=EdxSyncState.PENDING
     )
     edx_sync_error = models.TextField(blank=True)
+    # The learner's Open edX username, as Open edX answered the enrollment push: how the progress
+    # sync maps Open edX's learners back to ours (b2b.services.progress).
+    edx_username = models.CharField(max_length=150, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_on"]

@@ -119,6 +119,8 @@ class OrganizationManager(models.Model):
         help_text="The staff member who granted the role.",
     )
     granted_on = models.DateTimeField(auto_now_add=True)
+    # The weekly progress digest (b2b.services.progress.digests), chosen on the manager pages.
+    wants_digest = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "organization manager"

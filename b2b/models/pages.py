@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, OuterRef, Q, Subquery
@@ -28,6 +29,7 @@ from wagtail.query import PageQuerySet
 from b2b.enums import (
     ContractState,
     IntegrationType,
+    ProgressVisibility,
 )
 from b2b.naming import name_key
 from b2b.validators import ORG_KEY_PATTERN, contract_terms_errors, validate_org_key
@@ -226,6 +228,11 @@ class OrganizationOfContract:
         )
 
 
+def default_progress_visibility() -> str:
+    """What a new contract's managers see of outcomes: B2B_PROGRESS_DEFAULT_VISIBILITY."""
+    return str(settings.B2B_PROGRESS_DEFAULT_VISIBILITY)
+
+
 class ContractPage(NotServedPage):
     """A contract of an organization (the parent page). Its name is the page title."""
 
@@ -256,6 +263,19 @@ class ContractPage(NotServedPage):
         related_name="renewals",
         help_text="The contract this one renews.",
     )
+    # What managers see of the learners' outcomes (b2b.selectors.progress); a new contract starts
+    # from B2B_PROGRESS_DEFAULT_VISIBILITY.
+    progress_visibility = models.CharField(
+        max_length=20,
+        choices=ProgressVisibility.choices,
+        default=default_progress_visibility,
+        help_text="What the organization's managers see of learners' progress and outcomes.",
+    )
+    auto_nudges = models.BooleanField(
+        default=False,
+        help_text="E-mail learners who need attention a reminder automatically (once per "
+        "cooldown).",
+    )
     programs = models.ManyToManyField("courses.Program", blank=True, related_name="b2b_contracts")
     courses = models.ManyToManyField("courses.Course", blank=True, related_name="b2b_contracts")
     content_panels = [
@@ -267,6 +287,8 @@ class ContractPage(NotServedPage):
         FieldPanel("active"),
         FieldPanel("max_learners"),
         FieldPanel("enrollment_fixed_price"),
+        FieldPanel("progress_visibility"),
+        FieldPanel("auto_nudges"),
         # b2b.apps adds the read-only summary panel (b2b.panels), which reads through the
         # selectors: models stay below them.
     ]

@@ -48,6 +48,47 @@ for _setting in (
     if globals()[_setting] < 1:
         raise ImproperlyConfigured(f"{_setting} must be at least 1")
 
+# Learner progress (b2b.services.progress, docs/progress.md).
+# B2B_PROGRESS_DEFAULT_VISIBILITY: what a new contract's managers see of outcomes: "per-learner"
+# or "aggregates" (counts only, groups under B2B_PROGRESS_MIN_GROUP learners hidden).
+B2B_PROGRESS_DEFAULT_VISIBILITY = get_str("B2B_PROGRESS_DEFAULT_VISIBILITY", "per-learner")
+if B2B_PROGRESS_DEFAULT_VISIBILITY not in ("per-learner", "aggregates"):
+    raise ImproperlyConfigured(
+        'B2B_PROGRESS_DEFAULT_VISIBILITY must be "per-learner" or "aggregates", '
+        f"not {B2B_PROGRESS_DEFAULT_VISIBILITY!r}"
+    )
+B2B_PROGRESS_MIN_GROUP = get_int("B2B_PROGRESS_MIN_GROUP", 5)
+# A learner needs attention when enrolled and not started after B2B_PROGRESS_NOT_STARTED_DAYS,
+# or started and not passed with no change seen for B2B_PROGRESS_UNCHANGED_DAYS.
+B2B_PROGRESS_NOT_STARTED_DAYS = get_int("B2B_PROGRESS_NOT_STARTED_DAYS", 14)
+B2B_PROGRESS_UNCHANGED_DAYS = get_int("B2B_PROGRESS_UNCHANGED_DAYS", 30)
+# B2B_PROGRESS_NUDGE_COOLDOWN_DAYS: at most one nudge per learner and run in this many days.
+B2B_PROGRESS_NUDGE_COOLDOWN_DAYS = get_int("B2B_PROGRESS_NUDGE_COOLDOWN_DAYS", 7)
+# B2B_PROGRESS_REFRESH_SECONDS: a manager may ask for a contract's refresh once in this time.
+B2B_PROGRESS_REFRESH_SECONDS = get_int("B2B_PROGRESS_REFRESH_SECONDS", 3600)
+# A run is synced nightly from its start until B2B_PROGRESS_DAYS_AFTER_END days after its end;
+# b2b_health reports a live run whose progress is older than B2B_PROGRESS_STALE_HOURS.
+B2B_PROGRESS_DAYS_AFTER_END = get_int("B2B_PROGRESS_DAYS_AFTER_END", 31)
+B2B_PROGRESS_STALE_HOURS = get_int("B2B_PROGRESS_STALE_HOURS", 48)
+# B2B_PROGRESS_SYNC_ATTEMPTS: tries of one Open edX page (429, 5xx, timeouts) before the run's
+# sync is recorded as failed and left until the next one; B2B_PROGRESS_RETRY_MAX_SECONDS caps a
+# wait (Retry-After included).
+B2B_PROGRESS_SYNC_ATTEMPTS = get_int("B2B_PROGRESS_SYNC_ATTEMPTS", 5)
+B2B_PROGRESS_RETRY_MAX_SECONDS = get_int("B2B_PROGRESS_RETRY_MAX_SECONDS", 60)
+for _setting in (
+    "B2B_PROGRESS_MIN_GROUP",
+    "B2B_PROGRESS_NOT_STARTED_DAYS",
+    "B2B_PROGRESS_UNCHANGED_DAYS",
+    "B2B_PROGRESS_NUDGE_COOLDOWN_DAYS",
+    "B2B_PROGRESS_REFRESH_SECONDS",
+    "B2B_PROGRESS_DAYS_AFTER_END",
+    "B2B_PROGRESS_STALE_HOURS",
+    "B2B_PROGRESS_SYNC_ATTEMPTS",
+    "B2B_PROGRESS_RETRY_MAX_SECONDS",
+):
+    if globals()[_setting] < 1:
+        raise ImproperlyConfigured(f"{_setting} must be at least 1")
+
 
 # The REST API (/api/v1/, docs/api.md). Integrations sign in with a token (django-rest-knox:
 # stored hashed, with an expiry, revocable; `manage.py api_token`), browsers with their session

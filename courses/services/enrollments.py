@@ -166,14 +166,22 @@ def push_enrollment_to_edx(
         final_attempt=final_attempt,
         what=f"Open edX enrollment of {where}",
     ):
-        openedx.create_enrollment(
+        answer = openedx.create_enrollment(
             email=enrollment.user.email,
             courseware_id=enrollment.run.courseware_id,
             mode=enrollment.mode,
         )
         log.info("Enrolled %s in Open edX (%s)", where, enrollment.mode)
+        _record_edx_username(enrollment, answer.user)
     enrollment.refresh_from_db()
     return enrollment
+
+
+def _record_edx_username(enrollment: CourseRunEnrollment, username: object) -> None:
+    """Keep the Open edX username the push answered with: the progress sync maps Open edX's
+    learners to ours by it. An answer without one changes nothing."""
+    if isinstance(username, str) and username and username != enrollment.edx_username:
+        CourseRunEnrollment.objects.filter(pk=enrollment.pk).update(edx_username=username[:150])
 
 
 def requeue_enrollment_pushes(*, run_ids: list[int], pending_before: datetime) -> int:
