@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     Max,
     Q,
     QuerySet,
@@ -145,18 +146,23 @@ class _Counts:
 def _progress_counts(contract_ids: list[int], cutoffs: AttentionCutoffs) -> dict[int, _Counts]:
     """The figures of these contracts: three queries, whatever their number or size."""
     counts = {cid: _Counts() for cid in contract_ids}
-    learner = "edx_username"
+
+    def learners(condition: Q) -> Count:
+        # COUNT(DISTINCT CASE ...): SQLite has no DISTINCT aggregate with a FILTER clause. The
+        # annotations are named n_* so that the conditions' fields (passed...) are not shadowed.
+        return Count(Case(When(condition, then=F("edx_username"))), distinct=True)
+
     for row in (
         LearnerProgress.objects.filter(contract_id__in=contract_ids)
         .values("contract_id")
         .annotate(
-            enrolled=Count(learner, filter=Q(active=True), distinct=True),
-            started=Count(learner, filter=started_q(), distinct=True),
-            passed=Count(learner, filter=Q(passed=True), distinct=True),
-            certified=Count(learner, filter=certified_q(), distinct=True),
-            completed=Count(learner, filter=completed_q(), distinct=True),
+            n_enrolled=learners(Q(active=True)),
+            n_started=learners(started_q()),
+            n_passed=learners(Q(passed=True)),
+            n_certified=learners(certified_q()),
+            n_completed=learners(completed_q()),
             flagged=Count("pk", filter=needs_attention_q(cutoffs)),
-            unmapped=Count(learner, filter=Q(user__isnull=True), distinct=True),
+            n_unmapped=learners(Q(user__isnull=True)),
             as_of=Max("as_of"),
         )
         .order_by()
@@ -170,7 +176,7 @@ def _progress_counts(contract_ids: list[int], cutoffs: AttentionCutoffs) -> dict
             "completed",
             "unmapped",
         ):
-            setattr(c, name, row[name])
+            setattr(c, name, row[f"n_{name}"])  # type: ignore[literal-required]
         c.needs_attention = row["flagged"]
         c.as_of = row["as_of"]
     for member_row in (
