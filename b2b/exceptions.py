@@ -135,3 +135,16 @@ class RemindTooSoon(_TryLater):
 class InvitationInUse(_TryLater):
     """The invitation cannot be revoked now: a learner is using its code (paying with it, or
     holding it in a cart); ``wait_seconds`` until that hold lapses at most."""
+
+
+class RefreshTooSoon(_TryLater):
+    """A refresh of the contract's progress was asked for less than
+    B2B_PROGRESS_REFRESH_SECONDS ago: ``wait_seconds`` until the next may be."""
+
+    http_status = 429
+
+
+class ProgressHidden(B2BError):
+    """The contract shows its managers aggregates only: no learner one by one."""
+
+    http_status = 403
