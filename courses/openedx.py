@@ -533,30 +533,33 @@ def course_grades_page(courseware_id: str, *, page: int = 1) -> Page[EdxGrade]:
     return Page(grades, str(page + 1) if next_url is not None else None)
 
 
-def _certificate(item: dict) -> EdxCertificate:
+def _certificate(item: dict, lms_base_url: str) -> EdxCertificate:
     certificate = Certificate(item)
     created = item.get("created_date")
+    url = certificate.download_url
     return EdxCertificate(
         status=str(certificate.status or ""),
-        download_url=str(certificate.download_url or ""),
+        # The LMS gives a path on itself: kept as a whole address.
+        download_url=urljoin(lms_base_url, url) if isinstance(url, str) and url else "",
         # The library's ``created`` reads a "created" key; the LMS names it "created_date".
         created=datetime.fromisoformat(created) if created else None,
     )
 
 
 def certificate_of(username: str, courseware_id: str) -> EdxCertificate | None:
-    """The learner's certificate in the run, whatever its status; None when there is none."""
+    """The learner's certificate in the run, whatever its status; None when there is none. Its
+    download URL is a whole address (on the LMS when the LMS gives a path)."""
     action = f"Reading the certificate of {username} in {courseware_id}"
 
-    def get(requester: requests.Session, config: OpenEdxConfig) -> dict:
+    def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[dict, str]:
         path = CERTIFICATE_URL.format(username=quote(username, safe=""), course_id=courseware_id)
         body = _json_or_error(requester.get(urljoin(config.lms_base_url, path)))
         if not isinstance(body, dict):
-            raise ValueError("the answer is not an object")
-        return body
+            raise OpenEdxRequestError(f"{action}: Open edX answered something else than a record")
+        return body, config.lms_base_url
 
     try:
-        item = _call(action, get)
+        item, base = _call(action, get)
     except OpenEdxNotFound:
         return None
-    return _parsed(action, lambda: _certificate(item))
+    return _parsed(action, lambda: _certificate(item, base))

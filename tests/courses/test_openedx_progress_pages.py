@@ -77,7 +77,7 @@ def test_a_certificate_or_none(openedx_server):
 
     assert openedx.certificate_of("ada", RUN) == openedx.EdxCertificate(
         "downloadable",
-        "/certificates/ada-UAI_ACME+ML101+2026_C7",
+        f"{openedx_server.lms_url}certificates/ada-UAI_ACME+ML101+2026_C7",
         datetime(2026, 5, 1, 12, tzinfo=UTC),
     )
     assert openedx.certificate_of("bob", RUN) is None
