@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from b2b.models import LearnerProgress, RunProgressSync
+from b2b.models import ContractPage, LearnerProgress, RunProgressSync
 from courses.models import CourseRun, CourseRunEnrollment
 
 
@@ -45,6 +45,14 @@ def contract_runs(contract_id: int) -> QuerySet[CourseRun]:
 def contract_run(run_id: int) -> CourseRun | None:
     """The run with this id if it is a contract run."""
     return CourseRun.objects.filter(pk=run_id, b2b_contract__isnull=False).first()
+
+
+def run_by_key(courseware_id: str) -> CourseRun | None:
+    return CourseRun.objects.filter(courseware_id=courseware_id).first()
+
+
+def contract(contract_id: int) -> ContractPage | None:
+    return ContractPage.objects.filter(pk=contract_id).first()
 
 
 def progress_rows(run_id: int, usernames: Iterable[str]) -> dict[str, LearnerProgress]:

@@ -45,12 +45,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from b2b.enums import ProgressPhase, ProgressSyncState
+from b2b.exceptions import ContractNotFound, NotAContractRun
 from b2b.models import ContractPage, LearnerProgress, RunProgressSync
 from b2b.selectors import progress_sync as selectors
 from config.db_errors import one_line
 from config.queueing import queue_after_commit
 from courses import openedx
-from courses.exceptions import OpenEdxError, OpenEdxThrottled, OpenEdxTransientError
+from courses.exceptions import (
+    CourseRunNotFound,
+    OpenEdxError,
+    OpenEdxThrottled,
+    OpenEdxTransientError,
+)
 from courses.models import CourseRun
 
 log = logging.getLogger(__name__)
@@ -574,3 +580,20 @@ def queue_live_syncs(now: datetime | None = None) -> list[int]:
     """Queue the sync of every live contract run (the nightly beat entry)."""
     now = now or timezone.now()
     return queue_run_syncs(selectors.live_runs(now).values_list("pk", flat=True))
+
+
+def find_contract(contract_id: int) -> ContractPage:
+    contract = selectors.contract(contract_id)
+    if contract is None:
+        raise ContractNotFound(f"No contract with id {contract_id}")
+    return contract
+
+
+def find_contract_run(courseware_id: str) -> CourseRun:
+    """The contract run with this courseware id (``CourseRunNotFound``, ``NotAContractRun``)."""
+    run = selectors.run_by_key(courseware_id)
+    if run is None:
+        raise CourseRunNotFound(f"No course run {courseware_id}")
+    if run.b2b_contract_id is None:
+        raise NotAContractRun(f"Run {courseware_id} is not a contract run: it has no progress")
+    return run
