@@ -5,11 +5,13 @@ Each function is one query, whatever the number of learners it is given.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
+from b2b.enums import ProgressSyncState
 from b2b.models import ContractPage, LearnerProgress, RunProgressSync
 from courses.models import CourseRun, CourseRunEnrollment
 
@@ -101,3 +103,44 @@ def run_figures(run_id: int) -> tuple[int, int]:
 def sync_states(run_ids: Iterable[int]) -> dict[int, RunProgressSync]:
     """The sync rows of these runs that have one, by run id."""
     return {s.run_id: s for s in RunProgressSync.objects.filter(run_id__in=list(run_ids))}
+
+
+@dataclass(frozen=True)
+class RunSyncHealth:
+    """A contract run the health report looks at: live, or its last progress sync failed."""
+
+    run_id: int
+    courseware_id: str
+    contract_id: int
+    start_date: datetime | None
+    live: bool
+    state: str | None  # None: never synced
+    last_success_on: datetime | None
+    failures: int | None
+    last_error: str | None
+
+
+def runs_sync_health(contract_ids: Iterable[int] | None, now: datetime) -> list[RunSyncHealth]:
+    """The contract runs (of these contracts; None: all) that are live or whose last progress
+    sync failed, with their sync's state, by id (one query)."""
+    runs = CourseRun.objects.filter(b2b_contract__isnull=False)
+    if contract_ids is not None:
+        runs = runs.filter(b2b_contract_id__in=list(contract_ids))
+    live = live_run_q(now)
+    rows = (
+        runs.filter(live | Q(b2b_progress_sync__state=ProgressSyncState.FAILED))
+        .annotate(is_live=ExpressionWrapper(live, output_field=BooleanField()))
+        .order_by("id")
+        .values_list(
+            "id",
+            "courseware_id",
+            "b2b_contract_id",
+            "start_date",
+            "is_live",
+            "b2b_progress_sync__state",
+            "b2b_progress_sync__last_success_on",
+            "b2b_progress_sync__failures",
+            "b2b_progress_sync__last_error",
+        )
+    )
+    return [RunSyncHealth(*row) for row in rows]
