@@ -148,3 +148,9 @@ class ProgressHidden(B2BError):
     """The contract shows its managers aggregates only: no learner one by one."""
 
     http_status = 403
+
+
+class NotAContractRun(B2BError):
+    """The course run belongs to no contract: it has no contract progress."""
+
+    http_status = 400

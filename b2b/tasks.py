@@ -21,6 +21,14 @@ from b2b.services.invitations.jobs import INVITE_JOB_TASK, run_invite_job
 from b2b.services.invitations.lifecycle import REMINDER_TASK, send_due_reminders, sync_redeemed
 from b2b.services.invitations.sweep import SWEEP_TASK as INVITATION_SWEEP_TASK
 from b2b.services.invitations.sweep import requeue_invitation_work
+from b2b.services.progress.sync import (
+    SYNC_CONTRACT_TASK,
+    SYNC_LIVE_TASK,
+    SYNC_RUN_TASK,
+    queue_contract_syncs,
+    queue_live_syncs,
+    sync_run_by_id,
+)
 from config.acting import Actor, Channel, acting
 from config.celery import app
 from config.db_errors import GaveUp, one_line, with_conflict_retries
@@ -167,3 +175,35 @@ def send_invitation_reminders_task() -> dict[str, int]:
         redeemed = sync_redeemed()
         reminded = send_due_reminders()
     return {"redeemed": redeemed, "reminded": reminded}
+
+
+@app.task(name=SYNC_RUN_TASK, acks_late=True)
+def sync_run_progress_task(run_id: int) -> dict:
+    """Sweep one contract run's progress from Open edX (``sync_run``). Safe to run twice: a
+    second sync of a run finds it claimed and returns; a killed one is resumed at its cursor.
+    Open edX's faults are retried inside, page by page; a run still failing is recorded on its
+    sync row and tried again by the next sync, so the task itself is not retried."""
+    result = sync_run_by_id(run_id)
+    if result is None:
+        return {"run_id": run_id, "skipped": True}
+    return {
+        "run_id": run_id,
+        "outcome": result.outcome.value,
+        "learners": result.learners,
+        "written": result.written,
+        "unmapped": result.unmapped,
+        "error": result.error,
+    }
+
+
+@app.task(name=SYNC_CONTRACT_TASK)
+def sync_contract_progress_task(contract_id: int) -> list[int]:
+    """Queue the progress sync of each run of the contract; returns the run ids."""
+    return queue_contract_syncs(contract_id)
+
+
+@app.task(name=SYNC_LIVE_TASK)
+def sync_live_progress_task() -> list[int]:
+    """Nightly (Celery beat): queue the progress sync of each live contract run; returns the
+    run ids."""
+    return queue_live_syncs()

@@ -19,6 +19,14 @@ class OpenEdxTransientError(OpenEdxError):
     """Worth trying again later: connection refused, timeout, 429 or a 5xx answer."""
 
 
+class OpenEdxThrottled(OpenEdxTransientError):
+    """Open edX answered 429; ``wait_seconds`` is its Retry-After (None when it gave none)."""
+
+    def __init__(self, message: str, *, wait_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
 class OpenEdxRequestError(OpenEdxError):
     """Open edX refused the request (a 4xx other than 429) or answered something unusable.
 

@@ -22,6 +22,13 @@ library's quirks so that callers only see plain calls and the domain exceptions 
   does not store; the LMS also accepts the learner's email from a staff caller, so the
   enrollment is posted here, to the library's enrollment URL.
 - The LMS clients join absolute paths (``/api/...``): the LMS must live at the root of its host.
+- The progress sync reads one page at a time (``enrollments_page``, ``course_grades_page``,
+  ``certificate_of``), so that its caller can store where it is after each page and retry one
+  page, not the whole list: the library's list calls (``get_enrollments``,
+  ``get_course_current_grades``) load every page in one go and cannot resume. The pages are
+  read with the library's requester, its enrollment list URL and its answer models; the grades
+  and certificates URLs are not constants of the library, so they are here. A 429 becomes
+  ``OpenEdxThrottled``, which carries the answer's Retry-After as ``wait_seconds``.
 """
 
 from __future__ import annotations
@@ -32,11 +39,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
-from urllib.parse import urljoin
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
+from edx_api.certificates.models import Certificate
 from edx_api.client import EdxApi
 from edx_api.course_detail import CourseDetails
 from edx_api.course_detail.models import CourseDetail
@@ -45,12 +54,14 @@ from edx_api.course_runs.exceptions import CourseRunAPIError
 from edx_api.course_runs.models import CourseRun as StudioCourseRun
 from edx_api.enrollments import CourseEnrollments
 from edx_api.enrollments.models import Enrollment
+from edx_api.grades.models import CurrentGrade
 
 from courses.exceptions import (
     OpenEdxError,
     OpenEdxNotConfigured,
     OpenEdxNotFound,
     OpenEdxRequestError,
+    OpenEdxThrottled,
     OpenEdxTransientError,
 )
 
@@ -164,9 +175,10 @@ def _fetch_token(config: OpenEdxConfig) -> _Token:
         raise _network_error("Getting an Open edX access token", exc, config) from exc
     status = response.status_code
     if status == 429 or status >= 500:
-        raise OpenEdxTransientError(
+        raise _transient(
             f"Getting an Open edX access token: Open edX answered {status}: "
-            f"{_excerpt(response.text)}"
+            f"{_excerpt(response.text)}",
+            response,
         )
     if status >= 400:
         raise OpenEdxRequestError(
@@ -215,6 +227,33 @@ def _network_error(action: str, exc: Exception, config: OpenEdxConfig) -> OpenEd
     return OpenEdxTransientError(f"{action}: cannot reach Open edX ({type(exc).__name__}: {exc})")
 
 
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """The wait a Retry-After header asks for: a number of seconds, or an HTTP date (the time
+    until then, never negative). None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _transient(message: str, response: requests.Response) -> OpenEdxTransientError:
+    if response.status_code == 429:
+        return OpenEdxThrottled(
+            message, wait_seconds=retry_after_seconds(response.headers.get("Retry-After"))
+        )
+    return OpenEdxTransientError(message)
+
+
 def _http_response(exc: Exception) -> requests.Response | None:
     """The HTTP answer behind a library error, if there was one."""
     cause = exc.__cause__ if isinstance(exc, CourseRunAPIError) else exc
@@ -229,7 +268,7 @@ def _translate(action: str, exc: Exception, config: OpenEdxConfig) -> Exception:
         status = response.status_code
         message = f"{action}: Open edX answered {status}: {_excerpt(response.text)}"
         if status == 429 or status >= 500:
-            return OpenEdxTransientError(message)
+            return _transient(message, response)
         if status == 404:
             return OpenEdxNotFound(message, status_code=status)
         return OpenEdxRequestError(message, status_code=status)
@@ -363,3 +402,164 @@ def get_course_detail(courseware_id: str) -> CourseDetail:
             courseware_id
         ),
     )
+
+
+# --- LMS: learner progress, one page at a time -------------------------------------------------
+
+GRADES_URL = "/api/grades/v1/courses/{course_id}/"
+CERTIFICATE_URL = "/api/certificates/v0/certificates/{username}/courses/{course_id}/"
+# Learners per page of the course-wide grades (the LMS's own default).
+GRADES_PAGE_SIZE = 50
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Page(Generic[P]):
+    """One page of a list, and where the next one starts (None: this was the last)."""
+
+    items: list[P]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class EdxEnrollment:
+    username: str
+    mode: str
+    active: bool
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class EdxGrade:
+    username: str
+    email: str
+    percent: float
+    letter_grade: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class EdxCertificate:
+    status: str
+    download_url: str
+    created: datetime | None
+
+
+def _results(action: str, response: requests.Response) -> tuple[list[dict], str | None]:
+    body = _json_or_error(response)
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise OpenEdxRequestError(f"{action}: Open edX answered a page without its results")
+    next_url = body.get("next")
+    return body["results"], next_url if isinstance(next_url, str) and next_url else None
+
+
+def _unusable(action: str, exc: Exception) -> OpenEdxRequestError:
+    return OpenEdxRequestError(f"{action}: Open edX answered something unusable ({exc})")
+
+
+def _parsed(action: str, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise _unusable(action, exc) from exc
+
+
+def _enrollment(item: dict) -> EdxEnrollment:
+    enrollment = Enrollment(item)
+    username = enrollment.user
+    if not isinstance(username, str) or not username:
+        raise ValueError("an enrollment without its user")
+    return EdxEnrollment(
+        username=username,
+        mode=str(enrollment.mode or ""),
+        active=enrollment.is_active,
+        created=enrollment.created,
+    )
+
+
+def enrollments_page(courseware_id: str, *, cursor: str = "") -> Page[EdxEnrollment]:
+    """One page of the run's enrollments, active or not. ``cursor``: where the page starts, as
+    the previous page's ``next_cursor`` gave it (the ``cursor`` value of the LMS's next link, or
+    the whole link when it has none); empty for the first page."""
+    action = f"Reading the enrollments of {courseware_id}"
+
+    def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[list[dict], str | None]:
+        if cursor.startswith(("http://", "https://")):
+            return _results(action, requester.get(cursor))
+        url = urljoin(config.lms_base_url, CourseEnrollments.enrollment_list_url)
+        params = {"course_id": courseware_id}
+        if cursor:
+            params["cursor"] = cursor
+        return _results(action, requester.get(url, params=params))
+
+    items, next_url = _call(action, get)
+    next_cursor = None
+    if next_url is not None:
+        values = parse_qs(urlsplit(next_url).query).get("cursor")
+        next_cursor = values[0] if values else next_url
+    return Page(_parsed(action, lambda: [_enrollment(item) for item in items]), next_cursor)
+
+
+def _grade(item: dict) -> EdxGrade:
+    grade = CurrentGrade(item)
+    username = grade.username
+    if not isinstance(username, str) or not username:
+        raise ValueError("a grade without its username")
+    percent = float(grade.percent or 0)
+    if not 0 <= percent <= 1:
+        raise ValueError(f"a percent of {percent} for {username}")
+    return EdxGrade(
+        username=username,
+        email=str(grade.email or ""),
+        percent=percent,
+        letter_grade=str(grade.letter_grade or ""),
+        passed=grade.passed is True,
+    )
+
+
+def course_grades_page(courseware_id: str, *, page: int = 1) -> Page[EdxGrade]:
+    """Page ``page`` (from 1) of the current grades of every learner in the run, GRADES_PAGE_SIZE
+    a page; ``next_cursor`` is the next page's number as text."""
+    action = f"Reading page {page} of the grades of {courseware_id}"
+
+    def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[list[dict], str | None]:
+        url = urljoin(config.lms_base_url, GRADES_URL.format(course_id=courseware_id))
+        params = {"page_size": GRADES_PAGE_SIZE, "page": page}
+        return _results(action, requester.get(url, params=params))
+
+    items, next_url = _call(action, get)
+    grades = _parsed(action, lambda: [_grade(item) for item in items])
+    return Page(grades, str(page + 1) if next_url is not None else None)
+
+
+def _certificate(item: dict, lms_base_url: str) -> EdxCertificate:
+    certificate = Certificate(item)
+    created = item.get("created_date")
+    url = certificate.download_url
+    return EdxCertificate(
+        status=str(certificate.status or ""),
+        # The LMS gives a path on itself: kept as a whole address.
+        download_url=urljoin(lms_base_url, url) if isinstance(url, str) and url else "",
+        # The library's ``created`` reads a "created" key; the LMS names it "created_date".
+        created=datetime.fromisoformat(created) if created else None,
+    )
+
+
+def certificate_of(username: str, courseware_id: str) -> EdxCertificate | None:
+    """The learner's certificate in the run, whatever its status; None when there is none. Its
+    download URL is a whole address (on the LMS when the LMS gives a path)."""
+    action = f"Reading the certificate of {username} in {courseware_id}"
+
+    def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[dict, str]:
+        path = CERTIFICATE_URL.format(username=quote(username, safe=""), course_id=courseware_id)
+        body = _json_or_error(requester.get(urljoin(config.lms_base_url, path)))
+        if not isinstance(body, dict):
+            raise OpenEdxRequestError(f"{action}: Open edX answered something else than a record")
+        return body, config.lms_base_url
+
+    try:
+        item, base = _call(action, get)
+    except OpenEdxNotFound:
+        return None
+    return _parsed(action, lambda: _certificate(item, base))

@@ -5,10 +5,19 @@ Only models here: the checks decide what counts as a problem and how to word it.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
-from b2b.models import ContractCodeStatus, ContractMembership, ContractPage, ReportedHealthFinding
+from b2b.enums import EmailState
+from b2b.models import (
+    ContractCodeStatus,
+    ContractMembership,
+    ContractPage,
+    OrganizationManager,
+    ProgressDigest,
+    ReportedHealthFinding,
+)
 
 
 def contracts_by_id(contract_ids: list[int] | None) -> dict[int, ContractPage]:
@@ -56,3 +65,31 @@ def reported_fingerprints(fingerprints: Iterable[str]) -> set[str]:
             "fingerprint", flat=True
         )
     )
+
+
+def opted_in_digests() -> list[dict[str, Any]]:
+    """Each manager who wants the weekly progress digest, with the state and error of their
+    latest digest and when their latest sent one went out (one query): ``pk``, ``email``,
+    ``organization_title``, ``latest_state``, ``latest_error``, ``last_sent_on``."""
+    latest = ProgressDigest.objects.filter(manager_id=OuterRef("pk")).order_by("-week_of", "-pk")
+    sent = ProgressDigest.objects.filter(
+        manager_id=OuterRef("pk"), state=EmailState.SENT, sent_on__isnull=False
+    ).order_by("-sent_on")
+    rows = (
+        OrganizationManager.objects.filter(wants_digest=True)
+        .annotate(
+            latest_state=Subquery(latest.values("state")[:1]),
+            latest_error=Subquery(latest.values("last_error")[:1]),
+            last_sent_on=Subquery(sent.values("sent_on")[:1]),
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "latest_state",
+            "latest_error",
+            "last_sent_on",
+            email=F("user__email"),
+            organization_title=F("organization__title"),
+        )
+    )
+    return [dict(row) for row in rows]

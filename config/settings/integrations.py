@@ -135,6 +135,10 @@ for _name in (
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1")
 
+# B2B_PROGRESS_SYNC_HOUR: the hour (0-23, UTC) of the nightly progress sync of the live runs.
+B2B_PROGRESS_SYNC_HOUR = get_int("B2B_PROGRESS_SYNC_HOUR", 2)
+if not 0 <= B2B_PROGRESS_SYNC_HOUR <= 23:
+    raise ImproperlyConfigured("B2B_PROGRESS_SYNC_HOUR must be an hour from 0 to 23")
 CELERY_BEAT_SCHEDULE = {
     "b2b-health-report": {
         "task": "b2b.health_report",
@@ -159,6 +163,13 @@ CELERY_BEAT_SCHEDULE = {
     "send-invitation-reminders": {
         "task": "b2b.send_invitation_reminders",
         "schedule": timedelta(seconds=B2B_INVITATION_SWEEP_INTERVAL_SECONDS),
+    },
+    # Learner progress from Open edX: one sync task per live contract run, every night at
+    # B2B_PROGRESS_SYNC_HOUR (config/celery.py sets that hour: a crontab here would make every
+    # process that reads the settings import Celery).
+    "sync-live-progress": {
+        "task": "b2b.sync_live_progress",
+        "schedule": timedelta(days=1),
     },
     "publish-scheduled-pages": {
         "task": "cms.publish_scheduled",

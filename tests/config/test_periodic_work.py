@@ -16,9 +16,13 @@ import json, django
 django.setup()
 from config.celery import app
 app.loader.import_default_modules()  # what a worker or beat does when it starts
+def when(schedule):
+    if hasattr(schedule, "total_seconds"):
+        return {"seconds": schedule.total_seconds()}
+    return {"crontab": f"{schedule._orig_minute} {schedule._orig_hour} * * *"}
 print(json.dumps({
     "schedule": {
-        name: {"task": entry["task"], "seconds": entry["schedule"].total_seconds()}
+        name: {"task": entry["task"], **when(entry["schedule"])}
         for name, entry in app.conf.beat_schedule.items()
     },
     "transport": app.conf.broker_transport_options,
@@ -58,6 +62,8 @@ DEFAULT_SCHEDULE = {
     "contract-alerts": {"task": "b2b.check_contract_alerts", "seconds": 3600.0},
     "send-invitation-reminders": {"task": "b2b.send_invitation_reminders", "seconds": 3600.0},
     "publish-scheduled-pages": {"task": "cms.publish_scheduled", "seconds": 60.0},
+    # nightly, at B2B_PROGRESS_SYNC_HOUR
+    "sync-live-progress": {"task": "b2b.sync_live_progress", "crontab": "0 2 * * *"},
 }
 
 
@@ -79,9 +85,12 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
         B2B_INVITATION_SWEEP_INTERVAL_SECONDS="48",
         WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS="49",
         CELERY_VISIBILITY_TIMEOUT_SECONDS="1000",
+        B2B_PROGRESS_SYNC_HOUR="5",
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
+    nightly = values["schedule"].pop("sync-live-progress")
+    assert nightly == {"task": "b2b.sync_live_progress", "crontab": "0 5 * * *"}
     seconds = {name: entry["seconds"] for name, entry in values["schedule"].items()}
     assert seconds == {
         "requeue-pending-codes": 45.0,

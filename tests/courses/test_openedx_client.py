@@ -10,6 +10,7 @@ from courses.exceptions import (
     OpenEdxNotConfigured,
     OpenEdxNotFound,
     OpenEdxRequestError,
+    OpenEdxThrottled,
     OpenEdxTransientError,
 )
 from tests.support.openedx_server import (
@@ -168,7 +169,7 @@ def test_token_endpoint_outage_is_transient(openedx_server):
 @pytest.mark.parametrize(
     ("status", "error"),
     [
-        (429, OpenEdxTransientError),
+        (429, OpenEdxThrottled),  # an OpenEdxTransientError with its Retry-After
         (500, OpenEdxTransientError),
         (502, OpenEdxTransientError),
         (504, OpenEdxTransientError),

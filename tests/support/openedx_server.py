@@ -1,30 +1,43 @@
 """A small Open edX for tests: real HTTP servers on 127.0.0.1 speaking the endpoints we use.
 
 Two servers share one state, as the real services share their users and courses: the LMS
-(OAuth2 tokens, the enrollment API, the course detail API) and Studio (the course runs API:
+(OAuth2 tokens, the enrollment API and the enrollment list, the course detail API, the
+course-wide current grades and the learners' certificates) and Studio (the course runs API:
 get, clone, update). Every request is recorded (service, method, path, headers, body), so
 tests can assert the authorization header, the bodies and the order of the calls.
 
 Answers follow Open edX's shapes and status codes (DRF ``{"detail": ...}`` bodies, 400 for a
 clone onto an existing run, 406 for an unknown learner...). Failures are scripted per endpoint
 with ``fail()``: a status and body, a delay (a timeout for the caller), or both, optionally
-after the request took effect (the work is done but the answer is lost). Token endpoints can
-also answer malformed bodies, and ``expire_tokens()`` makes every issued token answer 401.
+after the request took effect (the work is done but the answer is lost), with extra headers
+(``Retry-After`` on a 429), or as a reset connection (closed without an answer). Token
+endpoints can also answer malformed bodies, and ``expire_tokens()`` makes every issued token
+answer 401.
+
+Learners' progress: ``add_enrollment``, ``set_grade`` and ``set_certificate`` script one
+learner; ``load_learners`` loads many ``Learner`` rows at once (benchmarks). The enrollment list
+pages with an opaque cursor in its ``next`` link (``enrollment_page_size`` a page, as the LMS's
+cursor pagination does); the grades page by number (``page_size``, 50 by default), and list
+every learner enrolled in the run, with a grade of 0 for one who has none yet.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 CLIENT_ID = "b2b-service-worker"
 CLIENT_SECRET = "service-worker-secret"
@@ -37,6 +50,11 @@ ENROLLMENT = "enrollment"
 RUN_GET = "course_run_get"
 RUN_CLONE = "course_run_clone"
 RUN_UPDATE = "course_run_update"
+ENROLLMENT_LIST = "enrollment_list"
+COURSE_GRADES = "course_grades"
+CERTIFICATE = "certificate"
+
+ENROLLED_ON = "2026-03-02T10:00:00Z"
 
 
 @dataclass
@@ -59,12 +77,44 @@ class Failure:
     body: object = None  # a dict/list (sent as JSON) or a str (sent as is)
     delay: float = 0.0  # seconds to wait before answering
     apply: bool = False  # do the request's work before failing
+    headers: dict[str, str] = field(default_factory=dict)  # sent with the failure's answer
+    reset: bool = False  # close the connection without answering (after ``delay``)
 
 
 @dataclass
 class Reply:
     status: int
     body: object
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Learner:
+    """One learner of a run, for ``load_learners``: the enrollment, the grade (None: no grade
+    yet, listed as 0) and the certificate (``cert_status`` None: none)."""
+
+    username: str
+    email: str = ""
+    mode: str = "audit"
+    is_active: bool = True
+    created: str = ENROLLED_ON
+    percent: float | None = None
+    passed: bool = False
+    letter_grade: str | None = None
+    cert_status: str | None = None
+    cert_created: str = "2026-05-01T12:00:00Z"
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o={offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return int(text.removeprefix("o=")) if text.startswith("o=") else None
+    except ValueError:
+        return None
 
 
 def _dt(value: datetime | str | None) -> str | None:
@@ -85,7 +135,11 @@ class FakeOpenEdx:
     studio_runs: dict[str, dict] = field(default_factory=dict)
     lms_courses: dict[str, dict] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # email -> username
-    enrollments: dict[tuple[str, str], dict] = field(default_factory=dict)
+    enrollments: dict[tuple[str, str], dict] = field(default_factory=dict)  # (username, run)
+    grades: dict[tuple[str, str], dict] = field(default_factory=dict)  # (username, run)
+    certificates: dict[tuple[str, str], dict] = field(default_factory=dict)  # (username, run)
+    emails: dict[str, str] = field(default_factory=dict)  # username -> email
+    enrollment_page_size: int = 100
     issued_tokens: list[str] = field(default_factory=list)
     expired_tokens: set[str] = field(default_factory=set)
     failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
@@ -134,6 +188,131 @@ class FakeOpenEdx:
 
     def add_user(self, email: str, username: str | None = None) -> None:
         self.users[email] = username or email.split("@")[0]
+        self.emails[self.users[email]] = email
+
+    # --- learners' progress -------------------------------------------------------------------
+
+    def add_enrollment(
+        self,
+        course_id: str,
+        username: str,
+        *,
+        email: str | None = None,
+        mode: str = "audit",
+        is_active: bool = True,
+        created: datetime | str = ENROLLED_ON,
+    ) -> dict:
+        """Enroll the learner (created as an Open edX user when new)."""
+        email = email or self.emails.get(username) or f"{username}@example.com"
+        with self.lock:
+            self.users[email] = username
+            self.emails[username] = email
+            enrollment = self._enrollment(course_id, username, mode, is_active, created)
+            self.enrollments[(username, course_id)] = enrollment
+        return enrollment
+
+    def set_grade(
+        self,
+        course_id: str,
+        username: str,
+        *,
+        percent: float,
+        passed: bool = False,
+        letter_grade: str | None = None,
+    ) -> None:
+        with self.lock:
+            self.grades[(username, course_id)] = self._grade(
+                course_id, username, percent, passed, letter_grade
+            )
+
+    def set_certificate(
+        self,
+        course_id: str,
+        username: str,
+        *,
+        status: str = "downloadable",
+        certificate_type: str = "verified",
+        created: datetime | str = "2026-05-01T12:00:00Z",
+    ) -> None:
+        with self.lock:
+            self.certificates[(username, course_id)] = self._certificate(
+                course_id, username, status, certificate_type, created
+            )
+
+    def remove_certificate(self, course_id: str, username: str) -> None:
+        with self.lock:
+            self.certificates.pop((username, course_id), None)
+
+    def load_learners(self, course_id: str, learners: Iterable[Learner]) -> int:
+        """Load many learners of one run at once (one lock, no HTTP); returns how many."""
+        n = 0
+        with self.lock:
+            for learner in learners:
+                name = learner.username
+                email = learner.email or f"{name}@example.com"
+                self.users[email] = name
+                self.emails[name] = email
+                self.enrollments[(name, course_id)] = self._enrollment(
+                    course_id, name, learner.mode, learner.is_active, learner.created
+                )
+                if learner.percent is not None:
+                    self.grades[(name, course_id)] = self._grade(
+                        course_id, name, learner.percent, learner.passed, learner.letter_grade
+                    )
+                if learner.cert_status is not None:
+                    self.certificates[(name, course_id)] = self._certificate(
+                        course_id, name, learner.cert_status, "verified", learner.cert_created
+                    )
+                n += 1
+        return n
+
+    def _enrollment(
+        self, course_id: str, username: str, mode: str, is_active: bool, created: datetime | str
+    ) -> dict:
+        return {
+            "created": _dt(created),
+            "mode": mode,
+            "is_active": is_active,
+            "course_details": {"course_id": course_id, "course_name": course_id},
+            "user": username,
+        }
+
+    def _grade(
+        self,
+        course_id: str,
+        username: str,
+        percent: float,
+        passed: bool,
+        letter_grade: str | None,
+    ) -> dict:
+        return {
+            "username": username,
+            "email": self.emails.get(username, ""),
+            "course_id": course_id,
+            "passed": passed,
+            "percent": percent,
+            "letter_grade": letter_grade,
+        }
+
+    def _certificate(
+        self,
+        course_id: str,
+        username: str,
+        status: str,
+        certificate_type: str,
+        created: datetime | str,
+    ) -> dict:
+        downloadable = status == "downloadable"
+        return {
+            "username": username,
+            "course_id": course_id,
+            "certificate_type": certificate_type,
+            "created_date": _dt(created),
+            "status": status,
+            "is_passing": downloadable,
+            "download_url": f"/certificates/{username}-{course_id[10:]}" if downloadable else None,
+            "grade": "0.9",
+        }
 
     def add_studio_run(
         self,
@@ -310,13 +489,21 @@ class FakeOpenEdx:
         self.enrollments[(username, course_id)] = enrollment
         return Reply(200, enrollment)
 
-    def route(self, service: str, method: str, path: str) -> tuple[str | None, str | None]:
-        """The endpoint a request is for, and the run key in its path."""
+    def route(self, service: str, method: str, path: str) -> tuple[str | None, dict[str, str]]:
+        """The endpoint a request is for, and the values in its path (the run ``key``...)."""
         routes = {
             "lms": [
                 ("POST", r"/oauth2/access_token/?", TOKEN),
                 ("GET", rf"/api/courses/v1/courses/(?P<key>{RUN_KEY})/?", COURSE_DETAIL),
                 ("POST", r"/api/enrollment/v1/enrollment/?", ENROLLMENT),
+                ("GET", r"/api/enrollment/v1/enrollments/?", ENROLLMENT_LIST),
+                ("GET", rf"/api/grades/v1/courses/(?P<key>{RUN_KEY})/?", COURSE_GRADES),
+                (
+                    "GET",
+                    rf"/api/certificates/v0/certificates/(?P<username>[^/]+)/courses/"
+                    rf"(?P<key>{RUN_KEY})/?",
+                    CERTIFICATE,
+                ),
             ],
             "studio": [
                 ("POST", r"/api/v1/course_runs/clone/", RUN_CLONE),
@@ -327,16 +514,107 @@ class FakeOpenEdx:
         for route_method, pattern, endpoint in routes:
             match = re.fullmatch(pattern, path)
             if match and route_method == method:
-                return endpoint, match.groupdict().get("key")
-        return None, None
+                return endpoint, match.groupdict()
+        return None, {}
 
-    def reply(self, endpoint: str, key: str | None, headers: dict, body) -> Reply:
+    def _enrollment_list(self, query: dict[str, str]) -> Reply:
+        course_id = query.get("course_id")
+        names = sorted(u for (u, c) in self.enrollments if course_id is None or c == course_id)
+        offset = 0
+        if query.get("cursor"):
+            found = _offset(query["cursor"])
+            if found is None:
+                return Reply(404, {"detail": "Invalid cursor"})
+            offset = found
+        size = self.enrollment_page_size
+        page = names[offset : offset + size]
+        results = []
+        for name in page:
+            enrollment = self.enrollments[(name, course_id)] if course_id else None
+            if enrollment is None:  # no course filter: the first of the learner's
+                enrollment = next(e for (u, _c), e in self.enrollments.items() if u == name)
+            item = {k: v for k, v in enrollment.items() if k != "course_details"}
+            item["course_id"] = enrollment["course_details"]["course_id"]
+            results.append(item)
+
+        def link(at: int) -> str:
+            params = {"cursor": _cursor(at)} | ({"course_id": course_id} if course_id else {})
+            return f"{self.lms_url}api/enrollment/v1/enrollments?{urlencode(params)}"
+
+        return Reply(
+            200,
+            {
+                "next": link(offset + size) if offset + size < len(names) else None,
+                "previous": link(max(offset - size, 0)) if offset else None,
+                "results": results,
+            },
+        )
+
+    def _course_grades(self, course_id: str, query: dict[str, str]) -> Reply:
+        if course_id not in self.lms_courses and not any(
+            c == course_id for (_u, c) in self.enrollments
+        ):
+            return Reply(404, {"detail": f"Course {course_id} does not exist."})
+        try:
+            size = int(query.get("page_size", 50))
+            number = int(query.get("page", 1))
+        except ValueError:
+            return Reply(404, {"detail": "Invalid page."})
+        names = sorted(
+            u for (u, c), e in self.enrollments.items() if c == course_id and e["is_active"]
+        )
+        start = (number - 1) * size
+        if number < 1 or (start >= len(names) and number != 1):
+            return Reply(404, {"detail": "Invalid page."})
+        results = [
+            self.grades.get((name, course_id)) or self._grade(course_id, name, 0.0, False, None)
+            for name in names[start : start + size]
+        ]
+        base = f"{self.lms_url}api/grades/v1/courses/{course_id}/?page_size={size}&page="
+        return Reply(
+            200,
+            {
+                "next": f"{base}{number + 1}" if start + size < len(names) else None,
+                "previous": f"{base}{number - 1}" if number > 1 else None,
+                "results": results,
+            },
+        )
+
+    def _certificate_of(self, username: str, course_id: str) -> Reply:
+        certificate = self.certificates.get((username, course_id))
+        if certificate is None:
+            return Reply(
+                404,
+                {
+                    "error_code": "no_certificate_for_user",
+                    "developer_message": f"Could not find a certificate for {username}.",
+                },
+            )
+        return Reply(200, certificate)
+
+    def reply(
+        self,
+        endpoint: str,
+        key: str | None,
+        headers: dict,
+        body,
+        *,
+        path_values: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Reply:
         """The normal answer (called by the HTTP handler, under the lock)."""
         if endpoint == TOKEN:
             return self._issue_token(body if isinstance(body, dict) else {})
         denied = self._authenticate(headers)
         if denied:
             return denied
+        query = query or {}
+        if endpoint == ENROLLMENT_LIST:
+            return self._enrollment_list(query)
+        if endpoint == COURSE_GRADES:
+            return self._course_grades(key or "", query)
+        if endpoint == CERTIFICATE:
+            return self._certificate_of((path_values or {}).get("username", ""), key or "")
         if endpoint == COURSE_DETAIL:
             detail = self.lms_courses.get(key)
             return Reply(200, detail) if detail else Reply(404, {"detail": "Not found."})
@@ -372,8 +650,9 @@ def _handler_for(fake: FakeOpenEdx, service: str) -> type[BaseHTTPRequestHandler
             else:
                 body = raw or None
             headers = dict(self.headers.items())
+            query = {k: v[0] for k, v in parse_qs(split.query).items()}
             with fake.lock:
-                endpoint, key = fake.route(service, self.command, split.path)
+                endpoint, values = fake.route(service, self.command, unquote(split.path))
                 fake.requests.append(
                     RecordedRequest(service, endpoint, self.command, self.path, headers, body)
                 )
@@ -381,12 +660,31 @@ def _handler_for(fake: FakeOpenEdx, service: str) -> type[BaseHTTPRequestHandler
                 if endpoint is None:
                     reply = Reply(404, {"detail": "Not found."})
                 elif failure is None or failure.apply or failure.status is None:
-                    reply = fake.reply(endpoint, key, headers, body)
+                    reply = fake.reply(
+                        endpoint,
+                        values.get("key"),
+                        headers,
+                        body,
+                        path_values=values,
+                        query=query,
+                    )
                 if failure is not None and failure.status is not None:
-                    reply = Reply(failure.status, failure.body)
+                    reply = Reply(failure.status, failure.body, dict(failure.headers))
             if failure is not None and failure.delay:
                 time.sleep(failure.delay)
+            if failure is not None and failure.reset:
+                self._reset()
+                return
             self._send(reply)
+
+        def _reset(self):
+            """Close the connection at once, without an answer (a TCP reset)."""
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
 
         def _send(self, reply: Reply):
             if isinstance(reply.body, str):
@@ -399,6 +697,8 @@ def _handler_for(fake: FakeOpenEdx, service: str) -> type[BaseHTTPRequestHandler
                 self.send_header("Content-Length", str(len(payload)))
                 if reply.status == 401:
                     self.send_header("WWW-Authenticate", 'JWT realm="api"')
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):

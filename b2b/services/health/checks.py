@@ -9,10 +9,14 @@ reconciliations, the membership a fulfilled order gives, the invitation work.
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+
+from b2b.enums import EmailState, ProgressSyncState
 from b2b.models import ContractPage
 from b2b.selectors import health as selectors_health
+from b2b.selectors import progress_sync as selectors_progress
 from b2b.services.codes.rules import product_code_rule
 from b2b.services.courseware import contract_run_schedule
 from b2b.services.health.data import RECONCILE, REQUEUE_INVITATIONS, HealthData
@@ -329,6 +333,91 @@ def invitation_emails_failed(data: HealthData) -> list[Finding]:
     return findings
 
 
+PROGRESS_SYNC = "b2b_progress sync --run {key}"
+# A digest is weekly: one not sent for longer than this has stopped going out.
+DIGEST_SILENT_AFTER = timedelta(days=8)
+
+
+def progress_sync(data: HealthData) -> list[Finding]:
+    """Contract runs whose last progress sync failed, and live runs whose progress is older
+    than B2B_PROGRESS_STALE_HOURS (or never synced, started longer ago than that)."""
+    stale_before = data.now - timedelta(hours=settings.B2B_PROGRESS_STALE_HOURS)
+    findings = []
+    for run in selectors_progress.runs_sync_health(data.contract_ids, data.now):
+        key = run.courseware_id
+        command = PROGRESS_SYNC.format(key=key)
+        if run.state == ProgressSyncState.FAILED:
+            findings.append(
+                Finding(
+                    "progress-sync-failed",
+                    WARNING,
+                    run.contract_id,
+                    key,
+                    f"the last progress sync of run {key} failed ({run.failures} time(s) in a "
+                    f"row): {run.last_error}",
+                    f"fix the cause (Open edX's settings, its service account), then sync "
+                    f"again ({command}); it resumes where it stopped",
+                )
+            )
+        if not run.live:
+            continue
+        if run.last_success_on is not None and run.last_success_on < stale_before:
+            what = f"progress of run {key} last synced {moment_text(run.last_success_on)}"
+        elif (
+            run.last_success_on is None
+            and run.start_date is not None
+            and run.start_date < stale_before
+        ):
+            what = f"progress of run {key} never synced (started {moment_text(run.start_date)})"
+        else:
+            continue
+        findings.append(
+            Finding(
+                "progress-stale",
+                WARNING,
+                run.contract_id,
+                key,
+                what,
+                "check that Celery beat and a worker are running (the nightly "
+                f"b2b.sync_live_progress), or sync it now ({command})",
+            )
+        )
+    return findings
+
+
+def progress_digests(data: HealthData) -> list[Finding]:
+    """Managers who want the weekly digest and whose latest one failed, or whose latest sent
+    one is older than DIGEST_SILENT_AFTER (a whole-system report only: digests belong to a
+    manager, not to a contract)."""
+    if data.contract_ids is not None:
+        return []
+    silent_before = data.now - DIGEST_SILENT_AFTER
+    findings = []
+    for manager in selectors_health.opted_in_digests():
+        to = f"{manager['email']} ({manager['organization_title']})"
+        subject = f"digest of {manager['email']}"
+        if manager["latest_state"] == EmailState.FAILED:
+            error = manager["latest_error"] or "no error recorded"
+            what = f"the latest progress digest to {to} failed: {error}"
+        elif manager["last_sent_on"] is not None and manager["last_sent_on"] < silent_before:
+            since = moment_text(manager["last_sent_on"])
+            what = f"no progress digest sent to {to} since {since}"
+        else:
+            continue
+        findings.append(
+            Finding(
+                "progress-digest-stopped",
+                WARNING,
+                None,
+                subject,
+                what,
+                "check the SMTP server (EMAIL_HOST) and that Celery beat and a worker are "
+                "running; the next week's digest is sent once they are",
+            )
+        )
+    return findings
+
+
 # b2b's checks, by name, in the order the report runs them (before the contributed ones).
 CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "over-cap": over_cap,
@@ -340,4 +429,6 @@ CHECKS: dict[str, Callable[[HealthData], list[Finding]]] = {
     "fulfilled-incomplete": fulfilled_orders,
     "invitation-work-stalled": invitation_work,
     "invitation-email-failed": invitation_emails_failed,
+    "progress-sync": progress_sync,  # progress-sync-failed, progress-stale
+    "progress-digest-stopped": progress_digests,
 }
