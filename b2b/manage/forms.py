@@ -47,15 +47,13 @@ class ProgressQueryForm(_Form):
     page never offers (a forged sort or filter) is dropped: the table is shown unfiltered, by
     name."""
 
-    q = forms.CharField(label="Search by name, e-mail or Open edX username", max_length=100)
-    show = forms.ChoiceField(choices=[])
-    sort = forms.ChoiceField(choices=[])
-    page = forms.IntegerField(min_value=1)
+    q = forms.CharField(
+        label="Search by name, e-mail or Open edX username", max_length=100, required=False
+    )
+    page = forms.IntegerField(min_value=1, required=False)
 
     def __init__(self, *args, filters: dict[str, str], sorts: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False
         self.fields["show"] = forms.ChoiceField(
             choices=[("", "Everyone"), *filters.items()], required=False
         )
