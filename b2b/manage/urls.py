@@ -1,15 +1,45 @@
 """URLs of the manager pages, mounted at /manage/ by config/urls.py."""
 
+from django.http import HttpResponse
 from django.urls import path
 
-from b2b.manage import views
+from b2b.manage import progress_views, views
+
+try:
+    from b2b.manage.nudge_views import nudge
+except ModuleNotFoundError as missing:  # pragma: no cover
+    # Until the nudges' service (b2b.services.progress.nudges) is merged: the page stands, its
+    # nudge form answers 503. Remove this fallback with the merge.
+    if missing.name != "b2b.services.progress.nudges":
+        raise
+
+    def nudge(request, contract_id: int) -> HttpResponse:
+        return HttpResponse("Reminders are not available yet.", status=503)
+
 
 app_name = "manage"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("organizations/<int:org_id>/", views.organization, name="organization"),
+    path("organizations/<int:org_id>/digest/", progress_views.digest, name="digest"),
     path("contracts/<int:contract_id>/", views.contract, name="contract"),
+    path("contracts/<int:contract_id>/progress/", progress_views.progress, name="progress"),
+    path(
+        "contracts/<int:contract_id>/progress.csv",
+        progress_views.progress_csv,
+        name="progress-csv",
+    ),
+    path(
+        "contracts/<int:contract_id>/progress/refresh/",
+        progress_views.refresh,
+        name="progress-refresh",
+    ),
+    path(
+        "contracts/<int:contract_id>/progress/nudge/",
+        nudge,
+        name="progress-nudge",
+    ),
     path("contracts/<int:contract_id>/codes.csv", views.codes_csv, name="codes-csv"),
     path("contracts/<int:contract_id>/learners.csv", views.learners_csv, name="learners-csv"),
     path("contracts/<int:contract_id>/invite/", views.invite_one, name="invite"),

@@ -25,7 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from b2b.enums import InvitationState
 from b2b.exceptions import B2BError, InvitationRefused
-from b2b.manage.forms import InviteForm, SearchForm, UploadForm
+from b2b.manage.forms import DigestForm, InviteForm, SearchForm, UploadForm
+from b2b.models import AttentionCutoffs
 from b2b.selectors.invitations import (
     contract_invitations,
     invite_job_summary,
@@ -36,6 +37,12 @@ from b2b.selectors.invitations import (
 from b2b.selectors.learners import contract_learners, iter_contract_learners
 from b2b.selectors.listings import courseware_listing
 from b2b.selectors.managers import managed_contract_rows, managed_contract_rows_of
+from b2b.selectors.progress import (
+    digest_history,
+    manager_role,
+    organization_progress,
+    progress_summary,
+)
 from b2b.services.codes.export import stream_codes_csv
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.jobs import deferred_notice, invite_list
@@ -113,7 +120,14 @@ def organization(request, org_id: int):
     org = managed_organization(request.user, org_id)
     if org is None:
         raise Http404("No such organization")
-    context = {"organization": org, "contracts": managed_contract_rows(org)}
+    progress = organization_progress(org, AttentionCutoffs.at(timezone.now()))
+    role = manager_role(request.user, org)
+    context = {
+        "organization": org,
+        "contracts": [(row, progress.get(row.id)) for row in managed_contract_rows(org)],
+        "digest_form": DigestForm(initial={"wants_digest": role.wants_digest if role else False}),
+        "digests": digest_history(role) if role else [],
+    }
     return render(request, "b2b/manage/organization.html", context)
 
 
@@ -149,6 +163,7 @@ def contract(request, contract_id: int):
         "invitation_rows": [(row, _remind_in(row, now)) for row in invitations.rows],
         "invite_form": InviteForm(),
         "upload_form": UploadForm(),
+        "progress": progress_summary(contract, AttentionCutoffs.at(now)),
     }
     return render(request, "b2b/manage/contract.html", context)
 

@@ -199,6 +199,7 @@ class InvitationTarget:
     price: Decimal | None = None  # per course; None for a free contract
     courses: tuple[ContractCourse, ...] = ()
     first_course: str = ""  # the course the code is for: the one the accept button buys
+    progress_visibility: str = ""  # what the organization sees of the learner's progress
 
     @property
     def free(self) -> bool:
@@ -246,6 +247,7 @@ def invitation_target(token: str) -> InvitationTarget | None:
         price=None if contract.is_free else contract.price,
         courses=tuple(courses),
         first_course=first,
+        progress_visibility=contract.progress_visibility,
     )
 
 

@@ -15,9 +15,11 @@ said "fewer than 5"), and there are no rows. Staff always see everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import (
@@ -40,12 +42,15 @@ from b2b.models import (
     ContractPage,
     Invitation,
     LearnerProgress,
+    OrganizationManager,
     OrganizationPage,
+    ProgressDigest,
     certified_q,
     completed_q,
     needs_attention_q,
     started_q,
 )
+from users.models import User
 
 # The table's filters ("show"), in the order the page offers them.
 FILTERS: dict[str, str] = {
@@ -122,6 +127,11 @@ class ProgressSummary:
     @property
     def synced(self) -> bool:
         return self.as_of is not None
+
+    @property
+    def min_group(self) -> int:
+        """The smallest count shown of an aggregates-only contract ("fewer than 5")."""
+        return min_group()
 
     @property
     def text(self) -> str:
@@ -315,3 +325,186 @@ def rows_changed_since(
     if since is not None:
         rows = rows.filter(changed_on__gt=since)
     return rows.select_related("user", "run", "contract").order_by("changed_on", "pk")
+
+
+def organization_progress(
+    organization: OrganizationPage, cutoffs: AttentionCutoffs
+) -> dict[int, ProgressSummary]:
+    """The summaries of the organization's contracts, by id, as its managers see them (four
+    queries, whatever the number of contracts): the overview's completion rates and
+    needs-attention counts."""
+    return progress_summaries(ContractPage.objects.of_organization(organization), cutoffs)
+
+
+# The learners' table, as the manager pages and the CSV show it.
+
+
+def certificate_link(url: str) -> str:
+    """The certificate's download address when it is a web address (http or https, with a
+    host), else "": anything else (javascript:, data:, a bare path) is never made a link."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def grade_shown(percent: Decimal | None) -> int | None:
+    """A grade (0 to 1) as a whole percent."""
+    return None if percent is None else round(percent * 100)
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    """A learner's row in one run, as the manager sees it. An Open edX learner we could not
+    match to one of ours (``unmapped``) is shown by their Open edX username and e-mail."""
+
+    row: LearnerProgress
+    name: str
+    email: str
+    unmapped: bool
+    grade: int | None  # whole percent; None when not started
+    certificate_link: str  # "" unless a web address
+    attention: bool
+
+
+def progress_line(row: LearnerProgress, cutoffs: AttentionCutoffs) -> ProgressLine:
+    user = row.user
+    attention = getattr(row, "attention", None)
+    return ProgressLine(
+        row=row,
+        name=(user.name or user.email) if user is not None else row.edx_username,
+        email=user.email if user is not None else row.edx_email,
+        unmapped=user is None,
+        grade=grade_shown(row.grade_percent) if row.is_started else None,
+        certificate_link=certificate_link(row.cert_url),
+        attention=row.needs_attention(cutoffs) if attention is None else bool(attention),
+    )
+
+
+@dataclass(frozen=True)
+class ProgressPage:
+    lines: tuple[ProgressLine, ...]
+    total: int  # rows matching the filter and search
+    page: int  # 1-based, within 1..pages
+    pages: int
+    flagged_on_page: int  # lines needing attention on this page (the nudge checkboxes)
+
+
+def progress_page(
+    contract_id: int,
+    cutoffs: AttentionCutoffs,
+    *,
+    show: str = "",
+    search: str = "",
+    sort: str = "",
+    page: int = 1,
+    per_page: int = 50,
+) -> ProgressPage:
+    """One page of ``progress_rows`` (two queries, whatever the page size)."""
+    rows = progress_rows(contract_id, cutoffs, show=show, search=search, sort=sort)
+    total = rows.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    lines = tuple(
+        progress_line(row, cutoffs) for row in rows[(page - 1) * per_page : page * per_page]
+    )
+    return ProgressPage(
+        lines=lines,
+        total=total,
+        page=page,
+        pages=pages,
+        flagged_on_page=sum(1 for line in lines if line.attention),
+    )
+
+
+def filter_counts(contract_id: int, cutoffs: AttentionCutoffs) -> dict[str, int]:
+    """The number of rows each filter of ``FILTERS`` shows, and "all" (one query). The same
+    rules as ``progress_rows``' filters, so a count and its filter agree."""
+    figures = LearnerProgress.objects.filter(contract_id=contract_id).aggregate(
+        all=Count("pk"),
+        not_started=Count("pk", filter=Q(active=True) & ~started_q()),
+        needs_attention=Count("pk", filter=needs_attention_q(cutoffs)),
+        passed=Count("pk", filter=Q(passed=True)),
+        certified=Count("pk", filter=certified_q()),
+    )
+    return {key.replace("_", "-"): value or 0 for key, value in figures.items()}
+
+
+PROGRESS_CSV_HEADER = [
+    "Name",
+    "E-mail",
+    "Open edX username",
+    "Run",
+    "Enrolled on",
+    "Grade (%)",
+    "Letter grade",
+    "Passed on",
+    "Certificate",
+    "Certificate URL",
+    "Last change seen",
+    "Needs attention",
+    "Last nudged",
+    "As of",
+]
+PROGRESS_CSV_CHUNK = 1000
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def progress_csv_row(line: ProgressLine) -> list[str]:
+    row = line.row
+    return [
+        line.name,
+        line.email,
+        row.edx_username,
+        row.run.courseware_id,
+        _when(row.enrolled_on),
+        "" if line.grade is None else str(line.grade),
+        row.letter_grade,
+        _when(row.first_passed_on),
+        row.cert_status,
+        line.certificate_link,
+        _when(row.changed_on),
+        "yes" if line.attention else "no",
+        _when(row.last_nudged_on),
+        _when(row.as_of),
+    ]
+
+
+def iter_progress_csv_rows(
+    contract_id: int, cutoffs: AttentionCutoffs, *, chunk: int = PROGRESS_CSV_CHUNK
+) -> Iterator[list[str]]:
+    """The header, then every row of the contract (``PROGRESS_CSV_HEADER``) in the order they
+    were first seen, read ``chunk`` rows a query (keyset on the id, so a row written meanwhile
+    neither repeats nor shifts the rest). The cells are plain text: the writer
+    (``config.exports.csv_lines``) makes them spreadsheet-safe. It does not check the
+    contract's visibility: callers ask ``shows_learners`` first."""
+    yield list(PROGRESS_CSV_HEADER)
+    rows = progress_rows(contract_id, cutoffs).order_by("pk")
+    last = 0
+    while True:
+        batch = list(rows.filter(pk__gt=last)[:chunk])
+        for row in batch:
+            yield progress_csv_row(progress_line(row, cutoffs))
+        if len(batch) < chunk:
+            return
+        last = batch[-1].pk
+
+
+# The managers' weekly digest.
+
+
+def manager_role(user: User, organization: OrganizationPage) -> OrganizationManager | None:
+    """The user's manager role in ``organization`` (None when they hold none): whose digest
+    choice the organization's page shows and changes."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return OrganizationManager.objects.filter(user=user, organization=organization).first()
+
+
+def digest_history(role: OrganizationManager, limit: int = 4) -> list[ProgressDigest]:
+    """The manager's last ``limit`` digests in this organization, newest week first."""
+    return list(ProgressDigest.objects.filter(manager=role).order_by("-week_of", "-pk")[:limit])
