@@ -148,3 +148,9 @@ class ProgressHidden(B2BError):
     """The contract shows its managers aggregates only: no learner one by one."""
 
     http_status = 403
+
+
+class NothingToNudge(B2BError):
+    """A nudge was asked for with no learner selected."""
+
+    http_status = 400
