@@ -220,7 +220,7 @@ def nudge_message(nudge: ProgressNudge) -> EmailMultiAlternatives:
         "organization": organization,
         "started": row.is_started,
         "progress": _progress_line(row),
-        "link": settings.SITE_BASE_URL + reverse("dashboard"),
+        "link": settings.SITE_BASE_URL + reverse("ecommerce:dashboard"),
         "sender": _sender(nudge, organization),
     }
     subject = (
