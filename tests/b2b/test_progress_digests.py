@@ -285,3 +285,21 @@ def test_the_sweep_leaves_the_failed_digests_of_past_weeks(
     with django_capture_on_commit_callbacks(execute=True):
         assert requeue_digests() == []
     assert smtp_server.messages == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_claiming_at_once_send_one_digest(site_tree, smtp_server):
+    from tests.support.races import race
+
+    org = f.OrganizationPageFactory()
+    OrganizationManager.objects.create(
+        user=f.UserFactory(email="maria@acme.example.com"), organization=org, wants_digest=True
+    )
+    monday = _this_monday()
+    outcomes = race([lambda: claim_weekly_digests(now=monday) for _ in range(2)])
+    assert all(isinstance(o, list) for o in outcomes), outcomes
+    assert sorted(len(o) for o in outcomes) == [0, 1]
+    (message,) = smtp_server.wait_for(1)
+    assert message["To"] == "maria@acme.example.com"
+    assert ProgressDigest.objects.get().state == EmailState.SENT
