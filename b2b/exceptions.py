@@ -153,4 +153,8 @@ class ProgressHidden(B2BError):
 class NotAContractRun(B2BError):
     """The course run belongs to no contract: it has no contract progress."""
 
+
+class NothingToNudge(B2BError):
+    """A nudge was asked for with no learner selected."""
+
     http_status = 400

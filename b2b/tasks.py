@@ -15,12 +15,31 @@ from b2b.services.codes.reconcile import RECONCILE_TASK, ReconcileResult, reconc
 from b2b.services.codes.sweep import SWEEP_TASK, requeue_pending_reconciliations
 from b2b.services.health.notify import HEALTH_TASK, notify_staff
 from b2b.services.health.report import health_report
-from b2b.services.invitations.emails import RETRY_TASK, attempts_of, retry_countdown, send_email
+from b2b.services.invitations.emails import RETRY_TASK, attempts_of, send_email
 from b2b.services.invitations.emails import SEND_TASK as INVITATION_SEND_TASK
 from b2b.services.invitations.jobs import INVITE_JOB_TASK, run_invite_job
 from b2b.services.invitations.lifecycle import REMINDER_TASK, send_due_reminders, sync_redeemed
 from b2b.services.invitations.sweep import SWEEP_TASK as INVITATION_SWEEP_TASK
 from b2b.services.invitations.sweep import requeue_invitation_work
+from b2b.services.mail import retry_countdown
+from b2b.services.progress.digests import (
+    DIGEST_SWEEP_TASK,
+    DIGEST_TASK,
+    SEND_DIGEST_TASK,
+    claim_weekly_digests,
+    digest_attempts,
+    requeue_digests,
+    send_digest,
+)
+from b2b.services.progress.nudges import (
+    AUTO_NUDGE_TASK,
+    NUDGE_SWEEP_TASK,
+    NUDGE_TASK,
+    nudge_attempts,
+    nudge_flagged_learners,
+    requeue_nudges,
+    send_nudge,
+)
 from b2b.services.progress.sync import (
     SYNC_CONTRACT_TASK,
     SYNC_LIVE_TASK,
@@ -207,3 +226,69 @@ def sync_live_progress_task() -> list[int]:
     """Nightly (Celery beat): queue the progress sync of each live contract run; returns the
     run ids."""
     return queue_live_syncs()
+
+
+# Learner progress e-mail: nudges and weekly digests (b2b.services.progress.nudges, .digests).
+
+
+def _send_nudge(nudge_id: int) -> str:
+    outcome = send_nudge(nudge_id)
+    if outcome.transient:
+        countdown = retry_countdown(nudge_attempts(nudge_id))
+        log.warning(
+            "Nudge %s not sent (%s); trying again in %ss", nudge_id, outcome.error, countdown
+        )
+        send_progress_nudges_task.apply_async((nudge_id,), countdown=countdown)
+    return outcome.state.value
+
+
+@app.task(name=NUDGE_TASK, acks_late=True)
+def send_progress_nudges_task(*nudge_ids: int) -> dict[int, str]:
+    """Send queued nudges; each one's outcome is recorded on its row, and a transient failure
+    is tried again later, alone, after a growing wait."""
+    return {nudge_id: _send_nudge(nudge_id) for nudge_id in nudge_ids}
+
+
+@app.task(name=AUTO_NUDGE_TASK)
+def nudge_flagged_learners_task() -> dict[int, int]:
+    """Run by Celery beat every day: nudge the learners who need attention in the contracts
+    with automatic nudges (each learner row once per B2B_PROGRESS_NUDGE_COOLDOWN_DAYS); returns
+    the nudges queued per contract id."""
+    with acting(Actor(channel=Channel.SYSTEM, label="automatic nudges")):
+        outcomes = nudge_flagged_learners()
+    return {contract_id: outcome.queued for contract_id, outcome in outcomes.items()}
+
+
+@app.task(name=NUDGE_SWEEP_TASK)
+def requeue_progress_nudges_task() -> list[int]:
+    """Queue again the nudges nothing sent (Celery beat, every PENDING_SWEEP_INTERVAL_SECONDS)."""
+    return requeue_nudges()
+
+
+@app.task(name=DIGEST_TASK)
+def send_progress_digests_task() -> list[int]:
+    """Run by Celery beat every hour: on Monday from B2B_PROGRESS_DIGEST_HOUR, claim the week's
+    digest of each manager who wants it (once per manager and week) and send it; returns the
+    claimed digests' ids."""
+    return claim_weekly_digests()
+
+
+@app.task(name=SEND_DIGEST_TASK, acks_late=True)
+def send_progress_digest_task(digest_id: int) -> str:
+    """Send one claimed digest (a digest sent already is left alone); a transient failure is
+    tried again after a growing wait."""
+    outcome = send_digest(digest_id)
+    if outcome.transient:
+        countdown = retry_countdown(digest_attempts(digest_id))
+        log.warning(
+            "Digest %s not sent (%s); trying again in %ss", digest_id, outcome.error, countdown
+        )
+        send_progress_digest_task.apply_async((digest_id,), countdown=countdown)
+    return outcome.state.value
+
+
+@app.task(name=DIGEST_SWEEP_TASK)
+def requeue_progress_digests_task() -> list[int]:
+    """Queue again this week's digests nothing sent (Celery beat, every
+    PENDING_SWEEP_INTERVAL_SECONDS)."""
+    return requeue_digests()

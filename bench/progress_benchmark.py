@@ -225,9 +225,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--small", type=int, default=200, help="learners of the small run")
     parser.add_argument("--changed", type=float, default=0.01, help="share changed for sync 2")
-    parser.add_argument(
-        "--profile", action="store_true", help="print where the first sync's time goes"
-    )
+    parser.add_argument("--profile", action="store_true", help="print where the syncs' time goes")
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_PROGRESS_DATABASE_URL", DEFAULT_URL)
     )
@@ -325,7 +323,13 @@ def main() -> None:
         names = [USERNAME.format(n) for n in runs_numbers[key] if n % 10 < 7][:share]
         parent_end.send(("regrade", (key, names)))
         parent_end.recv()
+    if profiler:
+        profiler = cProfile.Profile()
+        profiler.enable()
     seconds2, queries2, written2, _ = _sync(big_runs, parent_end, "second sync")
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     print(
         f"  {f'second sync, {args.changed:.0%} changed':<44} {seconds2:8.3f} s {queries2:7d} "
         f"queries {written2:7d} rows written"

@@ -1,21 +1,8 @@
 """URLs of the manager pages, mounted at /manage/ by config/urls.py."""
 
-from django.http import HttpResponse
 from django.urls import path
 
-from b2b.manage import progress_views, views
-
-try:
-    from b2b.manage.nudge_views import nudge
-except ModuleNotFoundError as missing:  # pragma: no cover
-    # Until the nudges' service (b2b.services.progress.nudges) is merged: the page stands, its
-    # nudge form answers 503. Remove this fallback with the merge.
-    if missing.name != "b2b.services.progress.nudges":
-        raise
-
-    def nudge(request, contract_id: int) -> HttpResponse:
-        return HttpResponse("Reminders are not available yet.", status=503)
-
+from b2b.manage import nudge_views, progress_views, views
 
 app_name = "manage"
 
@@ -37,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "contracts/<int:contract_id>/progress/nudge/",
-        nudge,
+        nudge_views.nudge,
         name="progress-nudge",
     ),
     path("contracts/<int:contract_id>/codes.csv", views.codes_csv, name="codes-csv"),

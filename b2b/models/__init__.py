@@ -38,6 +38,7 @@ from b2b.models.progress import (
     certified_q,
     completed_q,
     needs_attention_q,
+    newly_flagged_q,
     started_q,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "certified_q",
     "completed_q",
     "needs_attention_q",
+    "newly_flagged_q",
     "outcome_label",
     "started_q",
 ]

@@ -77,6 +77,20 @@ def needs_attention_q(cutoffs: AttentionCutoffs, prefix: str = "") -> Q:
     return active & (not_started | stalled)
 
 
+def newly_flagged_q(cutoffs: AttentionCutoffs, since: datetime, prefix: str = "") -> Q:
+    """Needs attention at ``cutoffs`` and did not yet at ``since``: the flag of a learner not
+    started rises ``B2B_PROGRESS_NOT_STARTED_DAYS`` after enrolling, that of a stalled one
+    ``B2B_PROGRESS_UNCHANGED_DAYS`` after the last change, so it rose after ``since`` when that
+    moment is later than ``since`` (the weekly digest's "newly flagged")."""
+    not_started_days = cutoffs.now - cutoffs.not_started_before
+    unchanged_days = cutoffs.now - cutoffs.unchanged_before
+    rose_not_started = ~started_q(prefix) & Q(
+        **{f"{prefix}enrolled_on__gt": since - not_started_days}
+    )
+    rose_stalled = started_q(prefix) & Q(**{f"{prefix}changed_on__gt": since - unchanged_days})
+    return needs_attention_q(cutoffs, prefix) & (rose_not_started | rose_stalled)
+
+
 class LearnerProgressQuerySet(models.QuerySet["LearnerProgress"]):
     def started(self) -> LearnerProgressQuerySet:
         return self.filter(started_q())
@@ -279,6 +293,8 @@ class ProgressDigest(models.Model):
     state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Failed for a transient reason on its last allowed attempt: the sweep sends it again.
+    transient_failure = models.BooleanField(default=False)
     queued_on = models.DateTimeField(auto_now_add=True)
     sent_on = models.DateTimeField(null=True, blank=True)
     updated_on = models.DateTimeField(auto_now=True)

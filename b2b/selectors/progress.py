@@ -226,10 +226,12 @@ def _summary(
         count = _shown(getattr(counts, key), aggregates=aggregates)
         share = None if count is None or not base else min(100, round(100 * count / base))
         stages.append(FunnelStage(key=key, label=label, count=count, share=share))
+    # The rate is hidden with the counts behind it: 2 of 6 shown as 33% would tell the 2.
     enrolled = _shown(counts.enrolled, aggregates=aggregates)
+    completed = _shown(counts.completed, aggregates=aggregates)
     completion = (
         None
-        if enrolled is None or counts.enrolled == 0
+        if enrolled is None or completed is None or counts.enrolled == 0
         else round(100 * counts.completed / counts.enrolled)
     )
     return ProgressSummary(

@@ -139,6 +139,24 @@ for _name in (
 B2B_PROGRESS_SYNC_HOUR = get_int("B2B_PROGRESS_SYNC_HOUR", 2)
 if not 0 <= B2B_PROGRESS_SYNC_HOUR <= 23:
     raise ImproperlyConfigured("B2B_PROGRESS_SYNC_HOUR must be an hour from 0 to 23")
+# Learner progress e-mail (b2b.services.progress.nudges and .digests).
+# B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS: how often Celery beat nudges the learners who need
+# attention in the contracts with automatic nudges (daily; each learner row is nudged at most
+# once per B2B_PROGRESS_NUDGE_COOLDOWN_DAYS whatever the interval).
+B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS = get_int(
+    "B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS", 24 * 3600
+)
+# B2B_PROGRESS_DIGEST_HOUR: the hour (0-23, TIME_ZONE) on Monday from which the managers' weekly
+# digests go out. Beat looks every B2B_PROGRESS_DIGEST_CHECK_SECONDS, so a Monday beat missed at
+# that hour still sends them later in the day; each manager gets one digest a week.
+B2B_PROGRESS_DIGEST_HOUR = get_int("B2B_PROGRESS_DIGEST_HOUR", 7)
+B2B_PROGRESS_DIGEST_CHECK_SECONDS = get_int("B2B_PROGRESS_DIGEST_CHECK_SECONDS", 3600)
+if not 0 <= B2B_PROGRESS_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("B2B_PROGRESS_DIGEST_HOUR must be an hour from 0 to 23")
+for _name in ("B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS", "B2B_PROGRESS_DIGEST_CHECK_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+
 CELERY_BEAT_SCHEDULE = {
     "b2b-health-report": {
         "task": "b2b.health_report",
@@ -170,6 +188,22 @@ CELERY_BEAT_SCHEDULE = {
     "sync-live-progress": {
         "task": "b2b.sync_live_progress",
         "schedule": timedelta(days=1),
+    },
+    "nudge-flagged-learners": {
+        "task": "b2b.nudge_flagged_learners",
+        "schedule": timedelta(seconds=B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS),
+    },
+    "requeue-progress-nudges": {
+        "task": "b2b.requeue_progress_nudges",
+        "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
+    },
+    "send-progress-digests": {
+        "task": "b2b.send_progress_digests",
+        "schedule": timedelta(seconds=B2B_PROGRESS_DIGEST_CHECK_SECONDS),
+    },
+    "requeue-progress-digests": {
+        "task": "b2b.requeue_progress_digests",
+        "schedule": timedelta(seconds=PENDING_SWEEP_INTERVAL_SECONDS),
     },
     "publish-scheduled-pages": {
         "task": "cms.publish_scheduled",

@@ -144,6 +144,8 @@ def test_aggregates_only_hides_groups_under_five_and_staff_still_see_them(contra
     assert manager_view.stage("passed").count is None
     assert "Passed: fewer than 5" in manager_view.text
     assert manager_view.unmapped is None
+    # 2 of 6 completed: the rate would tell the hidden count
+    assert manager_view.completion_rate is None and staff_view.completion_rate == 33
     assert staff_view.stage("passed").count == 2 and staff_view.per_learner
 
 

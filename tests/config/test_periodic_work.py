@@ -33,6 +33,8 @@ SWEEPS = {
     "b2b.requeue_pending_codes",
     "courses.requeue_stuck_edx_copies",
     "b2b.requeue_invitation_work",
+    "b2b.requeue_progress_nudges",
+    "b2b.requeue_progress_digests",
 }
 
 
@@ -64,6 +66,10 @@ DEFAULT_SCHEDULE = {
     "publish-scheduled-pages": {"task": "cms.publish_scheduled", "seconds": 60.0},
     # nightly, at B2B_PROGRESS_SYNC_HOUR
     "sync-live-progress": {"task": "b2b.sync_live_progress", "crontab": "0 2 * * *"},
+    "nudge-flagged-learners": {"task": "b2b.nudge_flagged_learners", "seconds": 86400.0},
+    "requeue-progress-nudges": {"task": "b2b.requeue_progress_nudges", "seconds": 300.0},
+    "send-progress-digests": {"task": "b2b.send_progress_digests", "seconds": 3600.0},
+    "requeue-progress-digests": {"task": "b2b.requeue_progress_digests", "seconds": 300.0},
 }
 
 
@@ -84,6 +90,8 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
         B2B_ALERT_CHECK_INTERVAL_SECONDS="47",
         B2B_INVITATION_SWEEP_INTERVAL_SECONDS="48",
         WAGTAIL_PUBLISH_SCHEDULED_INTERVAL_SECONDS="49",
+        B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS="50",
+        B2B_PROGRESS_DIGEST_CHECK_SECONDS="51",
         CELERY_VISIBILITY_TIMEOUT_SECONDS="1000",
         B2B_PROGRESS_SYNC_HOUR="5",
     )
@@ -100,6 +108,10 @@ def test_each_interval_and_the_visibility_timeout_come_from_the_environment():
         "contract-alerts": 47.0,
         "send-invitation-reminders": 48.0,
         "publish-scheduled-pages": 49.0,
+        "nudge-flagged-learners": 50.0,
+        "requeue-progress-nudges": 45.0,
+        "send-progress-digests": 51.0,
+        "requeue-progress-digests": 45.0,
     }
     assert {entry["task"] for entry in values["schedule"].values()} >= SWEEPS
     assert values["transport"] == {"visibility_timeout": 1000}

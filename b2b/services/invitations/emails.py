@@ -6,25 +6,23 @@ after a transient failure (an SMTP 4xx answer, a connection that failed or dropp
 pages show these rows. Messages are queued after commit by ``queue_emails`` and sent by the
 Celery task ``SEND_TASK`` (b2b/tasks.py) through Django's e-mail backend; the task retries a
 transient failure after ``B2B_EMAIL_RETRY_SECONDS``, doubled each time, at most
-``B2B_EMAIL_MAX_ATTEMPTS`` attempts in all.
+``B2B_EMAIL_MAX_ATTEMPTS`` attempts in all. Building, sending and reading a failure are shared
+with the other tracked e-mails (``b2b.services.mail``).
 """
 
-import smtplib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
 from b2b.selectors.listings import contract_courses
 from b2b.services.invitations.email_limits import addresses_at_limit
-from config.db_errors import one_line
+from b2b.services.mail import SendOutcome, html_message, send_attempt
 from config.queueing import queue_after_commit
 
 # The registered names of the tasks that send queued messages, and retry one (b2b/tasks.py).
@@ -39,18 +37,6 @@ SUBJECTS = {
     InvitationEmailKind.REMINDER: "Reminder: your invitation to {contract} at {organization}",
     InvitationEmailKind.REVOKE: "Your invitation to {contract} at {organization} was withdrawn",
 }
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What one attempt did: the message's state afterwards, and the error on one line."""
-
-    state: EmailState
-    error: str = ""
-
-    @property
-    def transient(self) -> bool:
-        return self.state == EmailState.RETRYING
 
 
 def invitation_link(invitation: Invitation) -> str:
@@ -107,50 +93,9 @@ def build_message(email: InvitationEmail) -> EmailMultiAlternatives:
     """The message of ``email``: subject, text and HTML parts from b2b/templates/b2b/email/."""
     context = _context(email)
     subject = SUBJECTS[InvitationEmailKind(email.kind)].format(**context)
-    text = render_to_string(f"b2b/email/{email.kind}.txt", context)
-    html = render_to_string(f"b2b/email/{email.kind}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
+    return html_message(
+        subject=subject, template=f"b2b/email/{email.kind}", context=context, to=email.to
     )
-    message.attach_alternative(html, "text/html")
-    return message
-
-
-def _smtp_code(exc: Exception) -> int | None:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return max(codes) if codes else None
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code
-    return None
-
-
-def _text(answer: bytes | str) -> str:
-    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
-
-
-def _error_line(exc: Exception) -> str:
-    """The server's answer on one line ("451 try later"), or the error's own line."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: {code} {_text(answer)}"
-            for address, (code, answer) in exc.recipients.items()
-        )
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
-    return one_line(exc)
-
-
-def classify(exc: Exception) -> SendOutcome:
-    """Transient (RETRYING): an SMTP 4xx answer, a refused, dropped or timed-out connection.
-    Anything else is permanent (FAILED): a 5xx answer first of all."""
-    code = _smtp_code(exc)
-    error = " ".join(_error_line(exc).split())
-    if code is not None:
-        return SendOutcome(EmailState.RETRYING if 400 <= code < 500 else EmailState.FAILED, error)
-    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-        return SendOutcome(EmailState.RETRYING, error)
-    return SendOutcome(EmailState.FAILED, error)
 
 
 # The kinds of message the reminder cooldown counts (``Invitation.last_emailed_on``).
@@ -178,19 +123,12 @@ def send_email(email_id: int) -> SendOutcome:
         if email is None:
             return SendOutcome(EmailState.SENT)
         email.attempts += 1
-        transient = False
-        try:
-            build_message(email).send()
-        except Exception as exc:
-            outcome = classify(exc)
-            if outcome.transient and email.attempts >= settings.B2B_EMAIL_MAX_ATTEMPTS:
-                outcome, transient = SendOutcome(EmailState.FAILED, outcome.error), True
-        else:
-            outcome = SendOutcome(EmailState.SENT)
+        outcome = send_attempt(lambda: build_message(email), attempts=email.attempts)
+        if outcome.state == EmailState.SENT:
             email.sent_on = timezone.now()
         email.state = outcome.state
         email.last_error = outcome.error
-        email.transient_failure = transient
+        email.transient_failure = outcome.out_of_retries
         email.save(
             update_fields=[
                 "attempts",
@@ -218,15 +156,6 @@ def _stamp_emailed(email: InvitationEmail) -> None:
     )
     latest = max((m for m in moments.values() if m is not None), default=None)
     Invitation.objects.filter(pk=email.invitation_id).update(last_emailed_on=latest)
-
-
-def retry_countdown(attempts: int) -> int:
-    """Seconds before the next attempt after ``attempts`` attempts: B2B_EMAIL_RETRY_SECONDS,
-    doubled each time, at most B2B_EMAIL_RETRY_MAX_SECONDS."""
-    return min(
-        settings.B2B_EMAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0),
-        settings.B2B_EMAIL_RETRY_MAX_SECONDS,
-    )
 
 
 def attempts_of(email_id: int) -> int:
