@@ -231,7 +231,17 @@ class _Store:
             yield
 
     def save(self, writes: _PageWrites, phase: str, cursor: str) -> None:
-        """Write the page's rows and move the cursor (inside ``page()``)."""
+        """Write the page's rows and move the cursor (inside ``page()``).
+
+        ``changed_on`` is the time of the write, not the sweep's start: the API's feed returns
+        the rows changed since a reader's last ``as_of``, and a row stamped with the start of a
+        long sweep would fall behind a read made while the sweep ran.
+        """
+        beat = timezone.now()
+        for row in writes.new:
+            row.changed_on = beat
+        for row in writes.changed:
+            row.changed_on = beat
         if writes.new:
             LearnerProgress.objects.bulk_create(writes.new, ignore_conflicts=True)
         if writes.changed:
@@ -243,7 +253,6 @@ class _Store:
                 unique_fields=["run", "edx_username"],
                 update_fields=sorted(writes.fields),
             )
-        beat = timezone.now()
         RunProgressSync.objects.filter(pk=self.run.pk).update(
             phase=phase,
             cursor=cursor,

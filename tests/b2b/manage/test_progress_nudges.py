@@ -16,6 +16,7 @@ from django.utils import timezone
 from b2b.enums import ProgressVisibility
 from b2b.exceptions import B2BError
 from b2b.models import AttentionCutoffs, ProgressNudge
+from b2b.services.invitations.managers import grant_manager
 from courses.models import CourseRun
 from tests.ecommerce import helpers as h
 from tests.support import factories as f
@@ -127,10 +128,9 @@ def test_a_non_manager_and_another_organizations_manager_get_404(client, orgs, f
     url = f"/manage/contracts/{orgs.contract_a.pk}/progress/nudge/"
     client.force_login(h.learner("boss@borealis.example"))
     assert client.post(url, {"scope": "all"}).status_code == 404
-    from b2b.services.invitations.managers import grant_manager
-
-    grant_manager(user=h.learner("b-lead@borealis.example"), organization=orgs.b)
-    client.force_login(h.learner("b-lead@borealis.example"))
+    other_lead = h.learner("b-lead@borealis.example")
+    grant_manager(user=other_lead, organization=orgs.b)
+    client.force_login(other_lead)
     assert client.post(url, {"scope": "all"}).status_code == 404
     assert _nudged() == []
 
