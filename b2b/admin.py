@@ -1,4 +1,6 @@
-"""Organizations and contracts in the Django admin: read-only (they are edited in Wagtail).
+"""Organizations and contracts in the Django admin: read-only (they are edited in Wagtail); so
+are the invitations, and the learners' progress with its syncs, nudges and digests (written by
+the sync and the e-mail tasks only).
 
 Also the contracts inline of the user page (``users.admin`` shows it): staff add and remove a
 learner's memberships there, through the membership service."""
@@ -14,9 +16,13 @@ from b2b.models import (
     ContractPage,
     Invitation,
     InvitationEmail,
+    LearnerProgress,
     MembershipRefusal,
     OrganizationManager,
     OrganizationPage,
+    ProgressDigest,
+    ProgressNudge,
+    RunProgressSync,
 )
 from b2b.services.invitations.managers import grant_manager, revoke_manager
 from b2b.services.memberships import (
@@ -241,3 +247,60 @@ class InvitationEmailAdmin(ReadOnlyAdmin):
     list_display = ["queued_on", "kind", "to", "state", "attempts", "last_error"]
     list_filter = ["state", "kind"]
     search_fields = ["to"]
+
+
+@admin.register(LearnerProgress)
+class LearnerProgressAdmin(ReadOnlyAdmin):
+    """What Open edX last reported of each learner in each contract run."""
+
+    list_display = [
+        "edx_username",
+        "edx_email",
+        "user",
+        "contract",
+        "run",
+        "active",
+        "grade_percent",
+        "passed",
+        "cert_status",
+        "changed_on",
+        "as_of",
+    ]
+    list_filter = ["active", "passed", "cert_status", "mode"]
+    search_fields = ["edx_username", "edx_email", "user__email", "user__name"]
+    list_select_related = ["user", "contract", "run"]
+    date_hierarchy = "changed_on"
+
+
+@admin.register(RunProgressSync)
+class RunProgressSyncAdmin(ReadOnlyAdmin):
+    list_display = [
+        "run",
+        "state",
+        "phase",
+        "last_success_on",
+        "last_attempt_on",
+        "failures",
+        "learners",
+        "unmapped",
+        "last_error",
+    ]
+    list_filter = ["state", "phase"]
+    search_fields = ["run__courseware_id", "last_error"]
+    list_select_related = ["run"]
+
+
+@admin.register(ProgressNudge)
+class ProgressNudgeAdmin(ReadOnlyAdmin):
+    list_display = ["queued_on", "to", "contract", "state", "attempts", "sent_by", "last_error"]
+    list_filter = ["state", "transient_failure"]
+    search_fields = ["to", "progress__edx_username", "progress__edx_email"]
+    list_select_related = ["contract", "sent_by"]
+
+
+@admin.register(ProgressDigest)
+class ProgressDigestAdmin(ReadOnlyAdmin):
+    list_display = ["week_of", "to", "manager", "state", "attempts", "sent_on", "last_error"]
+    list_filter = ["state", "week_of"]
+    search_fields = ["to", "manager__user__email"]
+    list_select_related = ["manager__user", "manager__organization"]

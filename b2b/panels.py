@@ -6,12 +6,14 @@ selectors that read them.
 """
 
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.components import Component
 
-from b2b.models import ContractPage, OrganizationPage
+from b2b.models import AttentionCutoffs, ContractPage, OrganizationPage
 from b2b.selectors.listings import contract_summary
 from b2b.selectors.managers import manager_rows
+from b2b.selectors.progress import progress_summary, run_sync_states
 from b2b.services.health.report import contract_label, health_report
 
 
@@ -38,6 +40,12 @@ class ContractSummaryPanel(Panel):
                     if self.request and self.request.user.is_staff
                     else None
                 ),
+                # Staff's view: every count shown, and the learners Open edX has that we
+                # could not match.
+                progress=progress_summary(
+                    contract, AttentionCutoffs.at(timezone.now()), staff=True
+                ),
+                sync_states=run_sync_states(contract.pk),
             )
             return context
 
@@ -47,7 +55,7 @@ def add_summary_panel() -> None:
     if not any(isinstance(panel, ContractSummaryPanel) for panel in ContractPage.content_panels):
         ContractPage.content_panels = [
             *ContractPage.content_panels,
-            ContractSummaryPanel(heading="Runs, learners and codes"),
+            ContractSummaryPanel(heading="Runs, learners, codes and progress"),
         ]
 
 

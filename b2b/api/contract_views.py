@@ -1,5 +1,5 @@
-"""Staff endpoints under a contract (/api/v1/b2b/contracts/{id}/...): courseware, codes, learners
-and runs."""
+"""Staff endpoints under a contract (/api/v1/b2b/contracts/{id}/...): courseware, codes, learners,
+runs and the learners' progress."""
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -9,8 +9,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from b2b.api import manager_serializers as ms
 from b2b.api import serializers as s
 from b2b.api.examples import ATTACHED, CODE, COURSEWARE_RESULT, MEMBERSHIP, RUN
+from b2b.api.manager_examples import PROGRESS_ROW, PROGRESS_SUMMARY
+from b2b.api.manager_progress_views import ROW_FILTERS, rows_response, summary_response
 from b2b.api.views import _valid, dry_run_asked, plan_body
 from b2b.enums import MembershipSource
 from b2b.models import ContractMembership
@@ -21,7 +24,7 @@ from b2b.services.contracts.terms import get_contract
 from b2b.services.courseware import CoursewareResult, add_courseware, remove_courseware
 from b2b.services.memberships import attach_learner, detach_learner
 from config.api.docs import documented, error_response
-from config.api.pagination import KeyCursorPagination
+from config.api.pagination import KeyCursorPagination, PositionCursorPagination
 from courses.services.edx_copy import requeue_run_copies
 from ecommerce.services.contract_codes.rows import contract_codes
 from users.models import User
@@ -293,3 +296,38 @@ class RequeueRuns(GenericAPIView):
         get_contract(contract_id)
         runs = requeue_run_copies(contract_id=contract_id, failed_only=data["failed_only"])
         return Response({"requeued": [run.courseware_id for run in runs]})
+
+
+class Progress(GenericAPIView):
+    serializer_class = ms.ProgressRowSerializer
+    pagination_class = PositionCursorPagination
+
+    @documented(
+        "List a contract's learners' progress",
+        description="A row per learner and contract run, as the manager API gives it, whatever "
+        "the contract's progress_visibility; ?show=, ?q= and ?sort= as there.",
+        ok={200: ms.ProgressRowSerializer(many=True)},
+        errors=(400, 404),
+        parameters=ROW_FILTERS,
+        example=PROGRESS_ROW,
+        tags=["progress"],
+        operation_id="progress_list",
+    )
+    def get(self, request, contract_id: int):
+        return rows_response(self, request, get_contract(contract_id))
+
+
+class ProgressSummary(GenericAPIView):
+    serializer_class = ms.ProgressSummarySerializer
+
+    @documented(
+        "Read a contract's progress funnel",
+        description="As the manager API gives it, with every count shown and the Open edX "
+        "learners not matched to an account (unmapped).",
+        ok={200: ms.ProgressSummarySerializer},
+        errors=(404,),
+        example={**PROGRESS_SUMMARY, "unmapped": 2},
+        tags=["progress"],
+    )
+    def get(self, request, contract_id: int):
+        return summary_response(get_contract(contract_id), staff=True)

@@ -1,10 +1,15 @@
 """Shapes of the manager API (/api/v1/manager/): inputs are checked for shape only (the
 invitation service decides who is invited); outputs read the selectors' typed rows."""
 
+import re
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from b2b.enums import EmailState, InvitationState, InviteJobState, InviteOutcome, MembershipSource
 from b2b.models import INVALID_NAME
+from b2b.selectors.progress import DEFAULT_SORT, FILTERS, SORTS, STAGES
 
 ROW_OUTCOMES = [*InviteOutcome.values, INVALID_NAME]
 
@@ -163,3 +168,150 @@ class JobSerializer(serializers.Serializer):
         help_text="Every row's result, for a finished job of at most B2B_INVITE_INLINE_ROWS "
         "rows; null otherwise (follow results_url).",
     )
+
+
+# Progress (manager_progress_views): the funnel and a row per learner and contract run.
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=[key for key, _ in STAGES])
+    # Named like Field.label; DRF's metaclass takes declared fields off the class (not in stubs).
+    label = serializers.CharField()  # type: ignore[assignment]
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Learners at this stage; null: fewer than B2B_PROGRESS_MIN_GROUP, not shown "
+        "(a contract that shows aggregates only).",
+    )
+    share = serializers.IntegerField(
+        allow_null=True, help_text="Percent of the seats (of the joined when uncapped)."
+    )
+    text = serializers.CharField(help_text='The stage in words: "Started: 12 (60%)".')
+
+
+class ProgressSummarySerializer(serializers.Serializer):
+    contract_id = serializers.IntegerField()
+    seats = serializers.IntegerField(allow_null=True, help_text="The cap; null: no cap.")
+    per_learner = serializers.BooleanField(
+        help_text="Whether the rows (progress/) may be read; false: aggregates only."
+    )
+    stages = FunnelStageSerializer(
+        many=True, help_text="invited, joined, enrolled, started, passed, certified."
+    )
+    completion_rate = serializers.IntegerField(
+        allow_null=True, help_text="Percent of the enrolled who passed or hold a certificate."
+    )
+    needs_attention = serializers.IntegerField(
+        allow_null=True, help_text="Rows (a learner in a run) that need attention now."
+    )
+    unmapped = serializers.IntegerField(
+        allow_null=True,
+        help_text="Open edX learners not matched to an account here (staff only; null for "
+        "managers).",
+    )
+    as_of = serializers.DateTimeField(
+        allow_null=True, help_text="The latest Open edX answer behind the figures; null: none yet."
+    )
+    text = serializers.CharField(help_text="The funnel in one sentence.")
+
+
+class ProgressLearnerSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(
+        allow_null=True, help_text="null: the Open edX learner matches no account here."
+    )
+    name = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    edx_username = serializers.CharField()
+
+
+class CertificateSerializer(serializers.Serializer):
+    status = serializers.CharField(
+        allow_blank=True,
+        help_text='Open edX\'s status: "downloadable" is held; "" none reported.',
+    )
+    url = serializers.CharField(allow_blank=True)
+    created_on = serializers.DateTimeField(allow_null=True)
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    learner = ProgressLearnerSerializer()
+    run = serializers.CharField(help_text="The run's courseware id.")
+    mode = serializers.CharField(allow_blank=True)
+    active = serializers.BooleanField(help_text="Whether the enrollment is active.")
+    enrolled_on = serializers.DateTimeField(allow_null=True)
+    grade_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=0,
+        max_value=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="The current grade, 0 to 1, as Open edX gives it; null: no grade yet.",
+    )
+    letter_grade = serializers.CharField(allow_blank=True)
+    passed = serializers.BooleanField()
+    first_passed_on = serializers.DateTimeField(allow_null=True)
+    certificate = CertificateSerializer()
+    needs_attention = serializers.BooleanField()
+    changed_on = serializers.DateTimeField(help_text="When a value last changed.")
+    as_of = serializers.DateTimeField(help_text="When Open edX last reported it.")
+
+
+class FeedRowSerializer(ProgressRowSerializer):
+    contract_id = serializers.IntegerField()
+
+
+class ProgressFilterSerializer(serializers.Serializer):
+    show = serializers.ChoiceField(
+        choices=list(FILTERS), required=False, allow_blank=True, default=""
+    )
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    sort = serializers.ChoiceField(
+        choices=[*SORTS, *(f"-{key}" for key in SORTS)],
+        required=False,
+        allow_blank=True,
+        default=DEFAULT_SORT,
+    )
+
+
+class ProgressFeedSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(
+        help_text="Pass it as updated_since next time: every row changed after it is returned then."
+    )
+    next = serializers.URLField(allow_null=True, help_text="The next page; null: the last.")
+    previous = serializers.URLField(allow_null=True, help_text="Always null: read forwards.")
+    results = FeedRowSerializer(many=True)
+
+
+# A "+" of a query string not percent-encoded arrives as a space: "10:00:00 01:00".
+_SPACED_OFFSET = re.compile(r" (\d\d(:?\d\d)?)$")
+
+
+class ProgressFeedQuerySerializer(serializers.Serializer):
+    updated_since = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        default="",
+        help_text="An ISO 8601 timestamp with its offset (Z or +01:00): the as_of of the last "
+        "read. Absent: every row.",
+    )
+
+    def validate_updated_since(self, value: str) -> datetime | None:
+        value = _SPACED_OFFSET.sub(r"+\1", value.strip())
+        if not value:
+            return None
+        example = "for example 2026-11-27T10:00:00Z"
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise serializers.ValidationError(f"not an ISO 8601 timestamp ({example}).")
+        if moment.tzinfo is None:
+            raise serializers.ValidationError(
+                f"give the timestamp's offset from UTC (Z or +01:00; {example})."
+            )
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise serializers.ValidationError(f"out of range ({example}).") from None

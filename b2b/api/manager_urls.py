@@ -3,6 +3,7 @@
 from django.urls import path
 
 from b2b.api import manager_invitation_views as iv
+from b2b.api import manager_progress_views as pv
 from b2b.api import manager_views as v
 
 CONTRACT = "contracts/<int:contract_id>/"
@@ -17,7 +18,18 @@ urlpatterns = [
         name="api-manager-organization",
     ),
     path("contracts/", v.Contracts.as_view(), name="api-manager-contracts"),
+    path(
+        "organizations/<int:organization_id>/progress/",
+        pv.OrganizationProgress.as_view(),
+        name="api-manager-organization-progress",
+    ),
     path(CONTRACT, v.Contract.as_view(), name="api-manager-contract"),
+    path(f"{CONTRACT}progress/", pv.ContractProgress.as_view(), name="api-manager-progress"),
+    path(
+        f"{CONTRACT}progress/summary/",
+        pv.ContractProgressSummary.as_view(),
+        name="api-manager-progress-summary",
+    ),
     path(f"{CONTRACT}learners/", v.Learners.as_view(), name="api-manager-learners"),
     path(f"{CONTRACT}invitations/", iv.Invitations.as_view(), name="api-manager-invitations"),
     path(f"{CONTRACT}invitations/bulk/", iv.BulkInvite.as_view(), name="api-manager-bulk"),

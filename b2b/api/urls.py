@@ -29,6 +29,12 @@ urlpatterns = [
         contract_views.Learner.as_view(),
         name="api-learner",
     ),
+    path(f"{CONTRACT}progress/", contract_views.Progress.as_view(), name="api-progress"),
+    path(
+        f"{CONTRACT}progress/summary/",
+        contract_views.ProgressSummary.as_view(),
+        name="api-progress-summary",
+    ),
     path(f"{CONTRACT}runs/", contract_views.Runs.as_view(), name="api-runs"),
     path(f"{CONTRACT}runs/requeue/", contract_views.RequeueRuns.as_view(), name="api-requeue"),
 ]

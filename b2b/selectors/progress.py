@@ -35,7 +35,7 @@ from django.db.models import (
     When,
 )
 
-from b2b.enums import InvitationState, ProgressVisibility
+from b2b.enums import InvitationState, ProgressSyncState, ProgressVisibility
 from b2b.models import (
     AttentionCutoffs,
     ContractMembership,
@@ -50,6 +50,7 @@ from b2b.models import (
     needs_attention_q,
     started_q,
 )
+from courses.models import CourseRun
 from users.models import User
 
 # The table's filters ("show"), in the order the page offers them.
@@ -316,16 +317,19 @@ def progress_rows(
 
 
 def rows_changed_since(
-    organization: OrganizationPage, since: datetime | None
+    organization: OrganizationPage, since: datetime | None, *, until: datetime | None = None
 ) -> QuerySet[LearnerProgress]:
     """The organization's rows (of its contracts that show learners one by one) changed after
-    ``since`` (all when None), oldest change first: the API's feed for HR systems."""
+    ``since`` (all when None) and, with ``until``, not after it, oldest change first: the API's
+    feed for HR systems."""
     contracts = ContractPage.objects.of_organization(organization).exclude(
         progress_visibility=ProgressVisibility.AGGREGATES
     )
     rows = LearnerProgress.objects.filter(contract__in=contracts)
     if since is not None:
         rows = rows.filter(changed_on__gt=since)
+    if until is not None:
+        rows = rows.filter(changed_on__lte=until)
     return rows.select_related("user", "run", "contract").order_by("changed_on", "pk")
 
 
@@ -510,3 +514,62 @@ def manager_role(user: User, organization: OrganizationPage) -> OrganizationMana
 def digest_history(role: OrganizationManager, limit: int = 4) -> list[ProgressDigest]:
     """The manager's last ``limit`` digests in this organization, newest week first."""
     return list(ProgressDigest.objects.filter(manager=role).order_by("-week_of", "-pk")[:limit])
+
+
+@dataclass(frozen=True)
+class RunSyncState:
+    """Where the progress sync of one of a contract's runs stands (staff's view)."""
+
+    courseware_id: str
+    synced: bool  # a sync row exists: the run was swept at least once, or is being
+    state: str  # a ProgressSyncState value; "" before any sweep
+    state_label: str
+    last_attempt_on: datetime | None
+    last_success_on: datetime | None
+    failures: int
+    last_error: str
+    learners: int
+    unmapped: int
+
+
+def run_sync_states(contract_id: int) -> list[RunSyncState]:
+    """Each of the contract's runs with its progress sync's state, by courseware id (one
+    query)."""
+    states = []
+    for run in (
+        CourseRun.objects.filter(b2b_contract_id=contract_id)
+        .select_related("b2b_progress_sync")
+        .order_by("courseware_id")
+    ):
+        sync = getattr(run, "b2b_progress_sync", None)
+        if sync is None:
+            states.append(
+                RunSyncState(
+                    courseware_id=run.courseware_id,
+                    synced=False,
+                    state="",
+                    state_label="Never synced",
+                    last_attempt_on=None,
+                    last_success_on=None,
+                    failures=0,
+                    last_error="",
+                    learners=0,
+                    unmapped=0,
+                )
+            )
+            continue
+        states.append(
+            RunSyncState(
+                courseware_id=run.courseware_id,
+                synced=True,
+                state=sync.state,
+                state_label=ProgressSyncState(sync.state).label,
+                last_attempt_on=sync.last_attempt_on,
+                last_success_on=sync.last_success_on,
+                failures=sync.failures,
+                last_error=sync.last_error,
+                learners=sync.learners,
+                unmapped=sync.unmapped,
+            )
+        )
+    return states

@@ -57,6 +57,7 @@ def test_staff_create_organization_and_capped_contract(
                 "integration_type": "non-sso",
                 "max_learners": "3",
                 "active": "on",
+                "progress_visibility": "per-learner",
             },
         )
     assert response.status_code == 302, response.content
