@@ -17,7 +17,7 @@ from tests.api.helpers import API
 from tests.b2b.helpers import capped_contract
 from tests.ecommerce import helpers as h
 from tests.support import factories as f
-from tests.support.progress_api import progress_row
+from tests.support.progress import progress_row
 
 pytestmark = pytest.mark.django_db
 

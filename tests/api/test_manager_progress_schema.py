@@ -11,7 +11,7 @@ from b2b.enums import ProgressVisibility
 from courses.models import CourseRun
 from tests.api.test_fuzzing import _fuzz, world, wsgi_app  # noqa: F401 (fixtures)
 from tests.support import factories as f
-from tests.support.progress_api import progress_row
+from tests.support.progress import progress_row
 
 PROGRESS_PATHS = {
     "/api/v1/manager/contracts/{contract_id}/progress/",

@@ -12,7 +12,7 @@ from b2b.models import LearnerProgress, ProgressDigest, ProgressNudge, RunProgre
 from b2b.services.invitations.managers import grant_manager
 from tests.b2b.helpers import contract_with_products
 from tests.support import factories as f
-from tests.support.progress_api import progress_row
+from tests.support.progress import progress_row
 
 pytestmark = pytest.mark.django_db
 

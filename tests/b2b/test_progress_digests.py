@@ -15,7 +15,7 @@ from b2b.models import ContractMembership, OrganizationManager, ProgressDigest
 from b2b.services.progress.digests import claim_weekly_digests, requeue_digests, week_of
 from b2b.tasks import send_progress_digest_task
 from tests.support import factories as f
-from tests.support.progress_mail import done_row, not_started_row, progress_row, stalled_row
+from tests.support.progress import done_row, not_started_row, progress_row, stalled_row
 from tests.support.smtp_server import SmtpServer, body_text
 
 pytestmark = pytest.mark.django_db

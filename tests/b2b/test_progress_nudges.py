@@ -20,7 +20,7 @@ from b2b.services.progress.nudges import (
 )
 from b2b.tasks import nudge_flagged_learners_task, send_progress_nudges_task
 from tests.support import factories as f
-from tests.support.progress_mail import done_row, not_started_row, progress_row, stalled_row
+from tests.support.progress import done_row, not_started_row, progress_row, stalled_row
 from tests.support.races import race
 from tests.support.smtp_server import body_text
 

@@ -19,6 +19,7 @@ from tests.support.factories import (
     OrganizationPageFactory,
     UserFactory,
 )
+from tests.support.progress import progress_row
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +28,8 @@ CUTOFFS = AttentionCutoffs.at(NOW)
 
 
 def _row(contract, run, username, *, user=None, **fields):
-    values = {
-        "active": True,
-        "mode": "verified",
-        "enrolled_on": NOW - timedelta(days=1),
-        "as_of": NOW,
-        "changed_on": NOW,
-    }
-    values.update(fields)
-    return LearnerProgress.objects.create(
-        contract=contract, run=run, edx_username=username, user=user, **values
-    )
+    fields.setdefault("enrolled_on", NOW - timedelta(days=1))
+    return progress_row(contract, run, username, user=user, now=NOW, **fields)
 
 
 @pytest.fixture

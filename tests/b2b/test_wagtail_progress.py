@@ -17,7 +17,7 @@ from b2b.models import ContractPage, RunProgressSync
 from courses.models import CourseRun
 from tests.b2b.helpers import contract_with_products, publish_in_wagtail
 from tests.support import factories as f
-from tests.support.progress_api import progress_row
+from tests.support.progress import progress_row
 
 pytestmark = pytest.mark.django_db
 

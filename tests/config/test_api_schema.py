@@ -47,9 +47,12 @@ def test_the_schema_documents_the_manager_api(client):
     assert manager == {
         "/api/v1/manager/organizations/": ["get"],
         "/api/v1/manager/organizations/{organization_id}/": ["get"],
+        "/api/v1/manager/organizations/{organization_id}/progress/": ["get"],
         "/api/v1/manager/contracts/": ["get"],
         f"{contract}/": ["get"],
         f"{contract}/learners/": ["get"],
+        f"{contract}/progress/": ["get"],
+        f"{contract}/progress/summary/": ["get"],
         f"{contract}/invitations/": ["get", "post"],
         f"{contract}/invitations/bulk/": ["post"],
         f"{contract}/invitations/remind/": ["post"],

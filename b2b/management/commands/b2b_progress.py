@@ -1,10 +1,20 @@
-"""manage.py b2b_progress sync [--contract ID | --run KEY] [--dry-run]: learner progress from
-Open edX (``b2b.services.progress.sync``)."""
+"""manage.py b2b_progress: learner progress from Open edX and what is sent from it.
+
+- ``sync [--contract ID | --run KEY] [--dry-run]``: sweep the progress (``b2b.services.progress
+  .sync``);
+- ``nudge``: remind the flagged learners of the contracts with automatic nudges (``.nudges``);
+- ``digests``: claim and send the week's digests when they are due (``.digests``);
+- ``requeue``: queue again the reminders and digests that nothing sent.
+
+Without Celery beat (the embedded default), cron runs these (docs/operations.md).
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from b2b.management import arguments
 from b2b.management.rendering import TerminalProgress
+from b2b.services.progress.digests import claim_weekly_digests, requeue_digests
+from b2b.services.progress.nudges import nudge_flagged_learners, requeue_nudges
 from b2b.services.progress.sync import (
     RunSyncResult,
     SyncOutcome,
@@ -14,6 +24,7 @@ from b2b.services.progress.sync import (
     sync_live_runs,
     sync_run,
 )
+from config.acting import Actor, Channel, acting
 from config.errors import DomainError
 
 
@@ -36,8 +47,30 @@ class Command(arguments.OneLineErrorsMixin, BaseCommand):
             action="store_true",
             help="Read Open edX and count what would be written; write nothing",
         )
+        sub.add_parser(
+            "nudge",
+            help="Remind the learners who need attention, in the contracts with automatic nudges.",
+        )
+        sub.add_parser("digests", help="Claim and send the week's digests when they are due.")
+        sub.add_parser("requeue", help="Queue again the reminders and digests nothing sent.")
 
-    def handle(self, *args, action, contract, run, dry_run, **options):
+    def handle(self, *args, action, **options):
+        if action == "nudge":
+            with acting(Actor(channel=Channel.SYSTEM, label="automatic nudges")):
+                outcomes = nudge_flagged_learners()
+            queued = sum(outcome.queued for outcome in outcomes.values())
+            self.stdout.write(f"{queued} reminder(s) queued in {len(outcomes)} contract(s).")
+        elif action == "digests":
+            self.stdout.write(f"{len(claim_weekly_digests())} digest(s) claimed and queued.")
+        elif action == "requeue":
+            nudges, digests = requeue_nudges(), requeue_digests()
+            self.stdout.write(
+                f"{len(nudges)} reminder(s) and {len(digests)} digest(s) queued again."
+            )
+        else:
+            self._sync(options["contract"], options["run"], options["dry_run"])
+
+    def _sync(self, contract, run, dry_run):
         try:
             target_contract = find_contract(contract) if contract is not None else None
             target_run = find_contract_run(run) if run is not None else None
