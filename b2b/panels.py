@@ -13,7 +13,8 @@ from wagtail.admin.ui.components import Component
 from b2b.models import AttentionCutoffs, ContractPage, OrganizationPage
 from b2b.selectors.listings import contract_summary
 from b2b.selectors.managers import manager_rows
-from b2b.selectors.progress import progress_summary, run_sync_states
+from b2b.selectors.progress import progress_summary
+from b2b.selectors.progress_sync import run_sync_states
 from b2b.services.health.report import contract_label, health_report
 
 

@@ -37,15 +37,8 @@ from b2b.api.manager_views import TAGS, ManagerView, managed_contract_or_404
 from b2b.api.views import _valid
 from b2b.exceptions import ProgressHidden
 from b2b.models import AttentionCutoffs, ContractPage, LearnerProgress
-from b2b.selectors.progress import (
-    FILTERS,
-    SORTS,
-    ProgressSummary,
-    progress_rows,
-    progress_summary,
-    rows_changed_since,
-    shows_learners,
-)
+from b2b.selectors.progress import ProgressSummary, progress_summary, shows_learners
+from b2b.selectors.progress_rows import FILTERS, SORTS, progress_rows, rows_changed_since
 from b2b.services.invitations.pages import managed_organization
 from config.api.docs import documented
 from config.api.pagination import IdCursorPagination, PositionCursorPagination

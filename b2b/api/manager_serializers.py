@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from b2b.enums import EmailState, InvitationState, InviteJobState, InviteOutcome, MembershipSource
 from b2b.models import INVALID_NAME
-from b2b.selectors.progress import DEFAULT_SORT, FILTERS, SORTS, STAGES
+from b2b.selectors.progress import STAGES
+from b2b.selectors.progress_rows import DEFAULT_SORT, FILTERS, SORTS
 
 ROW_OUTCOMES = [*InviteOutcome.values, INVALID_NAME]
 

@@ -24,15 +24,14 @@ from b2b.exceptions import RefreshTooSoon
 from b2b.manage.forms import DigestForm, ProgressQueryForm, RefreshForm
 from b2b.manage.views import _contract_or_404, _csv_response, _organizations_or_403, _write_limited
 from b2b.models import AttentionCutoffs
-from b2b.selectors.progress import (
+from b2b.selectors.progress import progress_summary, shows_learners
+from b2b.selectors.progress_delivery import manager_role
+from b2b.selectors.progress_rows import (
     FILTERS,
     SORTS,
     filter_counts,
     iter_progress_csv_rows,
-    manager_role,
     progress_page,
-    progress_summary,
-    shows_learners,
 )
 from b2b.services.invitations.pages import managed_organization, record_download
 from b2b.services.progress.digest_choice import set_digest

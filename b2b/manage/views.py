@@ -37,12 +37,8 @@ from b2b.selectors.invitations import (
 from b2b.selectors.learners import contract_learners, iter_contract_learners
 from b2b.selectors.listings import courseware_listing
 from b2b.selectors.managers import managed_contract_rows, managed_contract_rows_of
-from b2b.selectors.progress import (
-    digest_history,
-    manager_role,
-    organization_progress,
-    progress_summary,
-)
+from b2b.selectors.progress import organization_progress, progress_summary
+from b2b.selectors.progress_delivery import digest_history, manager_role
 from b2b.services.codes.export import stream_codes_csv
 from b2b.services.invitations.invite import invite
 from b2b.services.invitations.jobs import deferred_notice, invite_list

@@ -32,6 +32,7 @@ from b2b.models import (
     newly_flagged_q,
 )
 from b2b.selectors.progress import ProgressSummary, min_group, progress_summaries, shows_learners
+from users.models import User
 
 # Nudges.
 
@@ -203,3 +204,19 @@ def digest_sections(
         )
         for contract in contracts
     ]
+
+
+# The managers' weekly digest.
+
+
+def manager_role(user: User, organization: OrganizationPage) -> OrganizationManager | None:
+    """The user's manager role in ``organization`` (None when they hold none): whose digest
+    choice the organization's page shows and changes."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return OrganizationManager.objects.filter(user=user, organization=organization).first()
+
+
+def digest_history(role: OrganizationManager, limit: int = 4) -> list[ProgressDigest]:
+    """The manager's last ``limit`` digests in this organization, newest week first."""
+    return list(ProgressDigest.objects.filter(manager=role).order_by("-week_of", "-pk")[:limit])

@@ -144,3 +144,62 @@ def runs_sync_health(contract_ids: Iterable[int] | None, now: datetime) -> list[
         )
     )
     return [RunSyncHealth(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RunSyncState:
+    """Where the progress sync of one of a contract's runs stands (staff's view)."""
+
+    courseware_id: str
+    synced: bool  # a sync row exists: the run was swept at least once, or is being
+    state: str  # a ProgressSyncState value; "" before any sweep
+    state_label: str
+    last_attempt_on: datetime | None
+    last_success_on: datetime | None
+    failures: int
+    last_error: str
+    learners: int
+    unmapped: int
+
+
+def run_sync_states(contract_id: int) -> list[RunSyncState]:
+    """Each of the contract's runs with its progress sync's state, by courseware id (one
+    query)."""
+    states = []
+    for run in (
+        CourseRun.objects.filter(b2b_contract_id=contract_id)
+        .select_related("b2b_progress_sync")
+        .order_by("courseware_id")
+    ):
+        sync = getattr(run, "b2b_progress_sync", None)
+        if sync is None:
+            states.append(
+                RunSyncState(
+                    courseware_id=run.courseware_id,
+                    synced=False,
+                    state="",
+                    state_label="Never synced",
+                    last_attempt_on=None,
+                    last_success_on=None,
+                    failures=0,
+                    last_error="",
+                    learners=0,
+                    unmapped=0,
+                )
+            )
+            continue
+        states.append(
+            RunSyncState(
+                courseware_id=run.courseware_id,
+                synced=True,
+                state=sync.state,
+                state_label=ProgressSyncState(sync.state).label,
+                last_attempt_on=sync.last_attempt_on,
+                last_success_on=sync.last_success_on,
+                failures=sync.failures,
+                last_error=sync.last_error,
+                learners=sync.learners,
+                unmapped=sync.unmapped,
+            )
+        )
+    return states

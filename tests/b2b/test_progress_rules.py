@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from b2b.enums import InvitationState, ProgressVisibility
 from b2b.models import AttentionCutoffs, Invitation, LearnerProgress
-from b2b.selectors.progress import progress_rows, progress_summaries, progress_summary
+from b2b.selectors.progress import progress_summaries, progress_summary
+from b2b.selectors.progress_rows import progress_rows
 from tests.support.factories import (
     ContractMembershipFactory,
     ContractPageFactory,
@@ -165,8 +166,11 @@ def test_search_and_sort(contract, run):
     _row(contract, run, "zed", user=ann, grade_percent=Decimal("0.2"))
     _row(contract, run, "amy", grade_percent=Decimal("0.9"))
     assert [r.edx_username for r in progress_rows(contract.pk, CUTOFFS, search="archer")] == ["zed"]
+    _row(contract, run, "new")  # no grade yet: last whichever the direction and the database
     by_grade = progress_rows(contract.pk, CUTOFFS, sort="-grade")
-    assert [r.edx_username for r in by_grade] == ["amy", "zed"]
+    assert [r.edx_username for r in by_grade] == ["amy", "zed", "new"]
+    by_grade = progress_rows(contract.pk, CUTOFFS, sort="grade")
+    assert [r.edx_username for r in by_grade] == ["zed", "amy", "new"]
 
 
 def test_the_overview_takes_three_queries_whatever_the_number_of_contracts(site_tree):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from b2b.enums import ProgressVisibility
 from b2b.models import AttentionCutoffs
-from b2b.selectors.progress import PROGRESS_CSV_HEADER, iter_progress_csv_rows
+from b2b.selectors.progress_rows import PROGRESS_CSV_HEADER, iter_progress_csv_rows
 from courses.models import CourseRun
 from tests.support import factories as f
 from tests.support.progress import progress_row

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from b2b.models import ContractProgress, OrganizationManager, ProgressDigest
-from b2b.selectors.progress import digest_history
+from b2b.selectors.progress_delivery import digest_history
 from b2b.services.invitations.managers import grant_manager
 from tests.ecommerce import helpers as h
 from tests.support.forms import BrowserForm
