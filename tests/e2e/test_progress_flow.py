@@ -44,6 +44,7 @@ def _contract_with_learners(openedx_server):
     run = f.CourseRunFactory(
         b2b_contract=contract,
         courseware_id=RUN_KEY,
+        title="Leading Teams",
         start_date=timezone.now() - timedelta(days=30),
     )
     long_ago = (timezone.now() - timedelta(days=21)).isoformat().replace("+00:00", "Z")
@@ -91,7 +92,7 @@ def test_manager_sees_the_funnel_filters_and_reminds_two_learners(
     page.goto(f"{live_server.url}/manage/")
     sign_in(page, lead.email)
     expect(page.get_by_role("heading", name="Acme University", level=1)).to_be_visible()
-    page.get_by_role("link", name=contract.title).click()
+    page.get_by_role("link", name=contract.title, exact=True).click()
     progress = page.locator("#progress")
     expect(progress.locator(".funnel-row")).to_have_count(6)
     expect(progress.locator("[data-stage=certified] .funnel-value")).to_have_text("1 (10%)")

@@ -190,7 +190,7 @@ def test_the_table_shows_each_column(manager_client, orgs, learners):
         "Remind": "",
         "Name": "Bob",
         "E-mail": "bob@acme.example",
-        "Run": _run(orgs.contract_a).courseware_id,
+        "Run": _run(orgs.contract_a).title,
         "Enrolled on": (timezone.now() - timedelta(days=1)).strftime("%b %-d, %Y"),
         "Grade": "95% (A)",
         "Passed on": day,
