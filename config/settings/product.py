@@ -75,6 +75,9 @@ B2B_PROGRESS_STALE_HOURS = get_int("B2B_PROGRESS_STALE_HOURS", 48)
 # wait (Retry-After included).
 B2B_PROGRESS_SYNC_ATTEMPTS = get_int("B2B_PROGRESS_SYNC_ATTEMPTS", 5)
 B2B_PROGRESS_RETRY_MAX_SECONDS = get_int("B2B_PROGRESS_RETRY_MAX_SECONDS", 60)
+# B2B_PROGRESS_CERTIFICATE_REQUESTS: certificates read from Open edX at once (one request per
+# learner: Open edX has no course-wide list); 1 reads them one after the other.
+B2B_PROGRESS_CERTIFICATE_REQUESTS = get_int("B2B_PROGRESS_CERTIFICATE_REQUESTS", 4)
 for _setting in (
     "B2B_PROGRESS_MIN_GROUP",
     "B2B_PROGRESS_NOT_STARTED_DAYS",
@@ -85,6 +88,7 @@ for _setting in (
     "B2B_PROGRESS_STALE_HOURS",
     "B2B_PROGRESS_SYNC_ATTEMPTS",
     "B2B_PROGRESS_RETRY_MAX_SECONDS",
+    "B2B_PROGRESS_CERTIFICATE_REQUESTS",
 ):
     if globals()[_setting] < 1:
         raise ImproperlyConfigured(f"{_setting} must be at least 1")

@@ -172,15 +172,22 @@ def test_each_manager_gets_one_digest_a_week_however_often_the_task_runs(
     assert len(smtp_server.messages) == 2
 
 
-def test_digests_go_out_on_monday_from_their_hour_only(
+def test_digests_go_out_from_mondays_hour_and_a_missed_monday_later_in_the_week(
     org, manager, smtp_server, django_capture_on_commit_callbacks, settings
 ):
     settings.B2B_PROGRESS_DIGEST_HOUR = 7
     assert _claim(django_capture_on_commit_callbacks, now=_this_monday(hour=6)) == []
-    tuesday = _this_monday() + timedelta(days=1)
-    assert _claim(django_capture_on_commit_callbacks, now=tuesday) == []
     assert ProgressDigest.objects.count() == 0
-    assert len(_claim(django_capture_on_commit_callbacks, now=_this_monday(hour=7))) == 1
+    # nothing ran on Monday (beat down): Tuesday's run sends the week's digest, once
+    tuesday = _this_monday(hour=3) + timedelta(days=1)
+    assert len(_claim(django_capture_on_commit_callbacks, now=tuesday)) == 1
+    assert _claim(django_capture_on_commit_callbacks, now=tuesday + timedelta(days=2)) == []
+    # next week starts again on Monday at the hour
+    next_monday = _this_monday(hour=6) + timedelta(days=7)
+    assert _claim(django_capture_on_commit_callbacks, now=next_monday) == []
+    assert (
+        len(_claim(django_capture_on_commit_callbacks, now=next_monday + timedelta(hours=1))) == 1
+    )
 
 
 def test_managers_who_opted_out_or_lost_the_role_get_nothing(

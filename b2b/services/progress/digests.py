@@ -51,14 +51,17 @@ def week_of(moment: datetime) -> date:
 
 
 def digests_due(moment: datetime) -> bool:
-    """Whether the week's digests go out at ``moment``: Monday, from B2B_PROGRESS_DIGEST_HOUR."""
+    """Whether the week's digests may go out at ``moment``: from Monday's
+    B2B_PROGRESS_DIGEST_HOUR to the end of the week. Each manager's is claimed once a week, so
+    they go out on Monday, or, when nothing ran then (beat or the workers down), at the next run
+    of the week."""
     local = timezone.localtime(moment)
-    return local.weekday() == 0 and local.hour >= settings.B2B_PROGRESS_DIGEST_HOUR
+    return local.weekday() > 0 or local.hour >= settings.B2B_PROGRESS_DIGEST_HOUR
 
 
 def claim_weekly_digests(*, now: datetime | None = None) -> list[int]:
     """Claim this week's digest of every manager who wants it and has none yet, and send each
-    after its commit; returns the claimed digests' ids (none outside Monday's hours)."""
+    after its commit; returns the claimed digests' ids (none before Monday's hour)."""
     now = now or timezone.now()
     if not digests_due(now):
         return []

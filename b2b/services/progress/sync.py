@@ -134,6 +134,23 @@ def _retrying(call: Callable[[], T], sleep: Sleep) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def certificates_of(
+    usernames: list[str], key: str, sleep: Sleep
+) -> list[openedx.EdxCertificate | None]:
+    """The learners' certificates in run ``key``, in their order: one request each (Open edX
+    has no course-wide list), B2B_PROGRESS_CERTIFICATE_REQUESTS at a time, each retried on its
+    own. The first error that outlasts its retries is raised once the others have ended."""
+
+    def one(username: str) -> openedx.EdxCertificate | None:
+        return _retrying(lambda: openedx.certificate_of(username, key), sleep)
+
+    width = max(1, min(settings.B2B_PROGRESS_CERTIFICATE_REQUESTS, len(usernames)))
+    if width == 1:
+        return [one(username) for username in usernames]
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="progress-cert") as pool:
+        return list(pool.map(one, usernames))
+
+
 # --- the rows' values --------------------------------------------------------------------------
 
 
@@ -428,7 +445,7 @@ class _Sweep:
         if not rows:
             return None
         return lambda: _Certificates(
-            rows, [self._certificate(row.edx_username, key) for row in rows]
+            rows, certificates_of([row.edx_username for row in rows], key, self.sleep)
         )
 
     @staticmethod
@@ -487,9 +504,6 @@ class _Sweep:
                     changed = _apply(row, _grade_values(row, item, self.sweep_as_of))
                     self._written(writes, row, changed)
             self.store.save(writes, *following)
-
-    def _certificate(self, username: str, key: str) -> openedx.EdxCertificate | None:
-        return _retrying(lambda: openedx.certificate_of(username, key), self.sleep)
 
     def _write_certificates(
         self,
