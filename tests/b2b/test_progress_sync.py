@@ -28,6 +28,7 @@ from tests.support.openedx_server import (
     Failure,
     Learner,
 )
+from tests.support.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -369,3 +370,30 @@ def test_the_dry_run_counts_and_writes_nothing(run, openedx_server, sleeps):
     state.refresh_from_db()
     assert (state.last_success_on, state.rows_written, state.cursor) == before
     assert rows(run)["bob"].grade_percent == Decimal("0.0000")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_syncs_of_one_run_at_once_one_sweeps_and_the_other_leaves_it(
+    site_tree, openedx_server, sleeps
+):
+    run = contract_run()
+    openedx_server.load_learners(
+        run.courseware_id,
+        [Learner(username=f"racer{i}", percent=0.5, passed=i % 2 == 0) for i in range(120)],
+    )
+    for i in range(0, 120, 7):
+        map_learner(run, f"racer{i}")
+    # every answer a little slow, so that the two syncs overlap whichever starts first
+    openedx_server.fail(ENROLLMENT_LIST, *[Failure(delay=0.2) for _ in range(4)])
+
+    outcomes = race([lambda: sync_run(run, sleep=sleeps), lambda: sync_run(run, sleep=sleeps)])
+
+    assert sorted(o.outcome for o in outcomes) == sorted(
+        [SyncOutcome.SYNCED, SyncOutcome.ALREADY_RUNNING]
+    ), outcomes
+    assert LearnerProgress.objects.filter(run=run).count() == 120
+    sync = RunProgressSync.objects.get(run=run)
+    assert (sync.state, sync.failures, sync.learners) == ("idle", 0, 120)
+    # the sweep that ran read each enrollment page once: the other read nothing
+    assert len(openedx_server.requests_to(ENROLLMENT_LIST)) == 2
