@@ -13,11 +13,13 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from b2b.enums import EmailState
 from config.db_errors import one_line
@@ -64,6 +66,41 @@ def send_attempt(build: Callable[[], EmailMessage], *, attempts: int) -> SendOut
             return SendOutcome(EmailState.FAILED, outcome.error, out_of_retries=True)
         return outcome
     return SendOutcome(EmailState.SENT)
+
+
+class TrackedEmail(Protocol):
+    """A row that tracks one e-mail message (``InvitationEmail``, ``ProgressNudge``,
+    ``ProgressDigest``)."""
+
+    attempts: int
+    state: str
+    last_error: str
+    transient_failure: bool
+    sent_on: datetime | None
+
+    def save(self, *, update_fields: list[str]) -> None: ...
+
+
+TRACKED_FIELDS = ["attempts", "state", "last_error", "transient_failure", "sent_on", "updated_on"]
+
+
+def record_send(row: TrackedEmail, outcome: SendOutcome) -> SendOutcome:
+    """Write how a send ended on its row: the state and error, when it was sent, and whether the
+    sweep may send it again (``transient_failure``: out of retries on a transient failure)."""
+    if outcome.state == EmailState.SENT:
+        row.sent_on = timezone.now()
+    row.state = outcome.state
+    row.last_error = outcome.error
+    row.transient_failure = outcome.out_of_retries
+    row.save(update_fields=TRACKED_FIELDS)
+    return outcome
+
+
+def attempt_send(row: TrackedEmail, build: Callable[[], EmailMessage]) -> SendOutcome:
+    """One more attempt at the row's message (``build`` makes it), recorded on the row. Call it
+    with the row locked, only while it is queued or retrying."""
+    row.attempts += 1
+    return record_send(row, send_attempt(build, attempts=row.attempts))
 
 
 def _smtp_code(exc: Exception) -> int | None:

@@ -16,13 +16,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 
 from b2b.enums import EmailState, InvitationEmailKind
 from b2b.models import Invitation, InvitationEmail
 from b2b.selectors.listings import contract_courses
 from b2b.services.invitations.email_limits import addresses_at_limit
-from b2b.services.mail import SendOutcome, html_message, send_attempt
+from b2b.services.mail import SendOutcome, attempt_send, html_message
 from config.queueing import queue_after_commit
 
 # The registered names of the tasks that send queued messages, and retry one (b2b/tasks.py).
@@ -122,23 +121,7 @@ def send_email(email_id: int) -> SendOutcome:
         )
         if email is None:
             return SendOutcome(EmailState.SENT)
-        email.attempts += 1
-        outcome = send_attempt(lambda: build_message(email), attempts=email.attempts)
-        if outcome.state == EmailState.SENT:
-            email.sent_on = timezone.now()
-        email.state = outcome.state
-        email.last_error = outcome.error
-        email.transient_failure = outcome.out_of_retries
-        email.save(
-            update_fields=[
-                "attempts",
-                "state",
-                "last_error",
-                "transient_failure",
-                "sent_on",
-                "updated_on",
-            ]
-        )
+        outcome = attempt_send(email, lambda: build_message(email))
         if email.kind in INVITING and outcome.state != EmailState.RETRYING:
             _stamp_emailed(email)
     return outcome

@@ -32,7 +32,7 @@ from b2b.selectors.progress_delivery import (
     digest_sections,
     last_digest_sent_on,
 )
-from b2b.services.mail import SendOutcome, html_message, send_attempt
+from b2b.services.mail import SendOutcome, attempt_send, html_message, record_send
 from config.queueing import queue_after_commit
 
 # The registered names of the tasks (b2b/tasks.py): claim the week's digests (hourly, beat);
@@ -138,27 +138,11 @@ def send_digest(digest_id: int, *, now: datetime | None = None) -> SendOutcome:
         if digest is None:
             return SendOutcome(EmailState.SENT)
         if not (digest.manager.wants_digest and digest.manager.user.is_active):
-            outcome = SendOutcome(EmailState.FAILED, "The manager no longer wants the digest.")
-        else:
-            digest.attempts += 1
-            outcome = send_attempt(
-                lambda: digest_message(digest, now=now), attempts=digest.attempts
+            outcome = record_send(
+                digest, SendOutcome(EmailState.FAILED, "The manager no longer wants the digest.")
             )
-        if outcome.state == EmailState.SENT:
-            digest.sent_on = timezone.now()
-        digest.state = outcome.state
-        digest.last_error = outcome.error
-        digest.transient_failure = outcome.out_of_retries
-        digest.save(
-            update_fields=[
-                "attempts",
-                "state",
-                "last_error",
-                "transient_failure",
-                "sent_on",
-                "updated_on",
-            ]
-        )
+        else:
+            outcome = attempt_send(digest, lambda: digest_message(digest, now=now))
     return outcome
 
 

@@ -43,7 +43,7 @@ from b2b.models import (
 from b2b.selectors.progress import shows_learners
 from b2b.selectors.progress_delivery import auto_nudge_contracts, flagged_rows
 from b2b.services.invitations.email_limits import COUNTED, WINDOW
-from b2b.services.mail import SendOutcome, html_message, send_attempt
+from b2b.services.mail import SendOutcome, attempt_send, html_message
 from config.queueing import queue_after_commit
 from users.models import User
 
@@ -245,23 +245,7 @@ def send_nudge(nudge_id: int) -> SendOutcome:
         )
         if nudge is None:
             return SendOutcome(EmailState.SENT)
-        nudge.attempts += 1
-        outcome = send_attempt(lambda: nudge_message(nudge), attempts=nudge.attempts)
-        if outcome.state == EmailState.SENT:
-            nudge.sent_on = timezone.now()
-        nudge.state = outcome.state
-        nudge.last_error = outcome.error
-        nudge.transient_failure = outcome.out_of_retries
-        nudge.save(
-            update_fields=[
-                "attempts",
-                "state",
-                "last_error",
-                "transient_failure",
-                "sent_on",
-                "updated_on",
-            ]
-        )
+        outcome = attempt_send(nudge, lambda: nudge_message(nudge))
     return outcome
 
 
