@@ -123,15 +123,18 @@ class _Counts:
     as_of: datetime | None = None
 
 
+def count_learners(condition: Q) -> Count:
+    """The learners of the rows that meet ``condition``: an Open edX username once, whatever
+    the number of its runs, as every figure of progress counts them. COUNT(DISTINCT CASE ...):
+    SQLite has no DISTINCT aggregate with a FILTER clause."""
+    return Count(Case(When(condition, then=F("edx_username"))), distinct=True)
+
+
 def _progress_counts(contract_ids: list[int], cutoffs: AttentionCutoffs) -> dict[int, _Counts]:
     """The figures of these contracts: three queries, whatever their number or size."""
     counts = {cid: _Counts() for cid in contract_ids}
-
-    def learners(condition: Q) -> Count:
-        # COUNT(DISTINCT CASE ...): SQLite has no DISTINCT aggregate with a FILTER clause. The
-        # annotations are named n_* so that the conditions' fields (passed...) are not shadowed.
-        return Count(Case(When(condition, then=F("edx_username"))), distinct=True)
-
+    learners = count_learners
+    # The annotations are named n_* so that the conditions' fields (passed...) are not shadowed.
     for row in (
         LearnerProgress.objects.filter(contract_id__in=contract_ids)
         .values("contract_id")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Max, Q, QuerySet, When
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
 from b2b.enums import EmailState, ProgressVisibility
@@ -31,7 +31,13 @@ from b2b.models import (
     needs_attention_q,
     newly_flagged_q,
 )
-from b2b.selectors.progress import ProgressSummary, min_group, progress_summaries, shows_learners
+from b2b.selectors.progress import (
+    ProgressSummary,
+    count_learners,
+    min_group,
+    progress_summaries,
+    shows_learners,
+)
 from users.models import User
 
 # Nudges.
@@ -104,10 +110,7 @@ def _raw_changes(
 ) -> dict[int, _RawChanges]:
     """The changes of these contracts since ``since`` (two queries, whatever their number)."""
     found = {cid: _RawChanges() for cid in contract_ids}
-
-    def learners(condition: Q) -> Count:
-        # a learner once whatever the number of runs, as the funnel counts them
-        return Count(Case(When(condition, then=F("edx_username"))), distinct=True)
+    learners = count_learners
 
     for row in (
         LearnerProgress.objects.filter(contract_id__in=contract_ids)
