@@ -156,14 +156,14 @@ def _fetch_floor(keys: list[str]) -> tuple[float, int]:
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-        number, candidates = 1, []
+        cursor, candidates = "", []
         while True:
-            grades = openedx.course_grades_page(key, page=number)
+            grades = openedx.course_grades_page(key, cursor=cursor)
             pages += 1
             candidates += [g.username for g in grades.items if g.passed]
             if grades.next_cursor is None:
                 break
-            number += 1
+            cursor = grades.next_cursor
         # the same requests, as many at once as the sync makes them
         for start in range(0, len(candidates), CERTIFICATE_PAGE):
             certificates_of(candidates[start : start + CERTIFICATE_PAGE], key, time.sleep)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -478,26 +478,31 @@ def _enrollment(item: dict) -> EdxEnrollment:
     )
 
 
-def enrollments_page(courseware_id: str, *, cursor: str = "") -> Page[EdxEnrollment]:
-    """One page of the run's enrollments, active or not. ``cursor``: where the page starts, as
-    the previous page's ``next_cursor`` gave it (the ``cursor`` value of the LMS's next link, or
-    the whole link when it has none); empty for the first page."""
-    action = f"Reading the enrollments of {courseware_id}"
+def _list_page(
+    action: str, path: str, first: dict[str, str | int], cursor: str
+) -> tuple[list[dict], str | None]:
+    """One page of a paginated LMS list at ``path``: the first (with the ``first`` query), or
+    the one ``cursor`` names. The cursor is the query of the previous page's ``next`` link,
+    whatever paging the LMS uses there (a DRF cursor, a page number), and it is always asked of
+    the configured LMS: a ``next`` link naming another host is never followed with our token."""
 
     def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[list[dict], str | None]:
-        if cursor.startswith(("http://", "https://")):
-            return _results(action, requester.get(cursor))
-        url = urljoin(config.lms_base_url, CourseEnrollments.enrollment_list_url)
-        params = {"course_id": courseware_id}
+        url = urljoin(config.lms_base_url, path)
         if cursor:
-            params["cursor"] = cursor
-        return _results(action, requester.get(url, params=params))
+            return _results(action, requester.get(f"{url}?{cursor}"))
+        return _results(action, requester.get(url, params=first))
 
     items, next_url = _call(action, get)
-    next_cursor = None
-    if next_url is not None:
-        values = parse_qs(urlsplit(next_url).query).get("cursor")
-        next_cursor = values[0] if values else next_url
+    return items, (urlsplit(next_url).query or None) if next_url is not None else None
+
+
+def enrollments_page(courseware_id: str, *, cursor: str = "") -> Page[EdxEnrollment]:
+    """One page of the run's enrollments, active or not. ``cursor``: where the page starts, as
+    the previous page's ``next_cursor`` gave it; empty for the first page."""
+    action = f"Reading the enrollments of {courseware_id}"
+    items, next_cursor = _list_page(
+        action, CourseEnrollments.enrollment_list_url, {"course_id": courseware_id}, cursor
+    )
     return Page(_parsed(action, lambda: [_enrollment(item) for item in items]), next_cursor)
 
 
@@ -518,19 +523,15 @@ def _grade(item: dict) -> EdxGrade:
     )
 
 
-def course_grades_page(courseware_id: str, *, page: int = 1) -> Page[EdxGrade]:
-    """Page ``page`` (from 1) of the current grades of every learner in the run, GRADES_PAGE_SIZE
-    a page; ``next_cursor`` is the next page's number as text."""
-    action = f"Reading page {page} of the grades of {courseware_id}"
-
-    def get(requester: requests.Session, config: OpenEdxConfig) -> tuple[list[dict], str | None]:
-        url = urljoin(config.lms_base_url, GRADES_URL.format(course_id=courseware_id))
-        params = {"page_size": GRADES_PAGE_SIZE, "page": page}
-        return _results(action, requester.get(url, params=params))
-
-    items, next_url = _call(action, get)
+def course_grades_page(courseware_id: str, *, cursor: str = "") -> Page[EdxGrade]:
+    """A page of the current grades of every learner in the run, GRADES_PAGE_SIZE a page: the
+    first, or the one ``cursor`` (the previous page's ``next_cursor``) names. The LMS's ``next``
+    link is followed as it comes (its grades list pages by cursor)."""
+    action = f"Reading the grades of {courseware_id}"
+    path = GRADES_URL.format(course_id=courseware_id)
+    items, next_cursor = _list_page(action, path, {"page_size": GRADES_PAGE_SIZE}, cursor)
     grades = _parsed(action, lambda: [_grade(item) for item in items])
-    return Page(grades, str(page + 1) if next_url is not None else None)
+    return Page(grades, next_cursor)
 
 
 def _certificate(item: dict, lms_base_url: str) -> EdxCertificate:

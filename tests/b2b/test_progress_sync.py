@@ -4,6 +4,7 @@ queries per page, Open edX's faults, one run failing while the next is synced, t
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -186,7 +187,7 @@ def test_a_sync_that_failed_half_way_resumes_at_its_cursor(run, openedx_server, 
     assert (resumed.outcome, resumed.learners) == (SyncOutcome.SYNCED, 5)
     again = [r.path for r in openedx_server.requests_to(ENROLLMENT_LIST)[seen:]]
     assert len(again) == 2
-    assert f"cursor={cursor}" in again[0]  # not the first page again
+    assert f"?{cursor}" in again[0]  # not the first page again
     state.refresh_from_db()
     assert (state.state, state.failures, state.last_error) == (ProgressSyncState.IDLE, 0, "")
     assert state.rows_written == resumed.written == 10  # the whole sweep's, first page included
@@ -202,7 +203,8 @@ def test_a_killed_sync_is_taken_over_only_once_its_claim_is_stale(run, openedx_s
         run=run,
         state=ProgressSyncState.RUNNING,
         phase=ProgressPhase.ENROLLMENTS,
-        cursor="bz0x",  # the fake's cursor of offset 1
+        # the query of the fake's next link at offset 1
+        cursor=urlencode({"cursor": "bz0x", "course_id": run.courseware_id}),
         sweep_as_of=sweep,
         last_attempt_on=timezone.now() - timedelta(minutes=5),
     )
@@ -215,9 +217,10 @@ def test_a_killed_sync_is_taken_over_only_once_its_claim_is_stale(run, openedx_s
     )
     result = sync(run, sleeps)
     assert result.outcome is SyncOutcome.SYNCED
-    assert [r.path.split("cursor=")[1] for r in openedx_server.requests_to(ENROLLMENT_LIST)] == [
-        "bz0x"
-    ]
+    assert [
+        parse_qs(urlsplit(r.path).query)["cursor"]
+        for r in openedx_server.requests_to(ENROLLMENT_LIST)
+    ] == [["bz0x"]]
     got = rows(run)
     assert got["bob"].mode == "audit"
     assert got["ada"].mode == ""  # the dead worker's page, never written: ada came with grades
@@ -330,7 +333,7 @@ def test_a_run_that_keeps_failing_is_recorded_and_the_next_run_is_synced(
         1,
     )
     assert state.last_error.startswith(
-        f"Reading page 1 of the grades of {failing.courseware_id}: Open edX answered 503"
+        f"Reading the grades of {failing.courseware_id}: Open edX answered 503"
     )
     assert "\n" not in state.last_error
     assert RunProgressSync.objects.get(pk=healthy.pk).state == ProgressSyncState.IDLE

@@ -149,7 +149,7 @@ def test_a_failed_run_is_reported_and_the_command_fails(run_command, two_runs, o
 
     state = RunProgressSync.objects.get(pk=first.pk)
     assert state.last_error == (
-        f"Reading page 1 of the grades of {first.courseware_id}: Open edX answered 500: "
+        f"Reading the grades of {first.courseware_id}: Open edX answered 500: "
         "<h1>Server Error (500)</h1>"
     )
     assert RunProgressSync.objects.get(pk=second.pk).last_success_on is not None

@@ -78,14 +78,14 @@ def test_a_run_whose_last_sync_failed_is_found_with_its_error(site_tree, stale_h
         hours_ago=1,
         state=ProgressSyncState.FAILED,
         failures=3,
-        last_error="Reading page 1 of the grades: Open edX answered 503: down",
+        last_error="Reading the grades: Open edX answered 503: down",
     )
     [finding] = [x for x in health_report().findings if x.check.startswith("progress-")]
     assert (finding.check, finding.subject, finding.what) == (
         "progress-sync-failed",
         run.courseware_id,
         f"the last progress sync of run {run.courseware_id} failed (3 time(s) in a row): "
-        "Reading page 1 of the grades: Open edX answered 503: down",
+        "Reading the grades: Open edX answered 503: down",
     )
     assert f"b2b_progress sync --run {run.courseware_id}" in finding.fix
     # A report of that contract alone finds it too.

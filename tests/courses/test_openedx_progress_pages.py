@@ -43,12 +43,13 @@ def test_the_enrollment_list_pages_by_the_cursor_of_its_next_link(openedx_server
     paths = [r.path for r in openedx_server.requests_to(ENROLLMENT_LIST)]
     assert paths == [
         f"/api/enrollment/v1/enrollments?course_id={RUN.replace(':', '%3A').replace('+', '%2B')}",
-        f"/api/enrollment/v1/enrollments?course_id={RUN.replace(':', '%3A').replace('+', '%2B')}"
-        f"&cursor={first.next_cursor}",
+        f"/api/enrollment/v1/enrollments?{first.next_cursor}",
     ]
 
 
-def test_the_grades_page_by_number_50_a_page_with_0_for_a_learner_without_one(openedx_server):
+def test_the_grades_follow_the_next_link_50_a_page_with_0_for_a_learner_without_one(
+    openedx_server,
+):
     openedx_server.load_learners(
         RUN,
         [Learner(f"l{n:03d}", percent=0.5) for n in range(51)] + [Learner("newcomer")],
@@ -58,17 +59,37 @@ def test_the_grades_page_by_number_50_a_page_with_0_for_a_learner_without_one(op
     first = openedx.course_grades_page(RUN)
     assert len(first.items) == 50
     assert first.items[0] == openedx.EdxGrade("l000", "l000@example.com", 0.91, "Pass", passed=True)
-    assert first.next_cursor == "2"
-    second = openedx.course_grades_page(RUN, page=2)
+    assert first.next_cursor.startswith("page_size=50&cursor=")
+    second = openedx.course_grades_page(RUN, cursor=first.next_cursor)
     assert second.items == [
         openedx.EdxGrade("l050", "l050@example.com", 0.5, "", passed=False),
         openedx.EdxGrade("newcomer", "newcomer@example.com", 0.0, "", passed=False),
     ]
     assert second.next_cursor is None
     assert [r.path for r in openedx_server.requests_to(COURSE_GRADES)] == [
-        f"/api/grades/v1/courses/{RUN}/?page_size=50&page=1",
-        f"/api/grades/v1/courses/{RUN}/?page_size=50&page=2",
+        f"/api/grades/v1/courses/{RUN}/?page_size=50",
+        f"/api/grades/v1/courses/{RUN}/?{first.next_cursor}",
     ]
+
+
+def test_a_next_link_to_another_host_is_asked_of_the_configured_lms(openedx_server):
+    """Only the next link's query is kept: the token never goes to a host an answer names."""
+    openedx_server.load_learners(RUN, [Learner(f"l{n:03d}", percent=0.5) for n in range(3)])
+    elsewhere = {
+        "next": "http://elsewhere.example/steal/?page_size=2&cursor=bz0y",
+        "previous": None,
+        "results": [],
+    }
+    openedx_server.fail(COURSE_GRADES, Failure(200, elsewhere))
+
+    first = openedx.course_grades_page(RUN)
+    second = openedx.course_grades_page(RUN, cursor=first.next_cursor)
+
+    assert first.next_cursor == "page_size=2&cursor=bz0y"
+    assert [g.username for g in second.items] == ["l002"]
+    assert openedx_server.requests_to(COURSE_GRADES)[1].path == (
+        f"/api/grades/v1/courses/{RUN}/?page_size=2&cursor=bz0y"
+    )
 
 
 def test_a_certificate_or_none(openedx_server):

@@ -555,27 +555,30 @@ class FakeOpenEdx:
             c == course_id for (_u, c) in self.enrollments
         ):
             return Reply(404, {"detail": f"Course {course_id} does not exist."})
+        # Like the LMS's grades list: DRF cursor paging (an opaque ``cursor``; ``page`` ignored).
         try:
             size = int(query.get("page_size", 50))
-            number = int(query.get("page", 1))
         except ValueError:
-            return Reply(404, {"detail": "Invalid page."})
+            return Reply(404, {"detail": "Invalid page size."})
+        start = 0
+        if query.get("cursor"):
+            found = _offset(query["cursor"])
+            if found is None:
+                return Reply(404, {"detail": "Invalid cursor"})
+            start = found
         names = sorted(
             u for (u, c), e in self.enrollments.items() if c == course_id and e["is_active"]
         )
-        start = (number - 1) * size
-        if number < 1 or (start >= len(names) and number != 1):
-            return Reply(404, {"detail": "Invalid page."})
         results = [
             self.grades.get((name, course_id)) or self._grade(course_id, name, 0.0, False, None)
             for name in names[start : start + size]
         ]
-        base = f"{self.lms_url}api/grades/v1/courses/{course_id}/?page_size={size}&page="
+        base = f"{self.lms_url}api/grades/v1/courses/{course_id}/?page_size={size}&cursor="
         return Reply(
             200,
             {
-                "next": f"{base}{number + 1}" if start + size < len(names) else None,
-                "previous": f"{base}{number - 1}" if number > 1 else None,
+                "next": f"{base}{_cursor(start + size)}" if start + size < len(names) else None,
+                "previous": f"{base}{_cursor(max(start - size, 0))}" if start else None,
                 "results": results,
             },
         )

@@ -435,9 +435,8 @@ class _Sweep:
                 lambda: openedx.enrollments_page(key, cursor=cursor), self.sleep
             )
         if phase == ProgressPhase.GRADES:
-            number = int(cursor or 1)
             return lambda: _retrying(
-                lambda: openedx.course_grades_page(key, page=number), self.sleep
+                lambda: openedx.course_grades_page(key, cursor=cursor), self.sleep
             )
         # The certificates to read are the rows that pass or hold one: read here, in the
         # sweep's thread, from what the grades phase wrote.
