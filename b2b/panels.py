@@ -42,9 +42,11 @@ class ContractSummaryPanel(Panel):
                     else None
                 ),
                 # Staff's view: every count shown, and the learners Open edX has that we
-                # could not match.
+                # could not match (an editor who is not staff sees what managers see).
                 progress=progress_summary(
-                    contract, AttentionCutoffs.at(timezone.now()), staff=True
+                    contract,
+                    AttentionCutoffs.at(timezone.now()),
+                    staff=bool(self.request and self.request.user.is_staff),
                 ),
                 sync_states=run_sync_states(contract.pk),
             )

@@ -38,7 +38,13 @@ from b2b.api.views import _valid
 from b2b.exceptions import ProgressHidden
 from b2b.models import AttentionCutoffs, ContractPage, LearnerProgress
 from b2b.selectors.progress import ProgressSummary, progress_summary, shows_learners
-from b2b.selectors.progress_rows import FILTERS, SORTS, progress_rows, rows_changed_since
+from b2b.selectors.progress_rows import (
+    FILTERS,
+    SORTS,
+    certificate_link,
+    progress_rows,
+    rows_changed_since,
+)
 from b2b.services.invitations.pages import managed_organization
 from config.api.docs import documented
 from config.api.pagination import IdCursorPagination, PositionCursorPagination
@@ -110,7 +116,7 @@ def row_body(row: LearnerProgress, *, attention: bool) -> dict:
         "first_passed_on": row.first_passed_on,
         "certificate": {
             "status": row.cert_status,
-            "url": row.cert_url,
+            "url": certificate_link(row.cert_url),
             "created_on": row.cert_created_on,
         },
         "needs_attention": attention,

@@ -77,9 +77,11 @@ class IdListField(forms.Field):
     def to_python(self, value) -> list[int]:
         values = value or []
         try:
-            return sorted({int(v) for v in values})
+            ids = {int(v) for v in values}
         except (TypeError, ValueError):
             raise forms.ValidationError("These learners cannot be read.") from None
+        # an id no row can have (a forged 2**63, say) is dropped, not sent to the database
+        return sorted(i for i in ids if 0 < i < 2**63)
 
 
 class NudgeForm(_Form):

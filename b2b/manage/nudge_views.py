@@ -13,10 +13,10 @@ from b2b.manage.forms import NudgeForm
 from b2b.manage.progress_views import cutoffs_now, hidden
 from b2b.manage.views import _contract_or_404, _write_limited
 from b2b.selectors.progress import shows_learners
-from b2b.services.progress.nudges import nudge_learners
+from b2b.services.progress.nudges import NudgeOutcome, nudge_learners
 
 
-def _nudged_message(outcome) -> tuple[str, str]:
+def _nudged_message(outcome: NudgeOutcome) -> tuple[str, str]:
     """(level, text) saying what a nudge did."""
     parts = []
     if outcome.queued:
@@ -36,6 +36,18 @@ def _nudged_message(outcome) -> tuple[str, str]:
         parts.append(
             f"{outcome.not_flagged} not needing attention "
             f"{'was' if outcome.not_flagged == 1 else 'were'} left alone."
+        )
+    no_address = outcome.no_address
+    if no_address:
+        parts.append(
+            f"{no_address} without an account here (known only to Open edX) "
+            f"{'was' if no_address == 1 else 'were'} not e-mailed."
+        )
+    at_limit = outcome.at_limit
+    if at_limit:
+        parts.append(
+            f"{at_limit} e-mailed too often lately "
+            f"{'was' if at_limit == 1 else 'were'} not e-mailed; try again tomorrow."
         )
     if not parts:
         return "info", "Nobody needs a reminder now."

@@ -76,7 +76,7 @@ def opted_in_digests() -> list[dict[str, Any]]:
         manager_id=OuterRef("pk"), state=EmailState.SENT, sent_on__isnull=False
     ).order_by("-sent_on")
     rows = (
-        OrganizationManager.objects.filter(wants_digest=True)
+        OrganizationManager.objects.filter(wants_digest=True, user__is_active=True)
         .annotate(
             latest_state=Subquery(latest.values("state")[:1]),
             latest_error=Subquery(latest.values("last_error")[:1]),

@@ -89,6 +89,7 @@ class ProgressSummary:
     unmapped: int | None  # Open edX learners we could not match to ours (staff only)
     as_of: datetime | None  # the latest Open edX answer behind these figures
     per_learner: bool  # the viewer may see the rows
+    has_learners: bool  # Open edX lists learners in the contract's runs
     cutoffs: AttentionCutoffs = field(repr=False)
 
     def stage(self, key: str) -> FunnelStage:
@@ -102,6 +103,15 @@ class ProgressSummary:
     def min_group(self) -> int:
         """The smallest count shown of an aggregates-only contract ("fewer than 5")."""
         return min_group()
+
+    @property
+    def completion_text(self) -> str:
+        """The completion rate in words: a percent, or why there is none."""
+        if self.completion_rate is not None:
+            return f"{self.completion_rate}%"
+        if not self.has_learners:
+            return "none enrolled yet"
+        return f"hidden (groups under {min_group()} learners are not shown)"
 
     @property
     def text(self) -> str:
@@ -118,7 +128,9 @@ class _Counts:
     passed: int = 0
     certified: int = 0
     completed: int = 0
-    needs_attention: int = 0
+    learners: int = 0  # every learner of the rows, enrolled now or not
+    needs_attention: int = 0  # rows
+    flagged_learners: int = 0
     unmapped: int = 0
     as_of: datetime | None = None
 
@@ -144,7 +156,9 @@ def _progress_counts(contract_ids: list[int], cutoffs: AttentionCutoffs) -> dict
             n_passed=learners(Q(passed=True)),
             n_certified=learners(certified_q()),
             n_completed=learners(completed_q()),
+            n_learners=Count("edx_username", distinct=True),
             flagged=Count("pk", filter=needs_attention_q(cutoffs)),
+            n_flagged_learners=learners(needs_attention_q(cutoffs)),
             n_unmapped=learners(Q(user__isnull=True)),
             as_of=Max("as_of"),
         )
@@ -157,6 +171,8 @@ def _progress_counts(contract_ids: list[int], cutoffs: AttentionCutoffs) -> dict
             "passed",
             "certified",
             "completed",
+            "learners",
+            "flagged_learners",
             "unmapped",
         ):
             setattr(c, name, row[f"n_{name}"])  # type: ignore[literal-required]
@@ -199,23 +215,28 @@ def _summary(
         count = _shown(getattr(counts, key), aggregates=aggregates)
         share = None if count is None or not base else min(100, round(100 * count / base))
         stages.append(FunnelStage(key=key, label=label, count=count, share=share))
-    # The rate is hidden with the counts behind it: 2 of 6 shown as 33% would tell the 2.
-    enrolled = _shown(counts.enrolled, aggregates=aggregates)
-    completed = _shown(counts.completed, aggregates=aggregates)
+    # The rate is of every learner Open edX lists in the runs (one who passed and then
+    # unenrolled still completed), and hidden with the counts behind it: 2 of 6 shown as 33%
+    # would tell the 2.
     completion = (
         None
-        if enrolled is None or completed is None or counts.enrolled == 0
-        else round(100 * counts.completed / counts.enrolled)
+        if counts.learners == 0
+        or _shown(counts.learners, aggregates=aggregates) is None
+        or _shown(counts.completed, aggregates=aggregates) is None
+        else round(100 * counts.completed / counts.learners)
     )
+    # The needs-attention count is of rows (as the table's filter), hidden by its learners.
+    flagged_hidden = _shown(counts.flagged_learners, aggregates=aggregates) is None
     return ProgressSummary(
         contract_id=contract.pk,
         seats=contract.max_learners,
         stages=tuple(stages),
         completion_rate=completion,
-        needs_attention=_shown(counts.needs_attention, aggregates=aggregates),
+        needs_attention=None if flagged_hidden else counts.needs_attention,
         unmapped=counts.unmapped if staff else None,
         as_of=counts.as_of,
         per_learner=per_learner,
+        has_learners=counts.learners > 0,
         cutoffs=cutoffs,
     )
 

@@ -118,7 +118,7 @@ def _raw_changes(
         .annotate(
             n_passed=learners(Q(first_passed_on__gt=since)),
             n_certified=learners(certified_q() & Q(cert_created_on__gt=since)),
-            n_flagged=Count("pk", filter=newly_flagged_q(cutoffs, since)),
+            n_flagged=learners(newly_flagged_q(cutoffs, since)),
         )
         .order_by()
     ):

@@ -147,8 +147,8 @@ B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS = get_int(
     "B2B_PROGRESS_AUTO_NUDGE_INTERVAL_SECONDS", 24 * 3600
 )
 # B2B_PROGRESS_DIGEST_HOUR: the hour (0-23, TIME_ZONE) on Monday from which the managers' weekly
-# digests go out. Beat looks every B2B_PROGRESS_DIGEST_CHECK_SECONDS, so a Monday beat missed at
-# that hour still sends them later in the day; each manager gets one digest a week.
+# digests go out. Beat looks every B2B_PROGRESS_DIGEST_CHECK_SECONDS, so a beat missed at that
+# hour still sends them at its next run that week; each manager gets one digest a week.
 B2B_PROGRESS_DIGEST_HOUR = get_int("B2B_PROGRESS_DIGEST_HOUR", 7)
 B2B_PROGRESS_DIGEST_CHECK_SECONDS = get_int("B2B_PROGRESS_DIGEST_CHECK_SECONDS", 3600)
 if not 0 <= B2B_PROGRESS_DIGEST_HOUR <= 23:

@@ -174,7 +174,13 @@ def test_wagtail_publish_records_the_terms_before_and_after(editor, contract, or
 
 def test_wagtail_creation_is_recorded(editor, org):
     url = reverse("wagtailadmin_pages:add", args=["b2b", "contractpage", org.pk])
-    data = {"title": "Autumn", "slug": "autumn", "integration_type": "sso", "active": "on"}
+    data = {
+        "title": "Autumn",
+        "slug": "autumn",
+        "integration_type": "sso",
+        "active": "on",
+        "progress_visibility": "per-learner",  # the form's select, posted as rendered
+    }
     response = editor.post(url, {**COMMENTS, **data, "action-publish": "action-publish"})
     assert response.status_code == 302, page_errors(response.content.decode())
     contract = ContractPage.objects.get(title="Autumn")

@@ -152,7 +152,17 @@ def test_beat_runs_the_report(settings):
     assert entry["schedule"].total_seconds() == settings.B2B_HEALTH_INTERVAL_SECONDS
 
 
-def test_the_wagtail_dashboard_shows_the_findings_to_staff(contract, client):
+@pytest.fixture
+def dashboard_without_workflows(settings):
+    """The dashboard's health panel, without Wagtail's moderation panels beside it: those read
+    the default workflow's task, which a long suite run has been seen to leave without its
+    specific row (a RuntimeWarning, an error here); they are not what these tests check."""
+    settings.WAGTAIL_WORKFLOW_ENABLED = False
+
+
+def test_the_wagtail_dashboard_shows_the_findings_to_staff(
+    contract, client, dashboard_without_workflows
+):
     for _ in range(3):
         f.ContractMembershipFactory(contract=contract)
     staff = f.UserFactory(is_staff=True, is_superuser=True)
@@ -163,7 +173,7 @@ def test_the_wagtail_dashboard_shows_the_findings_to_staff(contract, client):
     assert f"{contract.pk} {contract.title}" in page
 
 
-def test_the_dashboard_panel_says_healthy(contract, client):
+def test_the_dashboard_panel_says_healthy(contract, client, dashboard_without_workflows):
     client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
     page = client.get("/cms/").content.decode()
     assert "Healthy: no findings (1 contract checked)." in page

@@ -9,11 +9,11 @@ worker killed half way leaves the run at its next page and the next sync continu
 
 Per page, whatever its size, a constant number of queries: the claim check on the sync row, one
 read of the page's existing rows, one read mapping usernames to users (enrollments; grades only
-for learners new to us), one ``bulk_create`` for new rows, one ``bulk_update`` for the changed
-ones, and the cursor write. A row is written only when a value changed; ``changed_on`` then
-moves. ``as_of`` is the sweep's start (``sweep_as_of``): rows written get it with their values,
-and when the sweep finishes one UPDATE gives it to the run's other rows (a sweep that saw
-nothing new writes no row's values, but every row then says how recent it is).
+for learners new to us), one ``bulk_create`` for new rows, one upsert for the changed ones, and
+the cursor write. A row is written only when a value changed; ``changed_on`` then moves to the
+time of the write. ``as_of`` is the sweep's start (``sweep_as_of``): rows written get it with
+their values, and when the sweep finishes one UPDATE gives it to the run's other rows (a sweep
+that saw nothing new writes no row's values, but every row then says how recent it is).
 
 One sync of a run at a time: the sync claims the run (state running, ``last_attempt_on`` its
 heartbeat, written with every page) under ``SELECT ... FOR UPDATE NOWAIT``, and every page
@@ -496,11 +496,11 @@ class _Sweep:
                 if row is None:  # enrolled since the enrollments were read
                     row = self._new_row(item.username, users.get(item.username))
                     row.active = True
-                    _apply(row, _grade_values(row, item, self.sweep_as_of))
+                    _apply(row, _grade_values(row, item, timezone.now()))
                     writes.new.append(row)
                     rows[item.username] = row
                 else:
-                    changed = _apply(row, _grade_values(row, item, self.sweep_as_of))
+                    changed = _apply(row, _grade_values(row, item, timezone.now()))
                     self._written(writes, row, changed)
             self.store.save(writes, *following)
 

@@ -6,7 +6,6 @@ nudge URL answers 503 and they fail (b2b/manage/urls.py)."""
 
 from datetime import timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -17,6 +16,7 @@ from b2b.enums import ProgressVisibility
 from b2b.exceptions import B2BError
 from b2b.models import AttentionCutoffs, ProgressNudge
 from b2b.services.invitations.managers import grant_manager
+from b2b.services.progress.nudges import NudgeOutcome
 from courses.models import CourseRun
 from tests.ecommerce import helpers as h
 from tests.support import factories as f
@@ -151,7 +151,7 @@ def test_get_is_refused(manager_client, orgs, flagged):
 def test_the_view_hands_the_service_the_contract_the_manager_and_the_ids(
     manager_client, orgs, flagged
 ):
-    outcome = SimpleNamespace(queued=1, cooling_down=2, not_flagged=1)
+    outcome = NudgeOutcome(queued=1, cooling_down=2, not_flagged=1)
     url = f"/manage/contracts/{orgs.contract_a.pk}/progress/nudge/"
     with mock.patch("b2b.manage.nudge_views.nudge_learners", return_value=outcome) as service:
         response = manager_client.post(

@@ -450,5 +450,8 @@ def test_the_overview_shows_completion_and_attention_and_hidden_values(
     }
     assert lines == {
         "Acme Leadership": "Completion: 33% · Needs attention: 2",
-        "Acme Hidden": "Completion: hidden (fewer than 5 enrolled) · Needs attention: fewer than 5",
+        "Acme Hidden": (
+            "Completion: hidden (groups under 5 learners are not shown) · "
+            "Needs attention: fewer than 5"
+        ),
     }
