@@ -75,7 +75,7 @@ def _manager_uploads(page: Page, url: str, lead, contract, tmp_path) -> None:
     _sign_in(page, lead.email, h.PASSWORD)
     expect(page.get_by_role("heading", name="Acme University", level=1)).to_be_visible()
     expect(page.get_by_text("0 joined + 0 invited of 25 seats · 25 left")).to_be_visible()
-    page.get_by_role("link", name=contract.title).click()
+    page.get_by_role("link", name=contract.title, exact=True).click()
     expect(page.get_by_role("heading", name=contract.title, level=1)).to_be_visible()
 
     upload = tmp_path / "people.csv"
